@@ -1,0 +1,149 @@
+"""Settings: every limit and switch of the server in one object.
+
+Values come from ``BB_*`` environment variables, read once by :meth:`Settings.from_env`,
+and the object is passed down explicitly (never a hidden global). Each field documents
+its variable; the README lists them all (``Settings.describe()`` prints the table).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _setting(default: Any, env: str, doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # --- server -------------------------------------------------------------------
+    graceful_timeout: float = _setting(
+        10.0, "BB_GRACEFUL_TIMEOUT",
+        "Seconds in-flight requests get to finish on shutdown before connections are closed.")
+    backlog: int = _setting(2048, "BB_BACKLOG", "listen() backlog of each listening socket.")
+    max_connections: int = _setting(
+        10000, "BB_MAX_CONNECTIONS",
+        "Open connections per worker; connections beyond it are closed at once.")
+    access_log: bool = _setting(False, "BB_ACCESS_LOG", "Log one line per request.")
+    log_level: str = _setting("info", "BB_LOG_LEVEL", "Logging level of the 'blackbull' logger.")
+    lifespan: str = _setting(
+        "auto", "BB_LIFESPAN",
+        "ASGI lifespan protocol: 'auto' (run it, tolerate apps without it), 'on', 'off'.")
+
+    # --- HTTP/1.1 (RFC 9112) -------------------------------------------------------
+    h1_max_request_line: int = _setting(
+        8192, "BB_H1_MAX_REQUEST_LINE", "Bytes of the request line; longer → 414.")
+    h1_max_header_bytes: int = _setting(
+        65536, "BB_H1_MAX_HEADER_BYTES", "Bytes of the whole request head; larger → 431.")
+    h1_max_headers: int = _setting(
+        100, "BB_H1_MAX_HEADERS", "Number of header fields in a request; more → 431.")
+    h1_max_body: int = _setting(
+        16 * 1024 * 1024, "BB_H1_MAX_BODY", "Bytes of a request body; larger → 413.")
+    h1_header_timeout: float = _setting(
+        10.0, "BB_H1_HEADER_TIMEOUT",
+        "Seconds a client has to send a complete request head; then 408 and close.")
+    h1_keepalive_timeout: float = _setting(
+        5.0, "BB_H1_KEEPALIVE_TIMEOUT", "Seconds an idle keep-alive connection is kept open.")
+    h1_max_pipeline: int = _setting(
+        64, "BB_H1_MAX_PIPELINE",
+        "Pipelined requests buffered per connection before the server stops reading.")
+    h1_write_buffer: int = _setting(
+        256 * 1024, "BB_H1_WRITE_BUFFER",
+        "Bytes of unsent response data before the app's send() waits (back-pressure).")
+
+    # --- HTTP/2 (RFC 9113) ---------------------------------------------------------
+    h2_max_concurrent_streams: int = _setting(
+        100, "BB_H2_MAX_CONCURRENT_STREAMS", "SETTINGS_MAX_CONCURRENT_STREAMS we advertise.")
+    h2_initial_window_size: int = _setting(
+        65535, "BB_H2_INITIAL_WINDOW_SIZE", "SETTINGS_INITIAL_WINDOW_SIZE we advertise.")
+    h2_connection_window_size: int = _setting(
+        1 << 20, "BB_H2_CONNECTION_WINDOW_SIZE",
+        "Connection-level receive window we open with a WINDOW_UPDATE after the preface.")
+    h2_max_frame_size: int = _setting(
+        16384, "BB_H2_MAX_FRAME_SIZE", "SETTINGS_MAX_FRAME_SIZE we advertise.")
+    h2_max_header_list_size: int = _setting(
+        65536, "BB_H2_MAX_HEADER_LIST_SIZE", "SETTINGS_MAX_HEADER_LIST_SIZE we advertise.")
+    h2_header_table_size: int = _setting(
+        4096, "BB_H2_HEADER_TABLE_SIZE", "SETTINGS_HEADER_TABLE_SIZE (HPACK decoder table).")
+    h2_enable_push: bool = _setting(
+        True, "BB_H2_ENABLE_PUSH", "Allow server push when the client allows it.")
+    h2_enable_websocket: bool = _setting(
+        False, "BB_H2_ENABLE_WEBSOCKET",
+        "Advertise SETTINGS_ENABLE_CONNECT_PROTOCOL and serve WebSocket over HTTP/2 (RFC 8441).")
+    h2_max_websocket_streams: int = _setting(
+        100, "BB_H2_MAX_WEBSOCKET_STREAMS", "RFC 8441 WebSocket streams per HTTP/2 connection.")
+    h2_max_closed_streams: int = _setting(
+        1000, "BB_H2_MAX_CLOSED_STREAMS", "Closed stream ids remembered per connection.")
+    h2_max_reset_burst: int = _setting(
+        1000, "BB_H2_MAX_RESET_BURST", "Peer RST_STREAM token bucket size (Rapid Reset guard).")
+    h2_max_reset_rate: float = _setting(
+        33.0, "BB_H2_MAX_RESET_RATE", "Peer RST_STREAM tokens refilled per second.")
+    h2_max_continuation_frames: int = _setting(
+        64, "BB_H2_MAX_CONTINUATION_FRAMES", "CONTINUATION frames in one header block.")
+    h2_idle_timeout: float = _setting(
+        60.0, "BB_H2_IDLE_TIMEOUT", "Seconds an HTTP/2 connection with no open stream is kept.")
+
+    # --- WebSocket (RFC 6455, RFC 7692) ----------------------------------------------
+    ws_max_frame_size: int = _setting(
+        16 * 1024 * 1024, "BB_WS_MAX_FRAME_SIZE", "Bytes of one WebSocket frame; larger → 1009.")
+    ws_max_message_size: int = _setting(
+        16 * 1024 * 1024, "BB_WS_MAX_MESSAGE_SIZE",
+        "Bytes of one (reassembled, inflated) message; larger → 1009.")
+    ws_queue_depth: int = _setting(
+        256, "BB_WS_QUEUE_DEPTH",
+        "Inbound messages queued for the app before the server stops reading the socket.")
+    ws_permessage_deflate: bool = _setting(
+        True, "BB_WS_PERMESSAGE_DEFLATE", "Negotiate permessage-deflate (RFC 7692).")
+    ws_ping_interval: float = _setting(
+        0.0, "BB_WS_PING_INTERVAL", "Seconds between keep-alive pings (0 disables).")
+    ws_close_timeout: float = _setting(
+        5.0, "BB_WS_CLOSE_TIMEOUT", "Seconds to wait for the peer's close frame.")
+
+    # -------------------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``BB_*`` variables (``os.environ`` by default); keyword
+        overrides win over the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.metadata["env"]
+            if name in environ:
+                values[f.name] = _convert(f, environ[name])
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, meaning) for every setting, for documentation."""
+        return [(f.metadata["env"], repr(f.default), f.metadata["doc"]) for f in fields(cls)]
+
+
+def _convert(f: dataclasses.Field, raw: str) -> Any:
+    kind = type(f.default)
+    name = f.metadata["env"]
+    raw = raw.strip()
+    try:
+        if kind is bool:
+            low = raw.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            return int(raw, 0)
+        if kind is float:
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+    return raw

@@ -1,0 +1,32 @@
+"""What every connection of one server shares: the app, the settings, the bookkeeping."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..config import Settings
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+ASGIApp = Any  # async (scope, receive, send) -> None
+
+
+@dataclass(eq=False)
+class ServerState:
+    app: ASGIApp
+    settings: Settings
+    #: Shared ``scope['state']`` filled by the lifespan startup (ASGI lifespan ``state``).
+    lifespan_state: dict[str, Any] = field(default_factory=dict)
+    connections: set[Connection] = field(default_factory=set)
+    tasks: set[asyncio.Task] = field(default_factory=set)
+    shutting_down: bool = False
+    root_path: str = ""
+
+    def spawn(self, coro: Any) -> asyncio.Task:
+        """Start a task that the server tracks until it ends (for graceful shutdown)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
