@@ -1,0 +1,52 @@
+"""How to start a server under test, shared by every conformance harness.
+
+A :class:`Target` knows how to launch one server implementation (ours or a peer)
+on a loopback port, which protocols it speaks, and how to install it when it
+lives in its own virtualenv under ``.cache/venvs/``.  Harnesses use it like::
+
+    from conformance.targets import Protocol, get_target, make_tls_cert
+
+    target = get_target("hypercorn")
+    if not target.supports(Protocol.H2_TLS):
+        ...  # report every case as "not-supported", never as a failure
+    cert = make_tls_cert()
+    with target.start("conformance.autobahn.echo_app:app", 0,
+                      tls_cert=cert.cert, tls_key=cert.key) as server:
+        run_tool_against(server.host, server.port)
+
+``start()`` picks a free port when given port 0, waits until the port accepts
+TCP connections (or the process dies), and the handle's ``stop()`` ends exactly
+the process group it started (SIGTERM, then SIGKILL after a grace period).
+
+Stable API (other harnesses depend on it): :class:`Protocol`, :class:`Target`,
+:class:`ServerHandle`, :class:`TargetUnavailable`, :class:`TlsCert`,
+:data:`TARGETS`, :func:`get_target`, :func:`free_port`, :func:`make_tls_cert`,
+:data:`REPO_ROOT`.
+"""
+
+from __future__ import annotations
+
+from conformance.targets.base import (
+    REPO_ROOT,
+    Protocol,
+    ServerHandle,
+    Target,
+    TargetUnavailable,
+    TlsCert,
+    free_port,
+    make_tls_cert,
+)
+from conformance.targets.registry import TARGETS, get_target
+
+__all__ = [
+    "REPO_ROOT",
+    "TARGETS",
+    "Protocol",
+    "ServerHandle",
+    "Target",
+    "TargetUnavailable",
+    "TlsCert",
+    "free_port",
+    "get_target",
+    "make_tls_cert",
+]
