@@ -1,0 +1,259 @@
+"""The WebSocket protocol state machine, sans I/O (RFC 6455 §5, §6, §7; RFC 7692 §6).
+
+:class:`WebSocketConnection` turns received bytes into events and API calls into bytes.
+It knows nothing of how the connection was opened (an HTTP/1.1 Upgrade, §4, or an
+HTTP/2 extended CONNECT, RFC 8441), so the same core serves the server, the client and
+the HTTP/2 bridge. Outgoing bytes accumulate until :meth:`data_to_send` takes them.
+"""
+from __future__ import annotations
+
+import codecs
+import os
+from enum import Enum
+
+from .close import build_close_payload, parse_close_payload
+from .deflate import PerMessageDeflate
+from .errors import CloseCode, WebSocketProtocolError
+from .events import (
+    BytesMessage,
+    CloseReceived,
+    ConnectionFailed,
+    Event,
+    Ping,
+    Pong,
+    TextMessage,
+)
+from .frames import FrameChunk, FrameParser, Opcode, encode_frame
+
+_Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+
+
+class Role(Enum):
+    """Which end we are: servers expect masked frames, clients send them (§5.1)."""
+
+    SERVER = "server"
+    CLIENT = "client"
+
+
+class State(Enum):
+    """§4.1, §7: OPEN until a Close is sent or received; CLOSED when both are done
+    (or the connection failed)."""
+
+    OPEN = "open"
+    CLOSING = "closing"       # we sent a Close and wait for the peer's
+    CLOSED = "closed"
+
+
+class WebSocketConnection:
+    """One WebSocket connection after its opening handshake."""
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        deflate: PerMessageDeflate | None = None,
+        max_frame_size: int = 16 * 1024 * 1024,
+        max_message_size: int = 16 * 1024 * 1024,
+    ) -> None:
+        self.role = role
+        self.deflate = deflate
+        self.max_message_size = max_message_size
+        self.state = State.OPEN
+        self.close_sent = False
+        self.close_received: CloseReceived | None = None
+        self._parser = FrameParser(expect_masked=role is Role.SERVER,
+                                   allow_rsv1=deflate is not None,
+                                   max_frame_size=max_frame_size)
+        self._out: list[bytes] = []
+        # the message being assembled (§5.4)
+        self._msg_opcode: Opcode | None = None
+        self._msg_compressed = False
+        self._msg_parts: list = []
+        self._msg_size = 0
+        self._utf8 = _Utf8Decoder("strict")
+
+    # --- sending ----------------------------------------------------------------------
+    def _frame(self, opcode: Opcode, payload: bytes, *, fin: bool = True,
+               rsv1: bool = False) -> None:
+        mask = os.urandom(4) if self.role is Role.CLIENT else None
+        self._out.append(encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=mask))
+
+    def _message(self, opcode: Opcode, payload: bytes) -> None:
+        if self.close_sent:
+            raise RuntimeError("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
+        if self.deflate is not None:
+            self._frame(opcode, self.deflate.compress(payload), rsv1=True)
+        else:
+            self._frame(opcode, payload)
+
+    def send_text(self, text: str) -> None:
+        """Queue a text message (§5.6)."""
+        self._message(Opcode.TEXT, text.encode("utf-8"))
+
+    def send_bytes(self, data: bytes) -> None:
+        """Queue a binary message (§5.6)."""
+        self._message(Opcode.BINARY, bytes(data))
+
+    def send_ping(self, payload: bytes = b"") -> None:
+        """Queue a Ping (§5.5.2); at most 125 bytes."""
+        if len(payload) > 125:
+            raise ValueError("control frame payload over 125 bytes (RFC 6455 §5.5)")
+        if not self.close_sent:
+            self._frame(Opcode.PING, bytes(payload))
+
+    def send_pong(self, payload: bytes = b"") -> None:
+        """Queue an unsolicited Pong (§5.5.3)."""
+        if len(payload) > 125:
+            raise ValueError("control frame payload over 125 bytes (RFC 6455 §5.5)")
+        if not self.close_sent:
+            self._frame(Opcode.PONG, bytes(payload))
+
+    def send_close(self, code: int | None = CloseCode.NORMAL, reason: str = "") -> None:
+        """Start (or complete) the closing handshake (§5.5.1, §7.1.2). Idempotent."""
+        if self.close_sent:
+            return
+        self._frame(Opcode.CLOSE, build_close_payload(code, reason))
+        self.close_sent = True
+        self.state = State.CLOSED if self.close_received is not None else State.CLOSING
+
+    def data_to_send(self) -> bytes:
+        """All queued bytes, in order; empty when there is nothing to write."""
+        if not self._out:
+            return b""
+        out = b"".join(self._out)
+        self._out.clear()
+        return out
+
+    # --- receiving --------------------------------------------------------------------
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feed received bytes; return what they mean.
+
+        After a :class:`ConnectionFailed` or once the connection is CLOSED, further
+        bytes are ignored (§7.1.7: do not process data after failing; §5.5.1: nothing
+        follows a Close).
+        """
+        if self.state is State.CLOSED or self.close_received is not None:
+            return []
+        events: list[Event] = []
+        self._parser.feed(data)
+        try:
+            for chunk in self._parser.chunks():
+                event = self._on_chunk(chunk)
+                if event is not None:
+                    events.append(event)
+                    if isinstance(event, CloseReceived):
+                        break
+        except WebSocketProtocolError as exc:
+            events.append(self._fail(exc.code, exc.reason))
+        return events
+
+    def fail(self, code: int, reason: str = "") -> ConnectionFailed:
+        """Fail the connection from outside the core (e.g. a limit of the host)."""
+        return self._fail(code, reason)
+
+    def _fail(self, code: int, reason: str) -> ConnectionFailed:
+        if not self.close_sent:
+            self.send_close(code, reason)
+        self.state = State.CLOSED
+        self._msg_parts = []
+        return ConnectionFailed(code, reason)
+
+    def _on_chunk(self, chunk: FrameChunk) -> Event | None:
+        opcode = chunk.header.opcode
+        if opcode.is_control:
+            return self._on_control(chunk)
+        if chunk.first:
+            self._start_frame(chunk)
+        self._add_payload(chunk.data)
+        if chunk.last and chunk.header.fin:
+            return self._finish_message()
+        return None
+
+    def _on_control(self, chunk: FrameChunk) -> Event | None:
+        header = chunk.header
+        if header.rsv1:
+            # RFC 7692 §6.1: permessage-deflate never sets RSV1 on control frames
+            raise WebSocketProtocolError(CloseCode.PROTOCOL_ERROR, "RSV1 on a control frame")
+        if header.opcode is Opcode.PING:
+            if not self.close_sent:
+                self._frame(Opcode.PONG, chunk.data)  # §5.5.2: answer as soon as practical
+            return Ping(chunk.data)
+        if header.opcode is Opcode.PONG:
+            return Pong(chunk.data)
+        code, reason = parse_close_payload(chunk.data)
+        event = CloseReceived(code, reason)
+        self.close_received = event
+        if self.close_sent:
+            self.state = State.CLOSED
+        else:
+            # §5.5.1: echo the status code; §7.4.1 1005 is never sent, echo an empty body
+            self.send_close(None if code == CloseCode.NO_STATUS else code)
+        return event
+
+    def _start_frame(self, chunk: FrameChunk) -> None:
+        """§5.4 fragmentation rules; RFC 7692 §6.1 RSV1 placement."""
+        header = chunk.header
+        if header.opcode is Opcode.CONTINUATION:
+            if self._msg_opcode is None:
+                raise WebSocketProtocolError(CloseCode.PROTOCOL_ERROR,
+                                             "continuation frame without a message (§5.4)")
+            if header.rsv1:
+                raise WebSocketProtocolError(CloseCode.PROTOCOL_ERROR,
+                                             "RSV1 on a continuation frame (RFC 7692 §6.1)")
+            return
+        if self._msg_opcode is not None:
+            raise WebSocketProtocolError(CloseCode.PROTOCOL_ERROR,
+                                         "new data frame inside a fragmented message (§5.4)")
+        self._msg_opcode = header.opcode
+        self._msg_compressed = header.rsv1
+        self._msg_parts = []
+        self._msg_size = 0
+        if header.opcode is Opcode.TEXT:
+            self._utf8 = _Utf8Decoder("strict")
+        if header.rsv1:
+            assert self.deflate is not None  # the parser rejects RSV1 otherwise
+            self.deflate.start_message()
+
+    def _add_payload(self, data: bytes) -> None:
+        if self._msg_compressed:
+            data = self.deflate.inflate(data, self.max_message_size - self._msg_size)
+        self._append(data, final=False)
+
+    def _append(self, data: bytes, *, final: bool) -> None:
+        self._msg_size += len(data)
+        if self._msg_size > self.max_message_size:
+            raise WebSocketProtocolError(CloseCode.MESSAGE_TOO_BIG,
+                                         f"message over {self.max_message_size} bytes")
+        if self._msg_opcode is Opcode.TEXT:
+            self._msg_parts.append(self._decode(data, final))
+        elif data:
+            self._msg_parts.append(data)
+
+    def _decode(self, data: bytes, final: bool) -> str:
+        """Incremental UTF-8 check (§8.1): fail as soon as the bytes cannot be UTF-8."""
+        try:
+            text = self._utf8.decode(data, final)
+        except UnicodeDecodeError:
+            raise WebSocketProtocolError(CloseCode.INVALID_PAYLOAD,
+                                         "text message is not UTF-8 (§8.1)") from None
+        pending = self._utf8.getstate()[0]
+        # CPython waits for the third byte of ED A0..BF (a UTF-16 surrogate); no valid
+        # sequence starts that way, so fail now rather than one fragment later.
+        if len(pending) >= 2 and pending[0] == 0xED and pending[1] >= 0xA0:
+            raise WebSocketProtocolError(CloseCode.INVALID_PAYLOAD,
+                                         "UTF-16 surrogate in text message (§8.1)")
+        return text
+
+    def _finish_message(self) -> Event:
+        if self._msg_compressed:
+            tail = self.deflate.finish_message(self.max_message_size - self._msg_size)
+        else:
+            tail = b""
+        opcode = self._msg_opcode
+        self._append(tail, final=True)
+        parts = self._msg_parts
+        self._msg_opcode = None
+        self._msg_parts = []
+        if opcode is Opcode.TEXT:
+            return TextMessage("".join(parts))
+        return BytesMessage(b"".join(parts))

@@ -1,0 +1,218 @@
+"""permessage-deflate (RFC 7692): negotiation and the per-message codec.
+
+Negotiation (§5, §7.1): the server walks the client's offers in order and accepts the
+first one whose parameters are all known, unique and well-formed; an offer it cannot
+read is declined, not fatal. The client checks the server's answer strictly (§7.1:
+an answer it did not allow fails the handshake).
+
+Codec (§7.2): a message is compressed as one DEFLATE stream flushed with Z_SYNC_FLUSH
+whose trailing ``00 00 ff ff`` is dropped; the receiver appends it back. Inflation is
+bounded while inflating (``max_length``), so a small compressed "bomb" can never make us
+allocate more than the message limit.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .errors import CloseCode, WebSocketProtocolError
+from .extensions import ExtensionOffer, parse_extensions
+
+EXTENSION_NAME = "permessage-deflate"
+_TRAILER = b"\x00\x00\xff\xff"
+_FLAGS = ("server_no_context_takeover", "client_no_context_takeover")
+_BITS = ("server_max_window_bits", "client_max_window_bits")
+
+
+class NegotiationError(ValueError):
+    """A permessage-deflate offer or response we cannot accept (RFC 7692 §7.1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeflateParams:
+    """The agreed parameters (RFC 7692 §7.1.1, §7.1.2).
+
+    ``client_max_window_bits`` of an *offer* may be present without a value (0 here):
+    "the client can honour a limit"; in an agreement it is the limit itself.
+    """
+
+    server_no_context_takeover: bool = False
+    client_no_context_takeover: bool = False
+    server_max_window_bits: int | None = None
+    client_max_window_bits: int | None = None
+
+    def render(self) -> str:
+        """The extension element for a handshake header."""
+        offer = ExtensionOffer(EXTENSION_NAME)
+        for name in _FLAGS:
+            if getattr(self, name):
+                offer.params.append((name, None))
+        for name in _BITS:
+            value = getattr(self, name)
+            if value is not None:
+                offer.params.append((name, str(value) if value else None))
+        return offer.render()
+
+
+def _window_bits(name: str, value: str | None, *, optional_value: bool) -> int:
+    if value is None:
+        if optional_value:
+            return 0
+        raise NegotiationError(f"{name} needs a value")
+    if not value.isdigit() or value != str(int(value)) or not 8 <= int(value) <= 15:
+        raise NegotiationError(f"{name}={value!r} is not 8..15")  # RFC 7692 §7.1.2
+    return int(value)
+
+
+def params_from_element(offer: ExtensionOffer, *, is_offer: bool) -> DeflateParams:
+    """Read one permessage-deflate element; raise :class:`NegotiationError` if invalid.
+
+    RFC 7692 §7.1: unknown parameters, repeated parameters and invalid values make the
+    element unacceptable. Only an offer's ``client_max_window_bits`` may lack a value.
+    """
+    seen: dict[str, str | None] = {}
+    for key, value in offer.params:
+        if key in seen:
+            raise NegotiationError(f"{key} repeated")
+        if key not in _FLAGS and key not in _BITS:
+            raise NegotiationError(f"unknown parameter {key}")
+        if key in _FLAGS and value is not None:
+            raise NegotiationError(f"{key} takes no value")
+        seen[key] = value
+    bits: dict[str, int | None] = {}
+    for key in _BITS:
+        if key in seen:
+            optional = is_offer and key == "client_max_window_bits"
+            bits[key] = _window_bits(key, seen[key], optional_value=optional)
+        else:
+            bits[key] = None
+    return DeflateParams(
+        server_no_context_takeover="server_no_context_takeover" in seen,
+        client_no_context_takeover="client_no_context_takeover" in seen,
+        server_max_window_bits=bits["server_max_window_bits"],
+        client_max_window_bits=bits["client_max_window_bits"],
+    )
+
+
+def negotiate_server(header_values: Iterable[bytes | str]) -> DeflateParams | None:
+    """Server side (RFC 7692 §5, §7.1): the agreement for the first acceptable offer.
+
+    We honour every parameter a client can ask for: its server_* requests bind our
+    compressor; we echo client_no_context_takeover (the client told us it will not keep
+    context anyway); we never restrict the client's window (our inflater uses 15 bits,
+    which reads any smaller window), so client_max_window_bits is not answered.
+    """
+    for element in parse_extensions(header_values):
+        if element.name != EXTENSION_NAME:
+            continue
+        try:
+            offer = params_from_element(element, is_offer=True)
+        except NegotiationError:
+            continue  # decline this offer, look at the next
+        return DeflateParams(
+            server_no_context_takeover=offer.server_no_context_takeover,
+            client_no_context_takeover=offer.client_no_context_takeover,
+            server_max_window_bits=offer.server_max_window_bits,
+            client_max_window_bits=None,
+        )
+    return None
+
+
+#: What our client offers: default parameters, and that it can honour a window limit.
+CLIENT_OFFER = "permessage-deflate; client_max_window_bits"
+
+
+def negotiate_client(header_values: Iterable[bytes | str]) -> DeflateParams | None:
+    """Client side (RFC 7692 §7.1): read the server's answer to :data:`CLIENT_OFFER`.
+
+    No permessage-deflate element → no compression. An element we did not allow, a
+    second element, or another extension we never offered fails the handshake.
+    """
+    agreed: DeflateParams | None = None
+    for element in parse_extensions(header_values):
+        if element.name != EXTENSION_NAME:
+            raise NegotiationError(f"server answered an extension we did not offer: "
+                                   f"{element.name}")
+        if agreed is not None:
+            raise NegotiationError("permessage-deflate answered twice")
+        agreed = params_from_element(element, is_offer=False)
+    return agreed
+
+
+def _compressor(window_bits: int | None) -> zlib._Compress:
+    bits = window_bits or 15
+    if bits == 8:
+        # zlib cannot deflate with a 256-byte window; Huffman-only output has no back
+        # references at all, so it honours any window limit (RFC 7692 §7.1.2.1).
+        return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -9, 8,
+                                zlib.Z_HUFFMAN_ONLY)
+    return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -bits)
+
+
+class PerMessageDeflate:
+    """The codec of one connection once permessage-deflate is agreed (RFC 7692 §7.2).
+
+    ``is_server`` picks which half of the agreement binds our compressor.
+    """
+
+    __slots__ = ("params", "_local_bits", "_local_reset", "_remote_reset",
+                 "_compress", "_decompress")
+
+    def __init__(self, params: DeflateParams, *, is_server: bool) -> None:
+        self.params = params
+        if is_server:
+            self._local_bits = params.server_max_window_bits
+            self._local_reset = params.server_no_context_takeover
+            self._remote_reset = params.client_no_context_takeover
+        else:
+            self._local_bits = params.client_max_window_bits or None
+            self._local_reset = params.client_no_context_takeover
+            self._remote_reset = params.server_no_context_takeover
+        self._compress = _compressor(self._local_bits)
+        self._decompress = zlib.decompressobj(-15)
+
+    def compress(self, data: bytes) -> bytes:
+        """One whole message → the payload of its (first) frame (§7.2.1)."""
+        if self._local_reset:
+            self._compress = _compressor(self._local_bits)
+        out = self._compress.compress(data) + self._compress.flush(zlib.Z_SYNC_FLUSH)
+        if out.endswith(_TRAILER):
+            out = out[:-4]
+        return out or b"\x00"  # §7.2.3.6: an empty message still needs one empty block
+
+    def start_message(self) -> None:
+        """A compressed message begins (§7.2.2)."""
+        if self._remote_reset or self._decompress.eof:
+            self._decompress = zlib.decompressobj(-15)
+
+    def inflate(self, data: bytes, limit: int) -> bytes:
+        """Inflate a piece of a compressed message; at most ``limit`` bytes may come out.
+
+        More output than ``limit`` means the message is over the size limit: 1009
+        (RFC 6455 §7.4.1), decided before the excess is ever allocated.
+        """
+        if not data:
+            return b""
+        try:
+            out = self._decompress.decompress(data, limit + 1)
+        except zlib.error as exc:
+            raise WebSocketProtocolError(CloseCode.INVALID_PAYLOAD,
+                                         f"bad deflate data: {exc}") from None
+        if len(out) > limit:
+            raise WebSocketProtocolError(CloseCode.MESSAGE_TOO_BIG,
+                                         "inflated message over the size limit")
+        return out
+
+    def finish_message(self, limit: int) -> bytes:
+        """The message's last frame ended: feed back the removed trailer (§7.2.2)."""
+        out = self.inflate(_TRAILER, limit)
+        if self._decompress.unused_data:
+            raise WebSocketProtocolError(CloseCode.INVALID_PAYLOAD,
+                                         "data after the end of the deflate stream")
+        return out
+
+
+def offered_extension_values(headers: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
+    """Every ``Sec-WebSocket-Extensions`` value of a header list."""
+    return [v for k, v in headers if k.lower() == b"sec-websocket-extensions"]
