@@ -32,6 +32,8 @@ class Settings:
         "Open connections per worker; connections beyond it are closed at once.")
     access_log: bool = _setting(False, "BB_ACCESS_LOG", "Log one line per request.")
     log_level: str = _setting("info", "BB_LOG_LEVEL", "Logging level of the 'blackbull' logger.")
+    loop: str = _setting(
+        "auto", "BB_LOOP", "Event loop: 'auto' (uvloop when installed), 'uvloop', 'asyncio'.")
     lifespan: str = _setting(
         "auto", "BB_LIFESPAN",
         "ASGI lifespan protocol: 'auto' (run it, tolerate apps without it), 'on', 'off'.")

@@ -78,8 +78,7 @@ class Connection(asyncio.Protocol):
 
     # --- asyncio.Protocol -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]
         self.client = _addr(transport.get_extra_info("peername"))
         self.server = _addr(transport.get_extra_info("sockname"))
         ssl_object = transport.get_extra_info("ssl_object")

@@ -1,0 +1,206 @@
+"""The framework: ``BlackBull`` is an ASGI 3 application with routes and interceptors."""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from .events import EVENTS, Event
+from .response import PlainTextResponse, Response, to_response
+from .routing import Route, Router
+from .utils import Scheme
+
+log = logging.getLogger("blackbull")
+
+ASGICallable = Callable[[dict, Callable, Callable], Awaitable[None]]
+Middleware = Callable[..., Awaitable[None]]  # (scope, receive, send, call_next)
+
+
+class BlackBull:
+    """An ASGI 3 application: ``await app(scope, receive, send)``.
+
+    It runs under any ASGI server (uvicorn, hypercorn) and under our own (:meth:`run`).
+    """
+
+    def __init__(self) -> None:
+        self.router = Router()
+        self.interceptors: dict[str, list[Callable[[Event], Awaitable[Any]]]] = defaultdict(list)
+        self.middlewares: list[Middleware] = []
+        #: WebSocket subprotocols the server may select from a client's offer (str or bytes).
+        self.available_ws_protocols: list[str | bytes] = []
+        self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._shutdown: list[Callable[[], Awaitable[None]]] = []
+
+    # --- registration --------------------------------------------------------------------
+    def route(self, path: str = "/", methods: Iterable[str] | None = None,
+              scheme: Scheme = Scheme.http, middlewares: Iterable[Middleware] | None = None,
+              name: str | None = None, asgi: bool | None = None) -> Callable:
+        """Register a handler: simplified (returns str/bytes/dict/Response) or the full
+        ASGI form ``(scope, receive, send)``. ``middlewares`` wrap it, outermost first."""
+        method_set = frozenset(str(getattr(m, "value", m)).upper() for m in (methods or ["GET"]))
+
+        def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+            route = Route(path, handler, method_set, Scheme(scheme), list(middlewares or ()),
+                          name or handler.__name__, asgi)
+            route.endpoint = self._chain(route)  # type: ignore[attr-defined]
+            self.router.add(route)
+            return handler
+
+        return decorator
+
+    def intercept(self, event_name: str) -> Callable:
+        """``@app.intercept('before_handler')``: ``async def f(event)``; ``event.detail``
+        has the event's keys (see ``blackbull.events.EVENTS``). Returning a Response from
+        ``before_handler`` answers the request without calling the handler."""
+        if event_name not in EVENTS:
+            raise ValueError(f"unknown event {event_name!r}; known: {sorted(EVENTS)}")
+
+        def decorator(func: Callable[[Event], Awaitable[Any]]) -> Callable:
+            self.interceptors[event_name].append(func)
+            return func
+
+        return decorator
+
+    def use(self, middleware: Middleware) -> Middleware:
+        """A middleware for every route: ``async def mw(scope, receive, send, call_next)``."""
+        self.middlewares.append(middleware)
+        for route in self.router.routes:
+            route.endpoint = self._chain(route)  # type: ignore[attr-defined]
+        return middleware
+
+    def on_startup(self, func: Callable[[], Awaitable[None]]) -> Callable:
+        self._startup.append(func)
+        return func
+
+    def on_shutdown(self, func: Callable[[], Awaitable[None]]) -> Callable:
+        self._shutdown.append(func)
+        return func
+
+    # --- ASGI ------------------------------------------------------------------------------
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._dispatch(scope, receive, send, Scheme.http)
+        elif kind == "websocket":
+            await self._dispatch(scope, receive, send, Scheme.websocket)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            raise ValueError(f"unsupported scope type {kind!r}")
+
+    async def _dispatch(self, scope: dict, receive: Callable, send: Callable,
+                        scheme: Scheme) -> None:
+        path = scope["path"]
+        method = scope.get("method", "GET")
+        route, params, allowed = self.router.find(path, method, scheme)
+        if route is None:
+            if scheme is Scheme.websocket:
+                await send({"type": "websocket.close", "code": 1000})
+                return
+            response: Response = PlainTextResponse("Not Found", 404)
+            if allowed:
+                response = PlainTextResponse("Method Not Allowed", 405,
+                                             {"allow": ", ".join(sorted(allowed))})
+            await response(scope, receive, send)
+            return
+        scope["path_params"] = params
+        interceptors = self.interceptors
+        if not interceptors:
+            await route.endpoint(scope, receive, send)  # type: ignore[attr-defined]
+            return
+        await self._intercepted(route, scope, receive, send, method, path)
+
+    async def _intercepted(self, route: Route, scope: dict, receive: Callable,
+                           send: Callable, method: str, path: str) -> None:
+        detail = {"scope": scope, "method": method, "path": path}
+        for func in self.interceptors.get("before_handler", ()):
+            result = await func(Event("before_handler", detail))
+            if isinstance(result, Response):
+                await result(scope, receive, send)
+                return
+        status: list[int] = []
+
+        async def send_and_watch(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            await route.endpoint(scope, receive, send_and_watch)  # type: ignore[attr-defined]
+        except Exception as exc:
+            for func in self.interceptors.get("handler_error", ()):
+                await func(Event("handler_error", {**detail, "exception": exc}))
+            raise
+        after = {**detail, "status": status[0] if status else None}
+        for func in self.interceptors.get("after_handler", ()):
+            await func(Event("after_handler", after))
+
+    def _chain(self, route: Route) -> ASGICallable:
+        """Wrap the route's handler in the global then the route's middlewares, once."""
+        endpoint = self._endpoint(route)
+        for middleware in reversed([*self.middlewares, *route.middlewares]):
+            endpoint = _wrap(middleware, endpoint)
+        return endpoint
+
+    @staticmethod
+    def _endpoint(route: Route) -> ASGICallable:
+        handler = route.handler
+        if route.asgi:
+            return handler
+        wanted = route.wanted
+
+        async def simplified(scope: dict, receive: Callable, send: Callable) -> None:
+            available = {"scope": scope, "receive": receive, "send": send,
+                         **scope.get("path_params", {})}
+            kwargs = {k: v for k, v in available.items() if k in wanted}
+            response = to_response(await handler(**kwargs))
+            if response is None:
+                if scope["type"] == "http":
+                    response = Response(b"", 204)
+                else:
+                    return
+            await response(scope, receive, send)
+
+        return simplified
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            phase = message["type"].rsplit(".", 1)[-1]  # startup | shutdown
+            hooks = self._startup if phase == "startup" else self._shutdown
+            try:
+                for hook in hooks:
+                    await hook()
+            except Exception as exc:  # noqa: BLE001 - reported to the server, by the protocol
+                log.exception("lifespan %s hook failed", phase)
+                await send({"type": f"lifespan.{phase}.failed", "message": repr(exc)})
+                if phase == "startup":
+                    return
+            else:
+                await send({"type": f"lifespan.{phase}.complete"})
+            if phase == "shutdown":
+                return
+
+    # --- serving ---------------------------------------------------------------------------
+    def run(self, host: str | None = None, port: int | None = None, *,
+            certfile: str | None = None, keyfile: str | None = None,
+            workers: int | None = None, argv: list[str] | None = None) -> None:
+        """Serve this app (blocking). Command-line flags of the script (``--host``,
+        ``--port``, ``--cert``/``--certfile``, ``--key``/``--keyfile``, ``--workers``)
+        override the arguments, so ``python app.py --port 8443 --cert c.pem --key k.pem``
+        works for any ``app.run(...)``."""
+        from .cli import script_overrides
+        from .server.serve import run
+
+        opts = script_overrides(argv)
+        run(self, opts.host or host or "127.0.0.1", opts.port or port or 8000,
+            certfile=opts.certfile or certfile, keyfile=opts.keyfile or keyfile,
+            workers=opts.workers or workers or 1)
+
+
+def _wrap(middleware: Middleware, inner: ASGICallable) -> ASGICallable:
+    async def call(scope: dict, receive: Callable, send: Callable) -> None:
+        await middleware(scope, receive, send, inner)
+
+    return call

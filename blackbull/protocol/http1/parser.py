@@ -1,0 +1,253 @@
+"""HTTP/1.1 request parsing (RFC 9112) on top of ``httptools`` (llhttp), with limits.
+
+``httptools`` is the same strict llhttp parser Node.js uses: it already refuses bare LF
+line endings, obs-fold, whitespace before the colon, duplicate Content-Length and
+Content-Length together with Transfer-Encoding (the request-smuggling shapes of RFC 9112
+§6.3 and §11.2). This module adds what a server needs around it: size limits (414, 431,
+413), the Host rules of RFC 9112 §3.2, transfer-coding checks (§6.1), 100-continue, the
+Upgrade hand-off and the "this is not HTTP at all" case, and turns it all into events.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_to_bytes
+
+import httptools
+
+from .events import Data, EndOfMessage, Request, RequestError
+
+Event = Request | Data | EndOfMessage | RequestError
+
+# RFC 9112 §3: request-line = method SP request-target SP HTTP-version. A first line that
+# does not end in an HTTP-version is not HTTP at all (e.g. a client speaking another
+# protocol, or h2spec's "INVALID CONNECTION PREFACE"): close without an HTTP answer.
+_HTTP_LINE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \S+ HTTP/\d\.\d\r?$")
+_KNOWN_UPGRADES = (b"websocket", b"h2c")
+
+
+class _Limit(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class RequestParser:
+    """Feed bytes, get events. One instance per connection; handles pipelining.
+
+    After a :class:`Request` whose ``upgrade`` is set (``websocket`` or ``h2c``) and its
+    :class:`EndOfMessage`, parsing stops; :attr:`trailing_data` holds the bytes that
+    followed, for the protocol being switched to.
+    """
+
+    __slots__ = (
+        "_parser", "_events", "_url", "_headers", "_header_bytes", "_name", "_value",
+        "_body_size", "_max_line", "_max_header_bytes", "_max_headers", "_max_body",
+        "_started", "_line_seen", "_chunked", "_head_buffer", "stopped", "trailing_data",
+        "_current",
+    )
+
+    def __init__(self, max_request_line: int = 8192, max_header_bytes: int = 65536,
+                 max_headers: int = 100, max_body: int = 16 * 1024 * 1024) -> None:
+        self._max_line = max_request_line
+        self._max_header_bytes = max_header_bytes
+        self._max_headers = max_headers
+        self._max_body = max_body
+        self._events: list[Event] = []
+        self.stopped = False
+        self.trailing_data = b""
+        self._reset_message()
+        self._parser = httptools.HttpRequestParser(self)
+
+    def _reset_message(self) -> None:
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._header_bytes = 0
+        self._name = b""
+        self._value = b""
+        self._body_size = 0
+        self._started = False
+        self._line_seen = False
+        self._chunked = False
+        self._head_buffer = b""
+        self._current: Request | None = None
+
+    @property
+    def in_message(self) -> bool:
+        """True while a request has started but is not complete (for timeouts)."""
+        return self._started
+
+    # --- input -----------------------------------------------------------------------
+    def feed(self, data: bytes) -> list[Event]:
+        """Parse ``data``; return the events it completes (possibly several requests)."""
+        if self.stopped:
+            return []
+        events = self._events = []
+        if not self._line_seen:
+            self._head_buffer += data[: self._max_line + 2]
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            self._on_upgrade(data, exc.args[0] if exc.args else len(data))
+        except httptools.HttpParserCallbackError as exc:
+            limit = exc.__context__
+            if isinstance(limit, _Limit):
+                self._fail(limit.status, limit.reason)
+            else:  # a bug of ours: still answer like a protocol error
+                self._fail(400, f"bad request ({limit!r})")
+        except httptools.HttpParserInvalidMethodError:
+            if self._looks_like_http():
+                self._fail(501, "method not implemented")
+            else:
+                self._fail(400, "not an HTTP request", respond=False)
+        except httptools.HttpParserError as exc:
+            if not self._line_seen and not self._looks_like_http():
+                self._fail(400, "not an HTTP request", respond=False)
+            else:
+                self._fail(400, str(exc) or "malformed request")
+        return events
+
+    def _looks_like_http(self) -> bool:
+        line, sep, _ = self._head_buffer.partition(b"\n")
+        if not sep:  # the whole line is not here: judge what there is
+            return len(line) < 16 or b" HTTP/" in line or line.count(b" ") < 2
+        return bool(_HTTP_LINE.match(line))
+
+    def _fail(self, status: int, reason: str, respond: bool = True) -> None:
+        self.stopped = True
+        self._events.append(RequestError(status, reason, respond))
+
+    # --- llhttp callbacks ------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._reset_message()
+        self._started = True
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        if len(self._url) > self._max_line:
+            raise _Limit(414, "request target too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # httptools delivers whole fields here; lengths include ": " and CRLF.
+        self._line_seen = True
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self._max_header_bytes:
+            raise _Limit(431, "request header fields too large")
+        if len(self._headers) >= self._max_headers:
+            raise _Limit(431, "too many request header fields")
+        self._headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        self._line_seen = True
+        self._head_buffer = b""
+        parser = self._parser
+        headers = self._headers
+        method = parser.get_method().decode("ascii")
+        version = parser.get_http_version()
+        if version not in ("1.1", "1.0"):
+            raise _Limit(505, "HTTP version not supported")
+        raw_path, query = _split_target(self._url, method)
+        request = Request(
+            method=method,
+            raw_path=raw_path,
+            path=unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"),
+            query_string=query,
+            http_version=version,
+            headers=headers,
+            keep_alive=parser.should_keep_alive(),
+        )
+        self._check_fields(request)
+        self._current = request
+        self._events.append(request)
+
+    def _check_fields(self, request: Request) -> None:
+        hosts = 0
+        content_length = None
+        for name, value in request.headers:
+            if name == b"host":
+                hosts += 1
+            elif name == b"content-length":
+                content_length = int(value)  # llhttp validated the digits
+                if content_length > self._max_body:
+                    raise _Limit(413, "request body too large")
+                request.has_body = content_length > 0
+            elif name == b"transfer-encoding":
+                codings = [c.strip().lower() for c in value.split(b",")]
+                # RFC 9112 §6.1/§6.3: we implement only chunked; any other coding → 501.
+                if any(c != b"chunked" for c in codings):
+                    raise _Limit(501, "transfer coding not implemented")
+                self._chunked = True
+                request.has_body = True
+            elif name == b"expect":
+                if value.lower() == b"100-continue":
+                    request.expect_continue = request.http_version == "1.1"
+                else:  # RFC 9110 §10.1.1: an unknown expectation → 417
+                    raise _Limit(417, "expectation failed")
+            elif name == b"upgrade":
+                token = value.split(b",")[0].strip().lower()
+                if token.startswith(b"websocket"):
+                    request.upgrade = b"websocket"
+                elif token == b"h2c":
+                    request.upgrade = b"h2c"
+        # RFC 9112 §3.2: a 1.1 request without Host, or with several, is a 400.
+        if hosts > 1 or (hosts == 0 and request.http_version == "1.1"):
+            raise _Limit(400, "missing or duplicate Host header")
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        if self._body_size > self._max_body:
+            raise _Limit(413, "request body too large")
+        self._events.append(Data(body))
+
+    def on_message_complete(self) -> None:
+        self._started = False
+        self._events.append(EndOfMessage())
+
+    # --- upgrade ---------------------------------------------------------------------
+    def _on_upgrade(self, data: bytes, offset: int) -> None:
+        """llhttp stops after the head of a request with ``Connection: upgrade``."""
+        request = self._current
+        rest = data[offset:]
+        if request is None:  # cannot happen with llhttp; be safe
+            self._fail(400, "malformed upgrade")
+            return
+        if request.upgrade in _KNOWN_UPGRADES and not request.has_body:
+            self.stopped = True
+            self.trailing_data = rest
+            return
+        # An upgrade we will not do (RFC 9110 §7.8: the server may ignore Upgrade):
+        # serve the request as plain HTTP. llhttp did not read its body, so do it here.
+        request.upgrade = None
+        if self._chunked:
+            self._fail(400, "chunked body on an Upgrade request is not supported")
+            return
+        length = int(request.header(b"content-length") or b"0")
+        if len(rest) < length:
+            # The body is not all here yet; we cannot resume llhttp mid-message.
+            self._fail(400, "incomplete body on an Upgrade request")
+            return
+        if length:
+            self._events.append(Data(rest[:length]))
+        self._events.append(EndOfMessage())
+        self._reset_message()
+        events = self._events
+        self._parser = httptools.HttpRequestParser(self)
+        if rest[length:]:
+            events.extend(self.feed(rest[length:]))
+        self._events = events
+
+
+def _split_target(url: bytes, method: str) -> tuple[bytes, bytes]:
+    """RFC 9112 §3.2: origin-form, absolute-form (proxies; we take its path), asterisk."""
+    if url.startswith(b"/"):
+        path, _, query = url.partition(b"?")
+        return path, query
+    if url == b"*" and method == "OPTIONS":
+        return b"*", b""
+    if method == "CONNECT":
+        return url, b""
+    parsed = httptools.parse_url(url)
+    if parsed.schema is None:
+        raise _Limit(400, "invalid request target")
+    return parsed.path or b"/", parsed.query or b""
+

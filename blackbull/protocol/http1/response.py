@@ -1,0 +1,138 @@
+"""HTTP/1.1 response framing (RFC 9112 §4, §6, §7): status line, fields, body framing.
+
+:class:`ResponseWriter` turns the ASGI-level response (status, headers, body pieces) into
+bytes, choosing the framing: the app's Content-Length, else a Content-Length computed when
+the whole body comes in one piece, else chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
+"""
+from __future__ import annotations
+
+from http import HTTPStatus
+
+_REASONS = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}
+_STATUS_LINES: dict[tuple[int, str], bytes] = {}
+
+
+class ResponseError(Exception):
+    """The app asked for something HTTP/1.1 cannot express (RFC 9110 framing rules)."""
+
+
+def status_line(status: int, version: str = "1.1") -> bytes:
+    key = (status, version)
+    line = _STATUS_LINES.get(key)
+    if line is None:
+        reason = _REASONS.get(status, b"")
+        line = b"HTTP/%s %d %s\r\n" % (version.encode(), status, reason)
+        _STATUS_LINES[key] = line
+    return line
+
+
+def simple_response(status: int, body: bytes = b"", close: bool = True,
+                    extra: list[tuple[bytes, bytes]] | None = None) -> bytes:
+    """A complete server-generated response (errors, 100/101, …)."""
+    out = [status_line(status)]
+    for name, value in extra or ():
+        out.append(b"%s: %s\r\n" % (name, value))
+    if status >= 200:
+        out.append(b"content-type: text/plain; charset=utf-8\r\n")
+        out.append(b"content-length: %d\r\n" % len(body))
+    if close:
+        out.append(b"connection: close\r\n")
+    out.append(b"\r\n")
+    out.append(body)
+    return b"".join(out)
+
+
+def _bad_field(name: bytes, value: bytes) -> bool:
+    # RFC 9110 §5.5: CR, LF (and NUL) are never valid in a field; names are tokens.
+    return (not name or b":" in name or b" " in name or b"\r" in name or b"\n" in name
+            or b"\r" in value or b"\n" in value or b"\x00" in value)
+
+
+def _no_body_status(status: int) -> bool:
+    # RFC 9110 §6.4.1: 1xx, 204 and 304 never have content.
+    return status < 200 or status in (204, 304)
+
+
+class ResponseWriter:
+    """Frames one response. ``keep_alive`` ends False when the connection must close."""
+
+    __slots__ = (
+        "status", "headers", "head_request", "version", "keep_alive", "chunked",
+        "content_length", "sent_body", "head_sent", "complete", "no_body",
+    )
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], *,
+                 head_request: bool, version: str, keep_alive: bool) -> None:
+        if not 100 <= status <= 999 or 100 <= status < 200:
+            raise ResponseError(f"invalid response status {status}")
+        self.status = status
+        self.headers = headers
+        self.head_request = head_request
+        self.version = version
+        self.keep_alive = keep_alive
+        self.chunked = False
+        self.content_length: int | None = None
+        self.sent_body = 0
+        self.head_sent = False
+        self.complete = False
+        self.no_body = head_request or _no_body_status(status)
+
+    def body(self, data: bytes, more: bool) -> bytes:
+        """Bytes for the next body piece (the head goes out with the first one)."""
+        if self.complete:
+            raise ResponseError("response already complete")
+        out = b""
+        if not self.head_sent:
+            out = self._head(data, more)
+        if data and not self.no_body:
+            self.sent_body += len(data)
+            if self.content_length is not None and self.sent_body > self.content_length:
+                raise ResponseError("body longer than Content-Length")
+            if self.chunked:
+                out += b"%x\r\n%s\r\n" % (len(data), data)
+            else:
+                out += data
+        if not more:
+            self.complete = True
+            if self.chunked:
+                out += b"0\r\n\r\n"
+            elif (self.content_length is not None and not self.no_body
+                  and self.sent_body < self.content_length):
+                self.keep_alive = False  # the body fell short: only closing can tell
+        return out
+
+    def _head(self, data: bytes, more: bool) -> bytes:
+        self.head_sent = True
+        lines = [status_line(self.status, self.version)]
+        has_connection_close = False
+        for name, value in self.headers:
+            if _bad_field(name, value):
+                raise ResponseError("invalid header field")
+            low = name.lower()
+            if low == b"content-length":
+                self.content_length = int(value)
+            elif low == b"transfer-encoding":
+                # We frame the body ourselves; an app-set chunked would double-chunk.
+                continue
+            elif low == b"connection":
+                if b"close" in value.lower():
+                    has_connection_close = True
+                    self.keep_alive = False
+            lines.append(b"%s: %s\r\n" % (name, value))
+        if self.content_length is None and not _no_body_status(self.status):
+            if not more:
+                length = len(data)
+                self.content_length = length
+                lines.append(b"content-length: %d\r\n" % length)
+            elif self.version == "1.1":
+                self.chunked = not self.head_request
+                if self.chunked:
+                    lines.append(b"transfer-encoding: chunked\r\n")
+            else:
+                self.keep_alive = False  # HTTP/1.0: close-delimited
+        if not self.keep_alive and not has_connection_close:
+            lines.append(b"connection: close\r\n")
+        elif self.keep_alive and self.version == "1.0":
+            lines.append(b"connection: keep-alive\r\n")
+        lines.append(b"\r\n")
+        return b"".join(lines)

@@ -1,0 +1,82 @@
+"""SETTINGS parameters (RFC 9113 §6.5.2, RFC 8441 §3) and their validation."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from .errors import ErrorCode, ProtocolError
+from .frames import DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MAX_WINDOW
+
+
+class SettingCode(IntEnum):
+    HEADER_TABLE_SIZE = 0x1
+    ENABLE_PUSH = 0x2
+    MAX_CONCURRENT_STREAMS = 0x3
+    INITIAL_WINDOW_SIZE = 0x4
+    MAX_FRAME_SIZE = 0x5
+    MAX_HEADER_LIST_SIZE = 0x6
+    ENABLE_CONNECT_PROTOCOL = 0x8  # RFC 8441 §3
+
+
+#: Initial values before any SETTINGS frame (RFC 9113 §6.5.2); None = unlimited.
+INITIAL_VALUES: dict[int, int | None] = {
+    SettingCode.HEADER_TABLE_SIZE: 4096,
+    SettingCode.ENABLE_PUSH: 1,
+    SettingCode.MAX_CONCURRENT_STREAMS: None,
+    SettingCode.INITIAL_WINDOW_SIZE: 65535,
+    SettingCode.MAX_FRAME_SIZE: DEFAULT_MAX_FRAME_SIZE,
+    SettingCode.MAX_HEADER_LIST_SIZE: None,
+    SettingCode.ENABLE_CONNECT_PROTOCOL: 0,
+}
+
+
+def validate_setting(code: int, value: int) -> None:
+    """RFC 9113 §6.5.2 bounds; each violation is a connection error of the given type."""
+    if code == SettingCode.ENABLE_PUSH and value not in (0, 1):
+        raise ProtocolError("SETTINGS_ENABLE_PUSH must be 0 or 1")
+    if code == SettingCode.INITIAL_WINDOW_SIZE and value > MAX_WINDOW:
+        raise ProtocolError("SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1",
+                            ErrorCode.FLOW_CONTROL_ERROR)
+    if code == SettingCode.MAX_FRAME_SIZE and not (
+            DEFAULT_MAX_FRAME_SIZE <= value <= MAX_MAX_FRAME_SIZE):
+        raise ProtocolError("SETTINGS_MAX_FRAME_SIZE out of range")
+    if code == SettingCode.ENABLE_CONNECT_PROTOCOL and value not in (0, 1):
+        raise ProtocolError("SETTINGS_ENABLE_CONNECT_PROTOCOL must be 0 or 1")
+
+
+@dataclass
+class PeerSettings:
+    """The settings one endpoint has declared, starting from the §6.5.2 defaults."""
+
+    values: dict[int, int | None] = field(default_factory=lambda: dict(INITIAL_VALUES))
+
+    def get(self, code: int) -> int | None:
+        return self.values.get(code)
+
+    @property
+    def header_table_size(self) -> int:
+        return self.values[SettingCode.HEADER_TABLE_SIZE] or 0
+
+    @property
+    def enable_push(self) -> bool:
+        return bool(self.values[SettingCode.ENABLE_PUSH])
+
+    @property
+    def max_concurrent_streams(self) -> int | None:
+        return self.values[SettingCode.MAX_CONCURRENT_STREAMS]
+
+    @property
+    def initial_window_size(self) -> int:
+        return self.values[SettingCode.INITIAL_WINDOW_SIZE]  # type: ignore[return-value]
+
+    @property
+    def max_frame_size(self) -> int:
+        return self.values[SettingCode.MAX_FRAME_SIZE]  # type: ignore[return-value]
+
+    @property
+    def max_header_list_size(self) -> int | None:
+        return self.values[SettingCode.MAX_HEADER_LIST_SIZE]
+
+    @property
+    def enable_connect_protocol(self) -> bool:
+        return bool(self.values[SettingCode.ENABLE_CONNECT_PROTOCOL])

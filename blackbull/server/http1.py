@@ -1,0 +1,417 @@
+"""HTTP/1.1 on a connection: the ASGI ``http`` adapter around the sans-I/O parser.
+
+Requests are answered in order (RFC 9112 §9.3.2 pipelining): one request cycle runs the
+app at a time, later ones wait with their bodies buffered (bounded: past the limits the
+socket stops being read). Upgrades hand the connection to the WebSocket or HTTP/2 handler.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any
+
+from ..protocol.http1.events import Data, EndOfMessage, Request, RequestError
+from ..protocol.http1.parser import RequestParser
+from ..protocol.http1.response import ResponseError, ResponseWriter, simple_response
+from .asgi import base_scope
+from .connection import ProtocolHandler
+
+log = logging.getLogger("blackbull.server")
+
+_BODY_BUFFER_HIGH = 256 * 1024   # buffered request body bytes before we stop reading
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_DISCONNECT = {"type": "http.disconnect"}
+
+
+class RequestCycle:
+    """One request and its response: the ASGI ``receive``/``send`` pair."""
+
+    __slots__ = (
+        "handler", "request", "scope", "chunks", "buffered", "body_complete", "waiter",
+        "writer", "response_complete", "disconnected", "continue_sent", "keep_alive",
+        "final_sent", "_start",
+    )
+
+    def __init__(self, handler: HTTP1Handler, request: Request) -> None:
+        self.handler = handler
+        self.request = request
+        self.chunks: deque[bytes] = deque()
+        self.buffered = 0
+        self.body_complete = not request.has_body
+        self.waiter: asyncio.Future | None = None
+        self.writer: ResponseWriter | None = None
+        self.response_complete = False
+        self.disconnected = False
+        self.continue_sent = False
+        self.final_sent = False
+        self.keep_alive = request.keep_alive
+        self._start: dict[str, Any] | None = None
+        conn = handler.conn
+        self.scope = base_scope(
+            conn, "http", request.http_version, request.method, request.path,
+            request.raw_path, request.query_string, request.headers)
+
+    # --- fed by the handler ----------------------------------------------------------
+    def feed_body(self, data: bytes) -> None:
+        if self.response_complete:
+            return  # the app is done with this request: discard the rest of its body
+        self.chunks.append(data)
+        self.buffered += len(data)
+        self._wake()
+
+    def end_body(self) -> None:
+        self.body_complete = True
+        self._wake()
+
+    def disconnect(self) -> None:
+        self.disconnected = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # --- ASGI ------------------------------------------------------------------------
+    async def receive(self) -> dict[str, Any]:
+        while True:
+            if self.disconnected:
+                return _DISCONNECT
+            if self.chunks:
+                body = b"".join(self.chunks) if len(self.chunks) > 1 else self.chunks[0]
+                self.chunks.clear()
+                self.buffered = 0
+                self.final_sent = self.body_complete
+                self.handler.body_consumed()
+                return {"type": "http.request", "body": body,
+                        "more_body": not self.body_complete}
+            if self.body_complete:
+                if not self.final_sent:
+                    self.final_sent = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+                if self.response_complete:
+                    return _DISCONNECT
+            elif self.request.expect_continue and not self.continue_sent \
+                    and self.writer is None:
+                # RFC 9110 §10.1.1: the client waits for 100 before sending the body.
+                self.continue_sent = True
+                self.handler.conn.write(_CONTINUE)
+            waiter = self.waiter = self.handler.loop.create_future()
+            await waiter
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if self.disconnected:
+            if kind == "http.response.body" or kind == "http.response.start":
+                return  # the client is gone; ASGI says sends are then no-ops
+        if kind == "http.response.start":
+            if self._start is not None or self.writer is not None:
+                raise RuntimeError("http.response.start sent twice")
+            self._start = message
+        elif kind == "http.response.body":
+            await self._send_body(message.get("body", b""), message.get("more_body", False))
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} on an HTTP/1.1 request")
+
+    async def _send_body(self, body: bytes, more: bool) -> None:
+        writer = self.writer
+        if writer is None:
+            start = self._start
+            if start is None:
+                raise RuntimeError("http.response.body before http.response.start")
+            keep_alive = self.keep_alive and not self.handler.closing
+            if self.request.expect_continue and not self.continue_sent \
+                    and not self.body_complete:
+                keep_alive = False  # the client may never send the body we skipped
+            writer = self.writer = ResponseWriter(
+                start["status"], list(start.get("headers", ())),
+                head_request=self.request.method == "HEAD",
+                version=self.request.http_version, keep_alive=keep_alive)
+        elif writer.complete:
+            raise RuntimeError("http.response.body after the response completed")
+        data = writer.body(body, more)
+        handler = self.handler
+        if data:
+            handler.conn.write(data)
+        if not more:
+            self.keep_alive = writer.keep_alive
+            self.response_complete = True
+            self._wake()
+            handler.cycle_done(self)
+        elif not handler.writable.is_set():
+            await handler.writable.wait()
+
+    async def run(self, app: Any) -> None:
+        try:
+            await app(self.scope, self.receive, self.send)
+        except asyncio.CancelledError:
+            self._abort_response()
+            raise
+        except BaseException as exc:  # noqa: BLE001 - an app bug must not kill the server
+            if isinstance(exc, ResponseError):
+                log.error("invalid response from the ASGI app: %s", exc)
+            else:
+                log.exception("exception in ASGI application")
+            self._abort_response()
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            if not self.response_complete:
+                if self.writer is None:
+                    log.error("ASGI app returned without sending a response")
+                self._abort_response()
+
+    def _abort_response(self) -> None:
+        """The app failed: a 500 if nothing was sent yet, else close the connection."""
+        if self.response_complete:
+            return
+        self.response_complete = True
+        handler = self.handler
+        if self.writer is None and not self.disconnected:
+            self.keep_alive = self.keep_alive and self.body_complete
+            handler.conn.write(simple_response(500, b"Internal Server Error",
+                                               close=not self.keep_alive))
+        else:
+            self.keep_alive = False
+        handler.cycle_done(self)
+
+
+class HTTP1Handler(ProtocolHandler):
+    """HTTP/1.1 (and 1.0) server side of one connection."""
+
+    __slots__ = (
+        "parser", "cycles", "loop", "writable", "closing", "settings", "_timer",
+        "_timer_kind", "_upgrade", "_error", "_body_cycle",
+    )
+
+    def __init__(self) -> None:
+        self.cycles: deque[RequestCycle] = deque()
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.closing = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_kind = ""
+        self._upgrade: tuple[Request, bytes] | None = None
+        self._error: RequestError | None = None
+        self._body_cycle: RequestCycle | None = None
+
+    def start(self, initial_data: bytes) -> None:
+        self.loop = asyncio.get_running_loop()
+        s = self.settings = self.conn.state.settings
+        self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
+                                    s.h1_max_headers, s.h1_max_body)
+        if initial_data:
+            self.data_received(initial_data)
+        else:
+            self._update_timer()
+
+    # --- input -----------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        for event in self.parser.feed(data):
+            kind = type(event)
+            if kind is Request:
+                self._on_request(event)  # type: ignore[arg-type]
+            elif kind is Data:
+                self._body_cycle.feed_body(event.data)  # type: ignore[union-attr]
+            elif kind is EndOfMessage:
+                if self._body_cycle is not None:
+                    self._body_cycle.end_body()
+                    self._body_cycle = None
+            else:
+                self._on_error(event)  # type: ignore[arg-type]
+                return
+        if self._upgrade is not None:
+            self._try_upgrade()
+            return
+        self._apply_backpressure()
+        self._update_timer()
+
+    def _on_request(self, request: Request) -> None:
+        if request.upgrade is not None and self.parser.stopped:
+            self._upgrade = (request, self.parser.trailing_data)
+            return
+        cycle = RequestCycle(self, request)
+        self.cycles.append(cycle)
+        self._body_cycle = None if cycle.body_complete else cycle
+        if len(self.cycles) == 1:
+            self.conn.state.spawn(cycle.run(self.conn.state.app))
+
+    def _on_error(self, error: RequestError) -> None:
+        self._cancel_timer()
+        last = self._body_cycle
+        if last is None and not self.cycles:
+            self._send_error(error)
+            return
+        if last is not None:
+            # The error is in this request's body (e.g. 413 mid-chunked): its app sees a
+            # disconnect; answer for it if it has not started answering itself.
+            last.disconnect()
+            if self.cycles and self.cycles[0] is last and last.writer is None:
+                last.response_complete = True
+                self._send_error(error)
+                return
+        self._error = error  # answered once the earlier requests are done
+        self.conn.pause_reading()
+
+    def _send_error(self, error: RequestError) -> None:
+        if error.status >= 500:
+            log.warning("refusing request: %s %s", error.status, error.reason)
+        else:
+            log.info("bad request from %s: %s %s", self.conn.client, error.status, error.reason)
+        if error.respond:
+            body = f"{error.status} {error.reason}\n".encode()
+            self.conn.write(simple_response(error.status, body))
+        self.conn.close()
+
+    def _apply_backpressure(self) -> None:
+        cycles = self.cycles
+        too_many = len(cycles) > self.settings.h1_max_pipeline
+        too_much = bool(cycles) and cycles[-1].buffered > _BODY_BUFFER_HIGH
+        if too_many or too_much:
+            self.conn.pause_reading()
+
+    def body_consumed(self) -> None:
+        if len(self.cycles) <= self.settings.h1_max_pipeline and self._error is None:
+            self.conn.resume_reading()
+
+    # --- cycle completion --------------------------------------------------------------
+    def cycle_done(self, cycle: RequestCycle) -> None:
+        cycles = self.cycles
+        if not cycles or cycles[0] is not cycle:
+            return
+        cycles.popleft()
+        if self.conn.closed:
+            return
+        if not cycle.keep_alive or self.closing:
+            for other in cycles:
+                other.disconnect()
+            cycles.clear()
+            self.conn.close()
+            return
+        if cycles:
+            self.conn.state.spawn(cycles[0].run(self.conn.state.app))
+        elif self._error is not None:
+            self._send_error(self._error)
+            return
+        elif self._upgrade is not None:
+            self._try_upgrade()
+            return
+        self.body_consumed()
+        self._update_timer()
+
+    # --- upgrades ----------------------------------------------------------------------
+    def _try_upgrade(self) -> None:
+        if self.cycles:
+            self.conn.pause_reading()
+            return  # after the earlier requests are answered
+        request, trailing = self._upgrade  # type: ignore[misc]
+        self._upgrade = None
+        self._cancel_timer()
+        handler = None
+        if request.upgrade == b"websocket":
+            handler = _websocket_handler(request)
+        elif request.upgrade == b"h2c" and not self.conn.scheme_secure:
+            handler = self._h2c_handler(request)
+        self.conn.resume_reading()
+        if handler is not None:
+            self.conn.switch(handler, trailing)
+            return
+        # Not upgrading after all (RFC 9110 §7.8): serve it as a plain request.
+        request.upgrade = None
+        s = self.settings
+        self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
+                                    s.h1_max_headers, s.h1_max_body)
+        self._on_request(request)
+        if trailing:
+            self.data_received(trailing)
+
+    def _h2c_handler(self, request: Request) -> ProtocolHandler | None:
+        """RFC 7540 §3.2: ``Upgrade: h2c`` with exactly one HTTP2-Settings field."""
+        settings = [v for k, v in request.headers if k == b"http2-settings"]
+        connection = (request.header(b"connection") or b"").lower()
+        if len(settings) != 1 or b"http2-settings" not in connection:
+            return None
+        try:
+            from .http2 import HTTP2Handler
+        except ImportError:
+            return None
+        headers = [(k, v) for k, v in request.headers
+                   if k not in (b"connection", b"upgrade", b"http2-settings")]
+        target = request.raw_path + (b"?" + request.query_string if request.query_string else b"")
+        try:
+            handler = HTTP2Handler.for_upgrade(settings[0], headers, request.method, target, b"")
+        except Exception as exc:  # noqa: BLE001 - a bad HTTP2-Settings value: stay on 1.1
+            log.info("h2c upgrade refused: %s", exc)
+            return None
+        self.conn.write(b"HTTP/1.1 101 Switching Protocols\r\n"
+                        b"connection: Upgrade\r\nupgrade: h2c\r\n\r\n")
+        return handler
+
+    # --- timers ------------------------------------------------------------------------
+    def _update_timer(self) -> None:
+        """Keep-alive timeout while idle; header timeout while a request head arrives."""
+        if self.conn.closed:
+            return
+        cycles = self.cycles
+        if self.parser.in_message and self._body_cycle is None:
+            kind, delay = "header", self.settings.h1_header_timeout
+        elif not cycles:
+            kind, delay = "idle", self.settings.h1_keepalive_timeout
+        else:
+            kind, delay = "", 0.0
+        if kind == self._timer_kind:
+            return  # a running header timer is not restarted by more bytes (slowloris)
+        self._cancel_timer()
+        if kind and delay > 0:
+            self._timer_kind = kind
+            self._timer = self.loop.call_later(delay, self._on_timeout, kind)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_kind = ""
+
+    def _on_timeout(self, kind: str) -> None:
+        self._timer = None
+        self._timer_kind = ""
+        if kind == "header":
+            log.info("request head timeout from %s", self.conn.client)
+            self.conn.write(simple_response(408, b"408 Request Timeout\n"))
+        self.conn.close()
+
+    # --- connection events -----------------------------------------------------------
+    def eof_received(self) -> bool | None:
+        # A half-closed client may still read our answers (RFC 9112 §9.6); keep the
+        # write side open only while requests are in flight.
+        return bool(self.cycles) or None
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._cancel_timer()
+        for cycle in self.cycles:
+            cycle.disconnect()
+        self.writable.set()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def shutdown(self) -> None:
+        self.closing = True
+        if not self.cycles:
+            self.conn.close()
+
+    @property
+    def idle(self) -> bool:
+        return not self.cycles
+
+
+def _websocket_handler(request: Request) -> ProtocolHandler | None:
+    try:
+        from .websocket import WebSocketHandler
+    except ImportError:
+        return None
+    return WebSocketHandler(request)
