@@ -1,0 +1,14 @@
+"""Clients built on the sans-I/O protocol cores (``blackbull.protocol``)."""
+from __future__ import annotations
+
+from ..protocol.websocket.frames import Opcode as WSOpcode
+from .websocket import (
+    ByteChannel,
+    HandshakeFailed,
+    WebSocketClient,
+    WebSocketClosed,
+    WebSocketSession,
+)
+
+__all__ = ["ByteChannel", "HandshakeFailed", "WSOpcode", "WebSocketClient",
+           "WebSocketClosed", "WebSocketSession"]
