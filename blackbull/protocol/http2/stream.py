@@ -57,7 +57,7 @@ class Stream:
     __slots__ = (
         "stream_id", "state", "close_reason", "outbound_window", "inbound_window",
         "inbound_unacked", "headers_received", "headers_sent", "expected_length",
-        "received_length", "priority", "remote_initiated", "is_push",
+        "received_length", "priority", "remote_initiated", "is_push", "counted",
     )
 
     def __init__(self, stream_id: int, outbound_window: int, inbound_window: int,
@@ -75,6 +75,8 @@ class Stream:
         self.priority: Priority | None = None  # from PRIORITY_UPDATE (RFC 9218 §7)
         self.remote_initiated = remote_initiated
         self.is_push = False
+        #: Whether the stream counts against MAX_CONCURRENT_STREAMS (§5.1.2).
+        self.counted = False
 
     def __repr__(self) -> str:
         return f"<Stream {self.stream_id} {self.state.value}>"
