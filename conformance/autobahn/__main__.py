@@ -1,0 +1,53 @@
+"""Command line of the Autobahn harness (see ``conformance/autobahn/__init__.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from conformance.autobahn.fuzz import ECHO_APP, RunOptions, run
+from conformance.autobahn.results import behavior_counts
+from conformance.autobahn.runners import RUNNER_NAMES
+from conformance.targets import TARGETS
+
+
+def _patterns(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def parse_args(argv: list[str] | None = None) -> RunOptions:
+    parser = argparse.ArgumentParser(prog="python -m conformance.autobahn",
+                                     description="Run Autobahn|Testsuite against a target.")
+    parser.add_argument("--target", required=True, choices=sorted(TARGETS))
+    parser.add_argument("--tls", action="store_true", help="serve wss:// with a trustme cert")
+    parser.add_argument("--cases", default="*", help="comma-separated case patterns, e.g. '1.*,2.*'")
+    parser.add_argument("--exclude", default="", help="comma-separated case patterns to skip")
+    parser.add_argument("--runner", choices=RUNNER_NAMES, default=None,
+                        help="force a runner instead of the first available")
+    parser.add_argument("--mode", choices=("server", "client"), default="server",
+                        help="server: test a server (fuzzingclient); client: test our client")
+    parser.add_argument("--app", default=ECHO_APP, help="ASGI app module:attr for the target")
+    parser.add_argument("--out", type=Path, default=None, help="result JSON path")
+    ns = parser.parse_args(argv)
+    return RunOptions(target=ns.target, tls=ns.tls, cases=_patterns(ns.cases),
+                      exclude=_patterns(ns.exclude), runner=ns.runner, mode=ns.mode,
+                      app=ns.app, out=ns.out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    doc = run(opts)
+    out = opts.out or opts.default_out()
+    tool = doc["tool"]
+    print(f"autobahn {doc['variant']} target={doc['target']} runner={tool['runner']} "
+          f"status={doc['status']} duration={doc['duration_s']}s -> {out}")
+    print("summary:", doc["summary"])
+    print("behaviors:", behavior_counts(doc))
+    if doc["message"]:
+        print("message:", doc["message"])
+    return 0 if doc["status"] == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
