@@ -1,0 +1,106 @@
+"""The regression gate: compare our results case by case with ``conformance/baseline.json``.
+
+A regression is a case that passed in the baseline and does not pass now (fails, errors,
+is skipped, or is missing because its suite could not run). Only suites that were part
+of the current run are gated, so ``--suite h2spec`` does not flag Autobahn cases.
+``--update-baseline`` records the current statuses (merged over the old file).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.report.schema import CaseStatus, SuiteResult, utc_now
+
+BASELINE_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Regression:
+    """One case that passed in the baseline and does not pass now."""
+
+    run: str  # "suite/variant"
+    case: str
+    was: str
+    now: str
+    message: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"run": self.run, "case": self.case, "was": self.was, "now": self.now,
+                "message": self.message}
+
+
+def run_key(run: SuiteResult) -> str:
+    return f"{run.suite}/{run.variant}"
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    """The baseline file, or an empty one when it does not exist yet."""
+    if not path.exists():
+        return {"schema": BASELINE_SCHEMA, "target": "", "runs": {}}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.setdefault("runs", {})
+    return data
+
+
+def find_regressions(
+    baseline: dict[str, Any], runs: list[SuiteResult], target: str, suites: set[str]
+) -> list[Regression]:
+    """Cases passing in *baseline* that do not pass in *runs* (only *suites* are gated)."""
+    current: dict[str, dict[str, tuple[str, str]]] = {}
+    for run in runs:
+        if run.target == target:
+            cases = current.setdefault(run_key(run), {})
+            for case in run.cases:
+                cases[case.id] = (case.status, case.message)
+    found: list[Regression] = []
+    for key, cases in sorted(baseline.get("runs", {}).items()):
+        if key.split("/", 1)[0] not in suites:
+            continue
+        now_cases = current.get(key, {})
+        for case_id, was in sorted(cases.items()):
+            if was != CaseStatus.PASS:
+                continue
+            now, message = now_cases.get(case_id, ("missing", "no result for this case"))
+            if now != CaseStatus.PASS:
+                found.append(Regression(key, case_id, was, now, message))
+    return found
+
+
+def updated_baseline(
+    baseline: dict[str, Any], runs: list[SuiteResult], target: str, commit: str = ""
+) -> dict[str, Any]:
+    """The baseline with every run of *target* replaced by its current statuses.
+
+    A run that could not execute (status error) does not overwrite its old entry: an
+    outage must not silently lower the bar.
+    """
+    merged = dict(baseline.get("runs", {}))
+    for run in runs:
+        if run.target == target and run.status == "ok" and not run.extra.get("missing"):
+            merged[run_key(run)] = {c.id: c.status for c in run.cases}
+    return {"schema": BASELINE_SCHEMA, "target": target, "updated": utc_now(),
+            "commit": commit, "runs": dict(sorted(merged.items()))}
+
+
+def write_baseline(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def gate(
+    baseline_path: Path, runs: list[SuiteResult], target: str, suites: set[str]
+) -> dict[str, Any]:
+    """The gate section of compliance.json: ``ok`` is False when anything regressed."""
+    baseline = load_baseline(baseline_path)
+    regressions = find_regressions(baseline, runs, target, suites)
+    baseline_passes = sum(
+        1 for key, cases in baseline.get("runs", {}).items() if key.split("/", 1)[0] in suites
+        for status in cases.values() if status == CaseStatus.PASS
+    )
+    return {"baseline": str(baseline_path.name), "baseline_updated": baseline.get("updated", ""),
+            "baseline_commit": baseline.get("commit", ""), "gated_suites": sorted(suites),
+            "baseline_passes": baseline_passes, "ok": not regressions,
+            "regressions": [r.to_dict() for r in regressions]}

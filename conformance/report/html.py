@@ -1,0 +1,253 @@
+"""``compliance.html``: one self-contained page (inline CSS/JS, no network).
+
+Headline scores, red banners for suites that could not run, the per-RFC-section grid,
+the RFC 8441 matrix, the comparison across servers and per-case detail in <details>.
+A small inline script re-counts the headline numbers from the embedded JSON and writes
+the verdict into ``#selfcheck`` so a headless browser can prove page == data.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+_CSS = """
+:root{--pass:#1a7f37;--fail:#cf222e;--none:#d0d7de;--other:#9a6700;--ns:#8c959f;
+--bg:#fff;--fg:#1f2328;--muted:#59636e}
+*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;
+margin:0 auto;max-width:1200px;padding:16px 24px;color:var(--fg);background:var(--bg)}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid
+#d8dee4;padding-bottom:4px}.muted{color:var(--muted)}
+.banner{background:var(--fail);color:#fff;padding:10px 14px;border-radius:6px;margin:8px 0;
+font-weight:600}.banner span{font-weight:400}
+.gate-ok{background:#dafbe1;border:1px solid var(--pass);padding:8px 12px;border-radius:6px}
+.gate-bad{background:#ffebe9;border:1px solid var(--fail);padding:8px 12px;border-radius:6px}
+.cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #d0d7de;border-radius:8px;
+padding:10px 14px;min-width:170px}.card .score{font-size:26px;font-weight:700}
+.card.s-pass{border-left:6px solid var(--pass)}.card.s-fail{border-left:6px solid var(--fail)}
+.card.s-error{border-left:6px solid var(--fail);background:#ffebe9}
+.card.s-not-supported{border-left:6px solid var(--ns)}
+.bar{height:6px;background:var(--none);border-radius:3px;overflow:hidden;margin-top:6px}
+.bar i{display:block;height:100%;background:var(--pass)}
+.grid{display:flex;flex-wrap:wrap;gap:3px;margin:6px 0 4px}.tile{width:58px;height:34px;
+border-radius:4px;font-size:11px;display:flex;align-items:center;justify-content:center;
+color:#fff;cursor:default}.st-pass{background:var(--pass)}.st-fail{background:var(--fail)}
+.st-none{background:var(--none);color:#57606a}.st-other{background:var(--other)}
+.st-error{background:var(--fail)}.st-not-supported{background:var(--ns)}
+table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border:1px solid #d8dee4;
+padding:3px 6px;text-align:left;vertical-align:top}th{background:#f6f8fa}
+td.c{text-align:center;color:#fff;font-weight:600}td.c.st-none{color:#57606a}
+details{margin:4px 0}summary{cursor:pointer}.case-pass{color:var(--pass)}
+.case-fail,.case-error{color:var(--fail);font-weight:600}.msg{font-family:ui-monospace,monospace;
+font-size:12px;white-space:pre-wrap;word-break:break-word}
+.legend span{display:inline-block;padding:1px 8px;border-radius:4px;color:#fff;margin-right:4px}
+"""
+
+_JS = """
+(function(){
+  var errors=[];
+  window.addEventListener('error',function(e){errors.push(String(e.message));});
+  function check(){
+    var out=document.getElementById('selfcheck');
+    try{
+      var data=JSON.parse(document.getElementById('report-data').textContent);
+      var bad=[];
+      data.headline.forEach(function(h){
+        ['pass','total'].forEach(function(f){
+          var el=document.querySelector('[data-key="'+h.key+'"][data-field="'+f+'"]');
+          if(!el){bad.push(h.key+' '+f+' missing');return;}
+          if(Number(el.textContent)!==h[f]){bad.push(h.key+' '+f+' '+el.textContent+'!='+h[f]);}
+        });
+      });
+      var banners=document.querySelectorAll('.banner').length;
+      if(banners!==data.banners.length){bad.push('banners '+banners+'!='+data.banners.length);}
+      var ok=bad.length===0&&errors.length===0;
+      out.setAttribute('data-ok',ok?'true':'false');
+      out.textContent=ok?'page numbers verified against the embedded data':
+        ('MISMATCH: '+bad.concat(errors).join('; '));
+    }catch(e){out.setAttribute('data-ok','false');out.textContent='self-check error: '+e;}
+  }
+  if(document.readyState==='loading'){document.addEventListener('DOMContentLoaded',check);}
+  else{check();}
+})();
+"""
+
+
+def _e(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def _num(key: str, field: str, value: int) -> str:
+    return f'<span data-key="{_e(key)}" data-field="{field}">{value}</span>'
+
+
+def _card(h: dict[str, Any]) -> str:
+    status = h["status"]
+    if status == "ok":
+        status = "pass" if h["pass"] == h["total"] and h["total"] else "fail"
+    pct = 100 * h["pass"] / h["total"] if h["total"] else 0
+    if h["status"] == "error":
+        score = f'could not run ({_num(h["key"], "pass", h["pass"])}/' \
+                f'{_num(h["key"], "total", h["total"])})'
+    elif h["status"] == "not-supported":
+        score = f'not supported ({_num(h["key"], "pass", h["pass"])}/' \
+                f'{_num(h["key"], "total", h["total"])})'
+    else:
+        score = f'{_num(h["key"], "pass", h["pass"])}/{_num(h["key"], "total", h["total"])}'
+    s = h["summary"]
+    detail = ", ".join(f"{v} {k}" for k, v in s.items() if k not in ("pass", "total") and v)
+    return (f'<div class="card s-{_e(status)}"><div class="muted">{_e(h["suite"])} · '
+            f'{_e(h["variant"])}</div><div class="score">{score}</div>'
+            f'<div class="bar"><i style="width:{pct:.1f}%"></i></div>'
+            f'<div class="muted">{_e(detail) or "&nbsp;"}</div></div>')
+
+
+def _banners(data: dict[str, Any]) -> str:
+    return "".join(f'<div class="banner">{_e(b["key"])} could not run: '
+                   f'<span>{_e(b["message"])}</span></div>' for b in data["banners"])
+
+
+def _gate(data: dict[str, Any]) -> str:
+    gate = data.get("gate") or {}
+    if not gate:
+        return ""
+    if gate["ok"]:
+        return (f'<p class="gate-ok">Regression gate: no regressions against '
+                f'{_e(gate["baseline"])} ({gate["baseline_passes"]} baseline passes).</p>')
+    items = "".join(f'<li><code>{_e(r["run"])} {_e(r["case"])}</code>: {_e(r["was"])} → '
+                    f'{_e(r["now"])} <span class="msg">{_e(r["message"])}</span></li>'
+                    for r in gate["regressions"][:300])
+    return (f'<div class="gate-bad"><b>Regression gate: {len(gate["regressions"])} '
+            f'regressions</b> against {_e(gate["baseline"])}<ul>{items}</ul></div>')
+
+
+def _sections(data: dict[str, Any]) -> str:
+    parts = ['<p class="legend"><span class="st-pass">pass</span><span class="st-fail">fail'
+             '</span><span class="st-other">skipped / informational only</span>'
+             '<span class="st-none" style="color:#57606a">no evidence</span> '
+             '<span class="muted">counts include subsections</span></p>']
+    for rfc in data["sections"]:
+        rows = rfc["sections"]
+        covered = sum(1 for r in rows if r["status"] != "none")
+        tiles = "".join(
+            f'<div class="tile st-{_e(r["status"])}" title="§{_e(r["section"])} '
+            f'{_e(r["title"])}: {r["summary"]["pass"]} pass, {r["summary"]["fail"]} fail, '
+            f'{r["summary"]["error"]} error of {r["summary"]["total"]}">{_e(r["section"])}</div>'
+            for r in rows)
+        table = "".join(
+            f'<tr><td>§{_e(r["section"])}</td><td>{_e(r["title"])}</td>'
+            f'<td class="c st-{_e(r["status"])}">{_e(r["status"])}</td>'
+            f'<td>{r["summary"]["pass"]}</td><td>{r["summary"]["fail"]}</td>'
+            f'<td>{r["summary"]["error"]}</td><td>{r["summary"]["total"]}</td></tr>'
+            for r in rows)
+        parts.append(
+            f'<h3>{_e(rfc["rfc"])} — {_e(rfc["title"])} <span class="muted">'
+            f'({covered}/{len(rows)} sections with evidence)</span></h3>'
+            f'<div class="grid">{tiles}</div><details><summary>table</summary><table>'
+            f'<tr><th>§</th><th>title</th><th>status</th><th>pass</th><th>fail</th>'
+            f'<th>error</th><th>cases</th></tr>{table}</table></details>')
+    return "".join(parts)
+
+
+def _cell_html(cell: dict[str, Any] | None) -> str:
+    if cell is None:
+        return '<td class="c st-none">—</td>'
+    status = cell["status"]
+    if status == "error":
+        return f'<td class="c st-error" title="{_e(cell["message"])}">could not run</td>'
+    if status == "not-supported":
+        return '<td class="c st-not-supported">not supported</td>'
+    css = "pass" if cell["pass"] == cell["total"] and cell["total"] else "fail"
+    return f'<td class="c st-{css}">{cell["pass"]}/{cell["total"]}</td>'
+
+
+def _comparison(data: dict[str, Any]) -> str:
+    comp = data["comparison"]
+    if not comp["rows"]:
+        return "<p class='muted'>No external suite results.</p>"
+    head = "".join(f"<th>{_e(t)}</th>" for t in comp["targets"])
+    body = "".join(
+        f'<tr><td>{_e(r["suite"])}</td><td>{_e(r["variant"])}</td>'
+        + "".join(_cell_html(r["cells"].get(t)) for t in comp["targets"]) + "</tr>"
+        for r in comp["rows"])
+    return f"<table><tr><th>suite</th><th>variant</th>{head}</tr>{body}</table>"
+
+
+def _matrix(data: dict[str, Any]) -> str:
+    m = data["rfc8441_matrix"]
+    errors = "".join(f'<div class="banner">RFC 8441 matrix: <span>{_e(x)}</span></div>'
+                     for x in m["errors"])
+    if not m["rows"]:
+        return errors + "<p class='muted'>No RFC 8441 interop results yet.</p>"
+    head = "".join(f"<th>{_e(c)}</th>" for c in m["cols"])
+    rows = []
+    for r in m["rows"]:
+        cells = []
+        for c in m["cols"]:
+            cell = m["cells"].get(f"{r}|{c}")
+            if cell is None:
+                cells.append('<td class="c st-none">—</td>')
+                continue
+            s = cell["summary"]
+            tip = "; ".join(f'{x["id"]}: {x["status"]}' for x in cell["cases"])
+            cells.append(f'<td class="c st-{_e(cell["status"])}" title="{_e(tip)}">'
+                         f'{s["pass"]}/{s["total"]}</td>')
+        rows.append(f"<tr><th>{_e(r)}</th>{''.join(cells)}</tr>")
+    return (errors + f"<table><tr><th>client \\ server</th>{head}</tr>{''.join(rows)}</table>")
+
+
+def _cases(data: dict[str, Any]) -> str:
+    parts = []
+    for run in data["runs"]:
+        s = run["summary"]
+        order = {"fail": 0, "error": 1}
+        cases = sorted(run["cases"], key=lambda c: order.get(c["status"], 2))
+        rows = "".join(
+            f'<tr><td><code>{_e(c["id"])}</code></td><td>{_e(c["rfc"])} §{_e(c["section"])}'
+            f'</td><td>{_e(c["description"])}</td><td class="case-{_e(c["status"])}">'
+            f'{_e(c["status"])}</td><td class="msg">{_e(c["message"])}</td></tr>'
+            for c in cases)
+        parts.append(
+            f'<details><summary><b>{_e(run["suite"])} / {_e(run["variant"])} @ '
+            f'{_e(run["target"])}</b> — {_e(run["status"])}: {s["pass"]} pass, {s["fail"]} '
+            f'fail, {s["error"]} error of {s["total"]} '
+            f'<span class="muted">{_e(run["tool"].get("name", ""))} '
+            f'{_e(run["tool"].get("version", ""))}</span></summary>'
+            f'<p class="msg">{_e(run["message"])}</p><table><tr><th>case</th><th>RFC §</th>'
+            f'<th>description</th><th>status</th><th>message</th></tr>{rows}</table></details>')
+    return "".join(parts)
+
+
+def _embedded(data: dict[str, Any]) -> str:
+    slim = {"target": data["target"], "headline": data["headline"], "banners": data["banners"],
+            "totals": data["totals"]}
+    return json.dumps(slim).replace("</", "<\\/")
+
+
+def render_html(data: dict[str, Any]) -> str:
+    prov = data["provenance"]
+    git = prov["git"]
+    tools = ", ".join(f'{t["suite"]}: {t.get("name", "")} {t.get("version", "")} '
+                      f'({t.get("runner", "")})' for t in prov["tools"])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Compliance report — {_e(data["target"])}</title><style>{_CSS}</style></head>
+<body>
+<h1>Compliance report — {_e(data["target"])}</h1>
+<p class="muted">Generated {_e(prov["date"])} · commit <code>{_e(git["commit"][:12])}</code>
+{'(dirty tree)' if git["dirty"] else ''} · {_e(prov["machine"]["hostname"])}
+({_e(prov["machine"]["platform"])}, {prov["machine"]["cpus"]} CPUs)<br>Tools: {_e(tools)}</p>
+{_banners(data)}
+<h2>Headline scores</h2><div class="cards">{''.join(_card(h) for h in data['headline'])}</div>
+{_gate(data)}
+<h2>RFC sections</h2>{_sections(data)}
+<h2>RFC 8441 interop matrix</h2>{_matrix(data)}
+<h2>Comparison across servers</h2>{_comparison(data)}
+<h2>Per-case detail</h2>{_cases(data)}
+<p id="selfcheck" data-ok="pending" class="muted">self-check pending</p>
+<script type="application/json" id="report-data">{_embedded(data)}</script>
+<script>{_JS}</script>
+</body></html>
+"""

@@ -1,0 +1,121 @@
+"""``compliance.md``: summary per suite, comparison across servers, per RFC section, failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ICON = {"pass": "✅", "fail": "❌", "none": "▫️", "other": "⚪", "ok": "✅", "error": "🟥",
+         "not-supported": "➖"}
+
+
+def _cell(cell: dict[str, Any] | None) -> str:
+    if cell is None:
+        return "—"
+    if cell["status"] == "error":
+        return "🟥 could not run"
+    if cell["status"] == "not-supported":
+        return "➖ not supported"
+    return f"{cell['pass']}/{cell['total']}"
+
+
+def _esc(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _suites(data: dict[str, Any]) -> list[str]:
+    lines = ["## Suites", "", "| suite | variant | status | pass | fail | error | skipped | "
+             "not supported | informational | total |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for h in data["headline"]:
+        s = h["summary"]
+        lines.append(f"| {h['suite']} | {h['variant']} | {_ICON.get(h['status'], '')} "
+                     f"{h['status']} | {s['pass']} | {s['fail']} | {s['error']} | "
+                     f"{s['skipped']} | {s['not-supported']} | {s['informational']} | "
+                     f"{s['total']} |")
+    return lines
+
+
+def _comparison(data: dict[str, Any]) -> list[str]:
+    comp = data["comparison"]
+    if len(comp["targets"]) < 2:
+        return []
+    head = "| suite | variant | " + " | ".join(comp["targets"]) + " |"
+    lines = ["## Comparison across servers", "", head,
+             "|---|---|" + "---|" * len(comp["targets"])]
+    for row in comp["rows"]:
+        cells = " | ".join(_cell(row["cells"].get(t)) for t in comp["targets"])
+        lines.append(f"| {row['suite']} | {row['variant']} | {cells} |")
+    return lines
+
+
+def _sections(data: dict[str, Any]) -> list[str]:
+    lines = ["## RFC sections", "",
+             "Counts include subsections (evidence for §6.9.1 also counts for §6.9). "
+             "▫️ = no evidence yet.", ""]
+    for rfc in data["sections"]:
+        rows = rfc["sections"]
+        covered = sum(1 for r in rows if r["status"] != "none")
+        lines += [f"### {rfc['rfc']} — {rfc['title']} ({covered}/{len(rows)} sections with "
+                  "evidence)", "", "| § | title | status | pass | fail | error | other |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in rows:
+            s = r["summary"]
+            other = s["total"] - s["pass"] - s["fail"] - s["error"]
+            lines.append(f"| {r['section']} | {_esc(r['title'])} | {_ICON[r['status']]} "
+                         f"{r['status']} | {s['pass']} | {s['fail']} | {s['error']} | {other} |")
+        lines.append("")
+    return lines
+
+
+def _failures(data: dict[str, Any]) -> list[str]:
+    lines = ["## Failures", ""]
+    count = 0
+    for run in data["runs"]:
+        if run["target"] != data["target"]:
+            continue
+        bad = [c for c in run["cases"] if c["status"] in ("fail", "error")]
+        if not bad:
+            continue
+        lines += [f"### {run['suite']} / {run['variant']}", "",
+                  "| case | RFC § | description | status | message |", "|---|---|---|---|---|"]
+        for c in bad:
+            count += 1
+            lines.append(f"| `{c['id']}` | {c['rfc']} §{c['section']} | "
+                         f"{_esc(c['description'])} | {c['status']} | {_esc(c['message'])[:300]} |")
+        lines.append("")
+    if not count:
+        lines.append("None.")
+    return lines
+
+
+def _gate(data: dict[str, Any]) -> list[str]:
+    gate = data.get("gate") or {}
+    if not gate:
+        return []
+    verdict = "✅ no regressions" if gate["ok"] else f"❌ {len(gate['regressions'])} regressions"
+    lines = ["## Regression gate", "",
+             f"{verdict} against `{gate['baseline']}` ({gate['baseline_passes']} baseline "
+             f"passes in {', '.join(gate['gated_suites'])}).", ""]
+    for r in gate["regressions"][:200]:
+        lines.append(f"- `{r['run']}` `{r['case']}`: {r['was']} → {r['now']} {_esc(r['message'])}")
+    return lines
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    prov = data["provenance"]
+    git = prov["git"]
+    lines = [f"# Compliance report — {data['target']}", "",
+             f"Generated {prov['date']} at commit `{git['commit'][:12]}`"
+             f"{' (dirty tree)' if git['dirty'] else ''} on {prov['machine']['hostname']} "
+             f"({prov['machine']['platform']}, {prov['machine']['cpus']} CPUs).", ""]
+    for banner in data["banners"]:
+        lines.append(f"> 🟥 **{banner['key']} could not run**: {_esc(banner['message'])}")
+    if data["banners"]:
+        lines.append("")
+    lines += ["Tools: " + "; ".join(
+        f"{t['suite']}: {t.get('name', '')} {t.get('version', '')} ({t.get('runner', '')})"
+        for t in prov["tools"]), ""]
+    for part in (_suites, _gate, _comparison, _sections, _failures):
+        block = part(data)
+        if block:
+            lines += block + [""]
+    return "\n".join(lines).rstrip() + "\n"
