@@ -21,7 +21,7 @@ Event = Request | Data | EndOfMessage | RequestError
 # RFC 9112 §3: request-line = method SP request-target SP HTTP-version. A first line that
 # does not end in an HTTP-version is not HTTP at all (e.g. a client speaking another
 # protocol, or h2spec's "INVALID CONNECTION PREFACE"): close without an HTTP answer.
-_HTTP_LINE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ \S+ HTTP/\d\.\d\r?$")
+_HTTP_LINE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ (?:.* HTTP/\d\.\d\r?$|/)")
 _KNOWN_UPGRADES = (b"websocket", b"h2c")
 
 
@@ -56,6 +56,7 @@ class RequestParser:
         self._events: list[Event] = []
         self.stopped = False
         self.trailing_data = b""
+        self._head_buffer = b""
         self._reset_message()
         self._parser = httptools.HttpRequestParser(self)
 
@@ -69,7 +70,6 @@ class RequestParser:
         self._started = False
         self._line_seen = False
         self._chunked = False
-        self._head_buffer = b""
         self._current: Request | None = None
 
     @property
@@ -109,8 +109,8 @@ class RequestParser:
 
     def _looks_like_http(self) -> bool:
         line, sep, _ = self._head_buffer.partition(b"\n")
-        if not sep:  # the whole line is not here: judge what there is
-            return len(line) < 16 or b" HTTP/" in line or line.count(b" ") < 2
+        if not sep and len(line) < 16:  # too little to judge: assume HTTP
+            return True
         return bool(_HTTP_LINE.match(line))
 
     def _fail(self, status: int, reason: str, respond: bool = True) -> None:
