@@ -1,0 +1,202 @@
+"""The conformance orchestrator behind ``python -m conformance`` (and ``tox -e conformance``).
+
+It runs every suite that exists against the chosen targets, in parallel where the
+machine allows, then merges ``reports/raw/*.json`` into ``reports/compliance.{json,md,html}``
+and applies the regression gate against ``conformance/baseline.json``:
+
+* unit    — the RFC-indexed pytest suite (``conformance.unit_sections`` plugin); the
+            RFC 8441 matrix tests under tests/ write ``rfc8441-matrix`` results themselves
+* h2spec  — ``python -m conformance.h2spec`` (h2c, tls, each normal and strict)
+* autobahn — ``python -m conformance.autobahn`` when that harness exists
+
+A suite that cannot run is reported as an error (red banner), never as a pass. The exit
+status is 1 when a case that passes in the baseline no longer passes, else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.h2spec.runner import VARIANTS as H2SPEC_VARIANTS
+from conformance.report.baseline import load_baseline, updated_baseline, write_baseline
+from conformance.report.build import build_report, write_report
+from conformance.report.model import MATRIX_SUITE, Expectation
+from conformance.targets import REPO_ROOT, TARGETS
+
+OURS = "blackbull"
+SUITES = ("unit", "h2spec", "autobahn")
+QUICK_AUTOBAHN = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*"
+DEFAULT_BASELINE = REPO_ROOT / "conformance" / "baseline.json"
+
+
+@dataclass
+class Job:
+    """One subprocess of the run; its output goes to ``reports/logs/<name>.log``."""
+
+    name: str
+    argv: list[str]
+    timeout: float
+    weight: int = 1  # longest first, so the slow suites start early
+    returncode: int | None = None
+    duration_s: float = 0.0
+    note: str = ""
+
+    def run(self, log_dir: Path) -> Job:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.monotonic()
+        with open(log_dir / f"{self.name}.log", "wb") as log:
+            try:
+                proc = subprocess.run(self.argv, cwd=REPO_ROOT, stdout=log,
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                      timeout=self.timeout)
+                self.returncode = proc.returncode
+            except subprocess.TimeoutExpired:
+                self.note = f"timed out after {self.timeout:.0f}s"
+            except OSError as exc:
+                self.note = f"could not start: {exc}"
+        self.duration_s = time.monotonic() - t0
+        return self
+
+
+@dataclass
+class Plan:
+    """What this invocation runs and expects to find in ``reports/raw``."""
+
+    targets: list[str]
+    suites: list[str]
+    jobs: list[Job] = field(default_factory=list)
+    expected: list[Expectation] = field(default_factory=list)
+
+
+def autobahn_available() -> bool:
+    return (REPO_ROOT / "conformance" / "autobahn" / "__main__.py").exists()
+
+
+def _unit_job(raw: Path, args: argparse.Namespace) -> Job:
+    argv = [sys.executable, "-m", "pytest", *args.unit_paths, "-q", "-p", "no:cacheprovider",
+            "-p", "conformance.unit_sections", "--rfc-report",
+            str(raw / f"unit-{OURS}-pytest.json"), "--ignore=tests/conformance"]
+    if args.unit_workers > 1:
+        argv += ["-n", str(args.unit_workers)]
+    return Job("unit", argv, timeout=args.unit_timeout, weight=2)
+
+
+def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
+    plan = Plan(targets=args.targets, suites=args.suites)
+    py = sys.executable
+    for target in plan.targets:
+        if "h2spec" in plan.suites:
+            plan.jobs.append(Job(f"h2spec-{target}", [py, "-m", "conformance.h2spec",
+                                 "--target", target, "--out", str(raw)], timeout=900))
+            plan.expected += [Expectation("h2spec", target, v) for v in H2SPEC_VARIANTS]
+        if "autobahn" in plan.suites:
+            plan.expected.append(Expectation("autobahn", target, "ws"))
+            if autobahn_available():
+                argv = [py, "-m", "conformance.autobahn", "--target", target,
+                        "--out", str(raw / f"autobahn-{target}-ws.json")]
+                if args.quick:
+                    argv += ["--cases", QUICK_AUTOBAHN]
+                if args.autobahn_runner:
+                    argv += ["--runner", args.autobahn_runner]
+                plan.jobs.append(Job(f"autobahn-{target}", argv, timeout=3600, weight=3))
+    if OURS in plan.targets and "unit" in plan.suites:
+        plan.jobs.append(_unit_job(raw, args))
+        plan.expected += [Expectation("unit", OURS), Expectation(MATRIX_SUITE, OURS)]
+    plan.jobs.sort(key=lambda j: -j.weight)
+    return plan
+
+
+def clear_stale(raw: Path, plan: Plan) -> None:
+    """Drop old raw files of the suites/targets about to run, so none can pass for them."""
+    suites = set(plan.suites) | ({MATRIX_SUITE} if "unit" in plan.suites else set())
+    for path in raw.glob("*.json") if raw.is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            stale = data.get("suite") in suites and data.get("target") in plan.targets
+        except (OSError, ValueError, AttributeError):
+            stale = True
+        if stale:
+            path.unlink()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--target", help=f"one target (default {OURS}); known: {', '.join(TARGETS)}")
+    group.add_argument("--targets", help="'all' or a comma-separated list: comparison table")
+    parser.add_argument("--suite", dest="suites", action="append", choices=SUITES,
+                        help="repeatable; default: all suites")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports")
+    parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE)
+    parser.add_argument("--update-baseline", action="store_true",
+                        help=f"record the current {OURS} statuses as the new baseline")
+    parser.add_argument("--report-only", action="store_true",
+                        help="do not run anything; rebuild the report from reports/raw")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"Autobahn cases {QUICK_AUTOBAHN} only (~11 s instead of ~10 min)")
+    parser.add_argument("--autobahn-runner", choices=("docker", "python2.7", "python3-port"),
+                        help="force the Autobahn runner (default: the first available)")
+    parser.add_argument("--jobs", type=int, default=2, help="suites run side by side")
+    parser.add_argument("--unit-workers", type=int, default=1, help="pytest -n for the unit run")
+    parser.add_argument("--unit-timeout", type=float, default=1800)
+    parser.add_argument("--unit-paths", nargs="+", default=["tests"])
+    args = parser.parse_args(argv)
+    if args.targets:
+        names = list(TARGETS) if args.targets == "all" else args.targets.split(",")
+    else:
+        names = [args.target or OURS]
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target(s) {unknown}; known: {', '.join(TARGETS)}")
+    args.targets = names
+    args.suites = args.suites or list(SUITES)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    raw, logs = args.out / "raw", args.out / "logs"
+    plan = make_plan(args, raw)
+    if not args.report_only:
+        clear_stale(raw, plan)
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for job in pool.map(lambda j: j.run(logs), plan.jobs):
+                print(f"[{job.name}] exit {job.returncode} in {job.duration_s:.1f}s {job.note}",
+                      flush=True)
+    gated = set(plan.suites) | ({MATRIX_SUITE} if "unit" in plan.suites else set())
+    gated = gated if OURS in plan.targets else set()
+    main_target = OURS if OURS in plan.targets else plan.targets[0]
+    report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated)
+    if args.update_baseline:
+        commit = report.provenance["git"]["commit"]
+        write_baseline(args.baseline,
+                       updated_baseline(load_baseline(args.baseline), report.runs, OURS, commit))
+        report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated)
+    paths = write_report(report, args.out)
+    _print_summary(report.to_dict(), paths.html)
+    return 0 if report.gate.get("ok", True) else 1
+
+
+def _print_summary(data: dict, html: Path) -> None:
+    for h in data["headline"]:
+        print(f"  {h['suite']:<15} {h['variant']:<11} {h['status']:<13} "
+              f"{h['pass']}/{h['total']}  {h['message'][:100]}")
+    for banner in data["banners"]:
+        print(f"  COULD NOT RUN {banner['key']}: {banner['message'][:160]}")
+    gate = data["gate"]
+    verdict = "ok" if gate["ok"] else f"{len(gate['regressions'])} REGRESSIONS"
+    print(f"  regression gate: {verdict} ({gate['baseline_passes']} baseline passes)")
+    print(f"  report: {html} (+ .json, .md)")
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        md = html.with_suffix(".md").read_text(encoding="utf-8")
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+            fh.write(md[:60000])
