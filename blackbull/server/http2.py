@@ -1,0 +1,356 @@
+"""HTTP/2 on a connection: the asyncio shell around the sans-I/O core (RFC 9113).
+
+Bytes go into :class:`~blackbull.protocol.http2.H2Connection`; its events start one
+ASGI task per stream (:class:`H2Stream`) and feed their bodies; responses come back
+through the core and the :class:`HTTP2Sender`. All frames produced while handling one
+read, or during one loop iteration of app sends, leave in a single transport write.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from ..protocol.http2 import (
+    DEFAULT_PRIORITY,
+    ConnectionTerminated,
+    DataReceived,
+    ErrorCode,
+    H2Connection,
+    PriorityUpdated,
+    RemoteSettingsChanged,
+    RequestReceived,
+    SettingCode,
+    StreamEnded,
+    StreamReset,
+    TrailersReceived,
+    UsageError,
+    WindowUpdated,
+    parse_priority_field,
+)
+from .asgi import base_scope
+from .connection import ProtocolHandler
+from .http2_sender import HTTP2Sender
+from .http2_stream import H2Stream, StreamWindowView
+
+log = logging.getLogger("blackbull.server")
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class HTTP2Handler(ProtocolHandler):
+    """Serves one HTTP/2 connection (h2 over TLS, h2c prior knowledge or Upgrade)."""
+
+    def __init__(self) -> None:
+        self.h2: H2Connection = None  # type: ignore[assignment]  # made in start()
+        self.sender: HTTP2Sender = None  # type: ignore[assignment]
+        self.streams: dict[int, H2Stream] = {}
+        self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+        self._upgrade: tuple[bytes, Headers, str, bytes, bytes] | None = None
+        self._flush_scheduled = False
+        self._closing = False
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._last_active = 0.0
+        self._dispatch = {
+            RequestReceived: self._on_request,
+            DataReceived: self._on_data,
+            StreamEnded: self._on_stream_ended,
+            StreamReset: self._on_reset,
+            TrailersReceived: self._on_trailers,
+            WindowUpdated: self._on_window,
+            RemoteSettingsChanged: self._on_window,
+            PriorityUpdated: self._on_priority,
+            ConnectionTerminated: self._on_terminated,
+        }
+
+    @classmethod
+    def for_upgrade(cls, http2_settings: bytes, request_headers: Headers, method: str | bytes,
+                    path: bytes, body: bytes) -> HTTP2Handler:
+        """RFC 7540 §3.2 h2c Upgrade: the HTTP/1.1 request becomes stream 1."""
+        handler = cls()
+        if isinstance(method, str):
+            method = method.encode("ascii")
+        handler._upgrade = (http2_settings.strip(), request_headers, method.decode("ascii"),
+                            path, body)
+        return handler
+
+    # --- ProtocolHandler ---------------------------------------------------------------
+    def start(self, initial_data: bytes) -> None:
+        self.loop = asyncio.get_running_loop()
+        settings = self.conn.state.settings
+        local = {
+            SettingCode.HEADER_TABLE_SIZE: settings.h2_header_table_size,
+            SettingCode.MAX_CONCURRENT_STREAMS: settings.h2_max_concurrent_streams,
+            SettingCode.INITIAL_WINDOW_SIZE: settings.h2_initial_window_size,
+            SettingCode.MAX_FRAME_SIZE: settings.h2_max_frame_size,
+            SettingCode.MAX_HEADER_LIST_SIZE: settings.h2_max_header_list_size,
+        }
+        if settings.h2_enable_websocket:
+            local[SettingCode.ENABLE_CONNECT_PROTOCOL] = 1  # RFC 8441 §3
+        self.h2 = h2 = H2Connection(
+            "server", local, max_closed_streams=settings.h2_max_closed_streams,
+            max_continuation_frames=settings.h2_max_continuation_frames,
+            reset_burst=settings.h2_max_reset_burst, reset_rate=settings.h2_max_reset_rate,
+            clock=self.loop.time)
+        self.sender = HTTP2Sender(h2)
+        if self._upgrade is not None:
+            h2.initiate_upgrade_connection(self._upgrade[0] or None)
+        else:
+            h2.initiate_connection()
+        h2.increment_connection_window(settings.h2_connection_window_size)
+        if self._upgrade is not None:
+            self._start_upgraded_stream()
+        self._arm_idle_timer()
+        if initial_data:
+            self.data_received(initial_data)
+        else:
+            self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        self._last_active = self.loop.time()
+        events = self.h2.receive_data(data)
+        dispatch = self._dispatch
+        for event in events:
+            handler = dispatch.get(type(event))
+            if handler is not None:
+                handler(event)
+        self._flush()
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._cancel_idle_timer()
+        for stream in list(self.streams.values()):
+            stream.disconnect()
+
+    def pause_writing(self) -> None:
+        if self.sender is not None:
+            self.sender.paused = True
+
+    def resume_writing(self) -> None:
+        self.sender.paused = False
+        self.sender.pump()
+        self._flush()
+
+    def shutdown(self) -> None:
+        """§6.8 graceful shutdown: GOAWAY naming the last stream we will process, let
+        those streams finish, then close."""
+        if self.h2 is None:
+            self.conn.close()
+            return
+        self._closing = True
+        if self.h2.goaway_sent is None and not self.h2.terminated:
+            self.h2.close_connection(ErrorCode.NO_ERROR)
+        self._flush()
+
+    @property
+    def idle(self) -> bool:
+        return not self.streams
+
+    # --- events ------------------------------------------------------------------------
+    def _on_request(self, event: RequestReceived) -> None:
+        sid = event.stream_id
+        priority = event.priority_update
+        if priority is None:
+            priority = DEFAULT_PRIORITY
+            for name, value in event.headers:
+                if name == b"priority":  # RFC 9218 §5: the header, unless a frame said so
+                    priority = parse_priority_field(value)
+                    break
+        self._start_stream(sid, event.headers, priority, event.end_stream)
+
+    def _start_stream(self, sid: int, headers: Headers, priority: Any,
+                      end_stream: bool) -> H2Stream:
+        scope = self._build_scope(sid, headers)
+        stream = H2Stream(self, sid, scope, priority, end_stream)
+        ext = scope["extensions"]
+        ext["http.response.priority"] = stream.priority
+        scope["http2_priority"] = stream.priority
+        ext["http.response.http2_stream"] = StreamWindowView(self.h2, sid)
+        ext["http.response.trailers"] = {}
+        if self.h2.remote.enable_push and self.conn.state.settings.h2_enable_push:
+            ext["http.response.push"] = {}
+        self.streams[sid] = stream
+        stream.task = self.conn.state.spawn(stream.run(self.conn.state.app))
+        return stream
+
+    def _build_scope(self, sid: int, headers: Headers) -> dict[str, Any]:
+        method = b"GET"
+        target = b"/"
+        authority = None
+        regular: Headers = []
+        cookies: list[bytes] = []
+        has_host = False
+        for name, value in headers:
+            if name[:1] == b":":
+                if name == b":method":
+                    method = value
+                elif name == b":path":
+                    target = value
+                elif name == b":authority":
+                    authority = value
+            elif name == b"cookie":
+                cookies.append(value)  # §8.2.3: crumbs are joined for HTTP/1.1 semantics
+            else:
+                if name == b"host":
+                    has_host = True
+                regular.append((name, value))
+        if cookies:
+            regular.append((b"cookie", b"; ".join(cookies)))
+        if authority is not None and not has_host:
+            regular.insert(0, (b"host", authority))
+        raw_path, _, query = target.partition(b"?")
+        path = unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape")
+        return base_scope(self.conn, "http", "2", method.decode("ascii", "replace"), path,
+                          raw_path, query, regular)
+
+    def _on_data(self, event: DataReceived) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is None:
+            self.ack(event.flow_controlled_length, event.stream_id)
+        else:
+            stream.feed(event.data, event.flow_controlled_length, event.end_stream)
+
+    def _on_stream_ended(self, event: StreamEnded) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is not None:
+            stream.end_body()
+
+    def _on_trailers(self, event: TrailersReceived) -> None:
+        # ASGI has no request trailers; they end the body.
+        self._on_stream_ended(StreamEnded(event.stream_id))
+
+    def _on_reset(self, event: StreamReset) -> None:
+        self.sender.discard(event.stream_id)
+        stream = self.streams.get(event.stream_id)
+        if stream is not None:
+            stream.disconnect()
+
+    def _on_window(self, event: Any) -> None:
+        self.sender.pump()
+
+    def _on_priority(self, event: PriorityUpdated) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is not None:
+            stream.set_priority(event.urgency, event.incremental)
+
+    def _on_terminated(self, event: ConnectionTerminated) -> None:
+        if not event.remote:
+            log.info("HTTP/2 connection error with %s: %s %s", self.conn.client,
+                     getattr(event.error_code, "name", event.error_code),
+                     event.additional_data.decode("utf-8", "replace"))
+            for stream in list(self.streams.values()):
+                stream.disconnect()
+            return
+        if event.error_code != ErrorCode.NO_ERROR:
+            for stream in list(self.streams.values()):
+                stream.disconnect()
+        self._closing = True
+
+    # --- used by the streams -----------------------------------------------------------
+    def ack(self, n: int, stream_id: int) -> None:
+        if n and not self.h2.terminated:
+            self.h2.acknowledge_received_data(n, stream_id)
+            self._schedule_flush()
+
+    def send_headers(self, sid: int, headers: Headers, end_stream: bool) -> None:
+        try:
+            self.h2.send_headers(sid, headers, end_stream=end_stream)
+        except UsageError:
+            return  # the stream was reset meanwhile
+        self._schedule_flush()
+
+    def send_trailers(self, sid: int, headers: Headers) -> None:
+        self.send_headers(sid, headers, end_stream=True)
+
+    def queue_output(self, stream: H2Stream) -> None:
+        self.sender.enqueue(stream)
+        self.sender.pump()
+        self._schedule_flush()
+
+    def reset(self, sid: int, code: ErrorCode) -> None:
+        self.sender.discard(sid)
+        self.h2.reset_stream(sid, code)
+        self._schedule_flush()
+
+    def push(self, parent: H2Stream, message: dict[str, Any]) -> None:
+        """``http.response.push`` → PUSH_PROMISE + a synthetic GET through the app (§8.4)."""
+        h2 = self.h2
+        limit = h2.remote.max_concurrent_streams
+        if (not h2.remote.enable_push or not self.conn.state.settings.h2_enable_push
+                or self._closing or (limit is not None and len(self.streams) >= limit)):
+            return
+        path = message["path"].encode() if isinstance(message["path"], str) else message["path"]
+        scope = parent.scope
+        authority = next((v for k, v in scope["headers"] if k == b"host"), b"")
+        extra = [(bytes(k).lower(), bytes(v)) for k, v in message.get("headers", ())]
+        request = [(b":method", b"GET"), (b":scheme", scope["scheme"].encode()),
+                   (b":authority", authority), (b":path", path)] + extra
+        try:
+            promised = h2.push_stream(parent.stream_id, request)
+        except UsageError:
+            return
+        self._start_stream(promised, request, DEFAULT_PRIORITY, True)
+        self._schedule_flush()
+
+    def stream_done(self, stream: H2Stream) -> None:
+        """The app task ended: release the stream; a request still being sent is cut
+        short with RST_STREAM NO_ERROR (§8.1) once the response is complete."""
+        sid = stream.stream_id
+        self.streams.pop(sid, None)
+        stream.disconnect()
+        if stream.remote_open and stream.response_complete and not self.sender.active.get(sid):
+            self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
+        self._schedule_flush()
+
+    # --- output ------------------------------------------------------------------------
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        conn = self.conn
+        data = self.h2.data_to_send()
+        if data:
+            conn.write(data)
+        if self.h2.terminated or (self._closing and not self.streams):
+            conn.close()
+
+    # --- upgrade & idle ----------------------------------------------------------------
+    def _start_upgraded_stream(self) -> None:
+        _, headers, method, target, body = self._upgrade  # type: ignore[misc]
+        authority = next((v for k, v in headers if k == b"host"), b"")
+        scheme = b"https" if self.conn.scheme_secure else b"http"
+        request = [(b":method", method.encode()), (b":scheme", scheme),
+                   (b":authority", authority), (b":path", target or b"/")]
+        request += [(k, v) for k, v in headers if k != b"host"]
+        stream = self._start_stream(1, request, DEFAULT_PRIORITY, True)
+        if body:
+            stream.body.append((body, 0))
+        self._upgrade = None
+
+    def _arm_idle_timer(self) -> None:
+        timeout = self.conn.state.settings.h2_idle_timeout
+        if timeout > 0 and self._idle_timer is None and not self.conn.closed:
+            self._idle_timer = self.loop.call_later(timeout, self._on_idle_timer)
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _on_idle_timer(self) -> None:
+        """§9.1: an idle connection may be closed, announced by GOAWAY. One timer per
+        connection, re-armed while streams are open or bytes arrived recently."""
+        self._idle_timer = None
+        if self.conn.closed:
+            return
+        timeout = self.conn.state.settings.h2_idle_timeout
+        if self.streams or self.loop.time() - self._last_active < timeout:
+            self._arm_idle_timer()
+            return
+        self.shutdown()

@@ -1,0 +1,113 @@
+"""Response DATA scheduling for one HTTP/2 connection (RFC 9113 §5.2, RFC 9218 §10).
+
+Response bodies wait here until both flow-control windows allow them. When the
+connection window is contended, streams are served by RFC 9218 urgency (lower value
+first); within one urgency, non-incremental responses go one after another in
+stream-id order and incremental ones share the window round-robin, one frame each.
+DATA is cut at the peer's SETTINGS_MAX_FRAME_SIZE by the core.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..protocol.http2 import H2Connection
+
+
+class Outbound(Protocol):
+    """What the sender needs from a stream with response data queued."""
+
+    stream_id: int
+    urgency: int
+    incremental: bool
+    out_chunks: deque[bytes | memoryview]
+    out_size: int
+    out_end: bool  # END_STREAM goes after the queued data (or the trailers do)
+
+    def on_output_drained(self) -> None: ...
+
+
+class HTTP2Sender:
+    """Moves queued response data into the core as windows permit."""
+
+    __slots__ = ("h2", "active", "paused")
+
+    def __init__(self, h2: H2Connection) -> None:
+        self.h2 = h2
+        self.active: dict[int, Outbound] = {}
+        self.paused = False
+
+    def enqueue(self, stream: Outbound) -> None:
+        self.active[stream.stream_id] = stream
+
+    def discard(self, stream_id: int) -> None:
+        self.active.pop(stream_id, None)
+
+    def pump(self) -> None:
+        """Send what the windows allow, in priority order."""
+        if self.paused or not self.active:
+            return
+        h2 = self.h2
+        groups: dict[int, list[Outbound]] = {}
+        for stream in self.active.values():
+            groups.setdefault(stream.urgency, []).append(stream)
+        for urgency in sorted(groups):
+            if h2.outbound_window <= 0 and not _any_zero_length(groups[urgency]):
+                return
+            members = sorted(groups[urgency], key=_stream_id)
+            for stream in members:
+                if not stream.incremental:
+                    self._send_from(stream, stream.out_size)
+            self._round_robin([s for s in members if s.incremental])
+
+    def _round_robin(self, streams: list[Outbound]) -> None:
+        frame_size = self.h2.max_outbound_frame_size
+        while streams:
+            progressed = []
+            for stream in streams:
+                if self._send_from(stream, frame_size) and stream.out_size:
+                    progressed.append(stream)
+            streams = progressed
+
+    def _send_from(self, stream: Outbound, budget: int) -> bool:
+        """Send up to ``budget`` octets of ``stream``; True if anything went out."""
+        h2 = self.h2
+        sid = stream.stream_id
+        if sid not in h2.streams:
+            self.active.pop(sid, None)  # reset meanwhile: its data is void
+            stream.on_output_drained()
+            return False
+        allowed = min(budget, stream.out_size, h2.local_flow_control_window(sid))
+        sent = False
+        chunks = stream.out_chunks
+        while allowed > 0:
+            chunk = chunks[0]
+            n = len(chunk)
+            if n > allowed:
+                chunks[0] = memoryview(chunk)[allowed:]
+                chunk = memoryview(chunk)[:allowed]
+                n = allowed
+            else:
+                chunks.popleft()
+            stream.out_size -= n
+            allowed -= n
+            last = stream.out_size == 0 and stream.out_end
+            h2.send_data(sid, chunk, end_stream=last)  # type: ignore[arg-type]
+            sent = True
+        if stream.out_size == 0:
+            if stream.out_end and not sent:
+                # Zero-length END_STREAM needs no window (§6.9.1 counts payload only).
+                h2.send_data(sid, b"", end_stream=True)
+                sent = True
+            self.active.pop(sid, None)
+            stream.on_output_drained()
+        return sent
+
+
+def _stream_id(stream: Outbound) -> int:
+    return stream.stream_id
+
+
+def _any_zero_length(streams: list[Outbound]) -> bool:
+    return any(s.out_size == 0 for s in streams)
