@@ -1,0 +1,12 @@
+"""BlackBull benchmark harness (``python -m bench``).
+
+Starts BlackBull and its peers (uvicorn, hypercorn, granian, daphne, the ``websockets``
+server, the published ``blackbull==0.81.0`` and a bare uvloop ceiling) one after another
+on loopback with the same ASGI app, drives them with ``wrk``, ``h2load`` and our own
+WebSocket load client, and reports medians and ratios side by side.
+
+Nothing here is imported by the server: the harness only runs it as a subprocess.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,138 @@
+"""Load generators: ``wrk`` (HTTP/1.1), ``h2load`` (h2c and h2 over TLS), and our
+WebSocket echo client (``bench.wsclient``), each run as a subprocess pinned to the load
+core, with their output parsed into a :class:`Sample`.
+
+A run whose tool failed, or that counted failed requests / broken echoes, keeps its
+number but carries the error count and message, so the report can flag it.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .envs import REPO_ROOT
+
+
+@dataclass(slots=True)
+class Sample:
+    """One measured run of one benchmark against one server."""
+
+    value: float | None  # req/s or msg/s; None when the run produced no number
+    errors: int = 0  # failed requests, socket errors, broken echoes
+    message: str = ""
+    extra: dict[str, float] | None = None
+
+
+# --- wrk ------------------------------------------------------------------------------
+_WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+
+
+def parse_wrk(text: str) -> Sample:
+    """Parse wrk's summary: Requests/sec plus non-2xx responses and socket errors."""
+    rps = _WRK_RPS.search(text)
+    if rps is None:
+        return Sample(None, 1, f"wrk printed no Requests/sec: {text[-300:]!r}")
+    errors, notes = 0, []
+    if m := _WRK_NON2XX.search(text):
+        errors += int(m.group(1))
+        notes.append(f"{m.group(1)} non-2xx")
+    if m := _WRK_SOCKET.search(text):
+        counts = [int(g) for g in m.groups()]
+        # Read errors at the very end of a run are wrk closing its own sockets; the
+        # other kinds (connect, write, timeout) are the server's fault.
+        errors += counts[0] + counts[2] + counts[3]
+        notes.append(m.group(0))
+    return Sample(float(rps.group(1)), errors, "; ".join(notes))
+
+
+def run_wrk(port: int, duration: float, pin: list[str], conns: int = 64,
+            threads: int = 1) -> Sample:
+    cmd = [*pin, "wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(duration))}s",
+           f"http://127.0.0.1:{port}/"]
+    return _run_tool(cmd, duration, parse_wrk)
+
+
+# --- h2load ---------------------------------------------------------------------------
+_H2_REQS = re.compile(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                      r"(\d+) failed, (\d+) errored, (\d+) timeout")
+_H2_RPS = re.compile(r"finished in [\d.]+\w*, ([\d.]+) req/s")
+_H2_STATUS = re.compile(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx")
+
+
+def parse_h2load(text: str) -> Sample:
+    """Parse h2load's summary: req/s, and failed/errored/timeout requests and non-2xx."""
+    rps, reqs = _H2_RPS.search(text), _H2_REQS.search(text)
+    if rps is None or reqs is None:
+        return Sample(None, 1, f"h2load printed no summary: {text[-400:]!r}")
+    total, _, done, ok, failed, errored, timeout = (int(g) for g in reqs.groups())
+    errors = failed + errored + timeout
+    notes = [f"{done} done, {ok} succeeded, {failed} failed, {errored} errored, "
+             f"{timeout} timeout"]
+    if (status := _H2_STATUS.search(text)) is not None:
+        non2xx = sum(int(g) for g in status.groups()[1:])
+        errors += non2xx
+        if non2xx:
+            notes.append(f"{non2xx} non-2xx")
+    if done == 0:
+        return Sample(None, max(errors, 1), "h2load completed no request: " + notes[0])
+    return Sample(float(rps.group(1)), errors, "; ".join(notes),
+                  extra={"requests": float(done), "failed": float(failed + errored + timeout)})
+
+
+def run_h2load(port: int, tls: bool, duration: float, warmup: float, pin: list[str],
+               clients: int = 16, streams: int = 10) -> Sample:
+    scheme = "https" if tls else "http"
+    cmd = [*pin, "h2load", f"-c{clients}", f"-m{streams}", "-t1",
+           f"--duration={max(1, round(duration))}", f"--warm-up-time={max(0, round(warmup))}",
+           f"{scheme}://127.0.0.1:{port}/"]
+    return _run_tool(cmd, duration + warmup, parse_h2load)
+
+
+# --- WebSocket echo -------------------------------------------------------------------
+def parse_wsclient(text: str, conns: int) -> Sample:
+    """Parse the JSON line printed by ``python -m bench.wsclient``."""
+    try:
+        data = json.loads(text.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return Sample(None, 1, f"ws client printed no result: {text[-300:]!r}")
+    errors = list(data.get("errors", []))
+    if data["connected"] < conns:
+        errors.insert(0, f"only {data['connected']}/{conns} connections opened")
+    value = float(data["msg_per_s"]) if data["connected"] else None
+    extra = {"mib_per_s": float(data["mib_per_s"]),
+             "deflate_negotiated": float(data["deflate_negotiated"])}
+    return Sample(value, len(errors), "; ".join(errors[:3]), extra=extra)
+
+
+def run_ws(port: int, duration: float, warmup: float, pin: list[str], *, conns: int = 32,
+           size: int = 64, deflate: bool = False) -> Sample:
+    cmd = [*pin, sys.executable, "-m", "bench.wsclient", "--port", str(port),
+           "--conns", str(conns), "--size", str(size), "--duration", str(duration),
+           "--warmup", str(warmup)]
+    if deflate:
+        cmd.append("--deflate")
+    return _run_tool(cmd, duration + warmup, lambda text: parse_wsclient(text, conns))
+
+
+# --- common ---------------------------------------------------------------------------
+def _run_tool(cmd: list[str], expected: float, parse: Callable[[str], Sample]) -> Sample:
+    """Run one load tool with a generous timeout and parse its stdout."""
+    tool = cmd[3] if cmd[:1] == ["taskset"] else cmd[0]
+    if shutil.which(tool) is None and not tool.startswith("/"):
+        return Sample(None, 1, f"{tool} is not installed")
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT,
+                             timeout=expected + 60)
+    except subprocess.TimeoutExpired:
+        return Sample(None, 1, f"{tool} did not finish within {expected + 60:.0f}s")
+    sample = parse(out.stdout)
+    if out.returncode and sample.value is None:
+        sample.message = f"{tool} exited {out.returncode}: {out.stderr[-300:]} " + sample.message
+    return sample

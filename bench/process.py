@@ -1,0 +1,141 @@
+"""Start a server under test pinned to its core, wait for its port, measure, stop it.
+
+A server runs in its own session (process group) so that multi-process servers
+(granian's worker, hypercorn's) are stopped together by signalling that one group,
+which we created; nothing else on the machine is touched.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .envs import CACHE_DIR, clean_env
+from .servers import Launch, ServerSpec
+
+LOG_DIR = CACHE_DIR / "logs"
+
+
+def cpu_pins() -> tuple[list[str], list[str]]:
+    """``taskset`` prefixes for (server, load generator): cores 0 and 1 when there are 2+."""
+    if (os.cpu_count() or 1) >= 2 and Path("/usr/bin/taskset").exists():
+        return ["taskset", "-c", "0"], ["taskset", "-c", "1"]
+    return [], []
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (the server binds it right after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerFailed(RuntimeError):
+    """The server did not come up (or died); the message carries its log tail."""
+
+
+@dataclass
+class RunningServer:
+    spec: ServerSpec
+    launch: Launch
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log_tail(self, limit: int = 1500) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-limit:]
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM our process group, then SIGKILL it if it lingers."""
+        if self.proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.proc.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _wait_for_port(server: RunningServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise ServerFailed(f"{server.spec.name} exited with {server.proc.returncode}: "
+                               f"{server.log_tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", server.launch.port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise ServerFailed(f"{server.spec.name} did not listen within {timeout:.0f}s: "
+                       f"{server.log_tail()}")
+
+
+def start_server(spec: ServerSpec, launch: Launch, pin: list[str],
+                 timeout: float = 30.0) -> RunningServer:
+    """Start *spec* on ``launch.port`` (pinned with *pin*) and wait until it accepts."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = LOG_DIR / f"{spec.name}-{launch.port}.log"
+    env = clean_env({**spec.extra_env,
+                     "PYTHONPATH": os.pathsep.join(str(p) for p in spec.pythonpath)})
+    cmd = [*pin, *spec.build(launch)]
+    with open(log_path, "wb") as log:
+        log.write((" ".join(cmd) + "\n").encode())
+        log.flush()
+        try:
+            proc = subprocess.Popen(cmd, cwd=spec.cwd, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        except OSError as exc:
+            raise ServerFailed(f"{spec.name} could not be started: {exc}") from exc
+    server = RunningServer(spec, launch, proc, log_path)
+    _wait_for_port(server, timeout)
+    return server
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of *pid*, from /proc/<pid>/task/*/children."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS in KiB of *pid* and all its descendants (workers count too)."""
+    total, todo, seen = 0, [pid], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+        todo += _children(current)
+    return total

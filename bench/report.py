@@ -1,0 +1,175 @@
+"""Aggregate runs into medians and ratios, print the table, write ``bench.json``.
+
+The JSON file uses the common envelope of ``conformance/RESULTS.md`` (schema 1, suite
+``bench``). The numbers are in ``results`` (one entry per benchmark × server); the issue's
+goals (e.g. "HTTP/1.1 ≥ 2× blackbull 0.81") become ``cases``: ``pass``/``fail`` on the
+measured median ratio, ``error`` when either side produced no number or counted
+failures, ``informational`` for memory, where the issue sets no threshold.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .loads import Sample
+from .servers import H2C, H2TLS, HTTP1, MEM_H1, MEM_WS, WS, WS1M, WS64K, WSDEFLATE
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    peer: str
+    ratio: float  # BlackBull median / peer median must be ≥ this
+    zero_failures: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BenchInfo:
+    title: str
+    unit: str
+    higher_is_better: bool = True
+    goals: tuple[Goal, ...] = ()
+
+
+_H2_GOALS = (Goal("blackbull081", 2.0, True), Goal("hypercorn", 6.0, True))
+_WS_GOALS = (Goal("uvicorn", 1.0), Goal("websockets", 1.3))
+_MEM_PEERS = (Goal("blackbull081", 0.0), Goal("hypercorn", 0.0))
+
+BENCHES: dict[str, BenchInfo] = {
+    HTTP1: BenchInfo("HTTP/1.1 hello, wrk -t1 -c64", "req/s",
+                     goals=(Goal("uvicorn", 1.0), Goal("blackbull081", 2.0))),
+    H2C: BenchInfo("h2c hello, h2load -c16 -m10", "req/s", goals=_H2_GOALS),
+    H2TLS: BenchInfo("h2 over TLS hello, h2load -c16 -m10", "req/s", goals=_H2_GOALS),
+    WS: BenchInfo("WebSocket echo, 32 conns, 64 B", "msg/s", goals=_WS_GOALS),
+    WS64K: BenchInfo("WebSocket echo, 32 conns, 64 KiB", "msg/s", goals=_WS_GOALS),
+    WS1M: BenchInfo("WebSocket echo, 8 conns, 1 MiB", "msg/s", goals=_WS_GOALS),
+    WSDEFLATE: BenchInfo("WebSocket echo, 32 conns, 1 KiB, permessage-deflate", "msg/s",
+                         goals=_WS_GOALS),
+    MEM_H1: BenchInfo("RSS per idle HTTP/1.1 keep-alive connection", "KiB/conn",
+                      higher_is_better=False, goals=_MEM_PEERS),
+    MEM_WS: BenchInfo("RSS per idle WebSocket", "KiB/conn", higher_is_better=False,
+                      goals=_MEM_PEERS),
+}
+
+
+@dataclass
+class Cell:
+    """All runs of one benchmark against one server."""
+
+    bench: str
+    server: str
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def values(self) -> list[float]:
+        return [s.value for s in self.samples if s.value is not None]
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def errors(self) -> int:
+        return sum(s.errors for s in self.samples)
+
+    def messages(self) -> list[str]:
+        return sorted({s.message for s in self.samples if s.message})
+
+
+def ratio(ours: Cell | None, peer: Cell | None) -> float | None:
+    """BlackBull's median over the peer's (for memory: the peer's over ours, so that
+    > 1 always means BlackBull is better)."""
+    if ours is None or peer is None or not ours.median or not peer.median:
+        return None
+    if BENCHES[ours.bench].higher_is_better:
+        return ours.median / peer.median
+    return peer.median / ours.median
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+
+
+def format_table(cells: dict[tuple[str, str], Cell], benches: list[str],
+                 servers: list[str], ours: str = "blackbull") -> str:
+    """Plain-text tables, one per benchmark: median, min–max, errors, BlackBull ×."""
+    lines: list[str] = []
+    for bench in benches:
+        info = BENCHES[bench]
+        rows = [cells[(bench, s)] for s in servers if (bench, s) in cells]
+        if not rows:
+            continue
+        better = "higher" if info.higher_is_better else "lower"
+        lines += ["", f"== {bench}: {info.title} ({info.unit}, {better} is better) ==",
+                  f"{'server':<14}{'median':>12}{'min–max':>22}{'runs':>6}{'errors':>8}"
+                  f"{'BlackBull ×':>13}  notes"]
+        our_cell = cells.get((bench, ours))
+        for cell in rows:
+            spread = (f"{_fmt(min(cell.values))}–{_fmt(max(cell.values))}"
+                      if cell.values else "—")
+            r = ratio(our_cell, cell) if cell.server != ours else None
+            note = "; ".join(cell.messages())[:90]
+            lines.append(f"{cell.server:<14}{_fmt(cell.median):>12}{spread:>22}"
+                         f"{len(cell.values):>3}/{len(cell.samples):<2}{cell.errors:>8}"
+                         f"{(f'{r:.2f}×' if r else '—'):>13}  {note}")
+    return "\n".join(lines)
+
+
+def goal_cases(cells: dict[tuple[str, str], Cell], ours: str = "blackbull") -> list[dict]:
+    """The issue's goals as schema-1 cases (pass/fail/error/informational)."""
+    cases: list[dict[str, Any]] = []
+    for bench, info in BENCHES.items():
+        our_cell = cells.get((bench, ours))
+        for goal in info.goals:
+            peer = cells.get((bench, goal.peer))
+            if our_cell is None or peer is None:
+                continue
+            r = ratio(our_cell, peer)
+            case = {"id": f"{bench}/vs-{goal.peer}", "rfc": "", "section": "",
+                    "description": f"{info.title}: BlackBull vs {goal.peer}"
+                                   + (f" ≥ {goal.ratio}×" if goal.ratio else ""),
+                    "status": "informational", "message": ""}
+            if r is None:
+                case.update(status="error", message="no number for "
+                            + (ours if not our_cell.median else goal.peer))
+            elif goal.ratio == 0.0:
+                case["message"] = f"{r:.2f}× (peer/ours; > 1 means less memory)"
+            elif goal.zero_failures and our_cell.errors:
+                case.update(status="fail", message=f"{r:.2f}×, but {our_cell.errors} failed")
+            else:
+                case.update(status="pass" if r >= goal.ratio else "fail", message=f"{r:.2f}×")
+            cases.append(case)
+    return cases
+
+
+def result_rows(cells: dict[tuple[str, str], Cell], versions: dict[str, str],
+                labels: dict[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for (bench, server), cell in cells.items():
+        rows.append({
+            "benchmark": bench, "title": BENCHES[bench].title, "unit": BENCHES[bench].unit,
+            "server": server, "label": labels.get(server, server),
+            "version": versions.get(server, "?"), "median": cell.median,
+            "min": min(cell.values) if cell.values else None,
+            "max": max(cell.values) if cell.values else None,
+            "runs": [s.value for s in cell.samples], "errors": cell.errors,
+            "messages": cell.messages(),
+            "extra": [s.extra for s in cell.samples if s.extra],
+        })
+    return rows
+
+
+def write_json(path: Path, envelope: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(envelope, indent=2, ensure_ascii=False) + "\n")
+
+
+def summarize(cases: list[dict[str, Any]]) -> dict[str, int]:
+    keys = ("pass", "fail", "error", "not-supported", "informational", "skipped")
+    summary = {k: sum(1 for c in cases if c["status"] == k) for k in keys}
+    summary["total"] = len(cases)
+    return summary
