@@ -37,7 +37,7 @@ class JUnitCase:
 
 def _message(element: ET.Element) -> str:
     """h2spec puts 'expected' and 'actual' on two lines; keep both, labelled."""
-    text = (element.text or element.get("message") or "").strip()
+    text = "\n".join(filter(None, (element.get("message"), element.text))).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) == 2:
         return f"expected: {lines[0]}; actual: {lines[1]}"
