@@ -26,9 +26,10 @@ async def serve() -> AsyncIterator[StartServer]:
     servers: list[Server] = []
 
     async def start(app: Any, settings: Settings | None = None, *,
-                    ssl_context: Any = None) -> Server:
-        srv = Server(app, settings or Settings(), host="127.0.0.1", port=0,
-                     ssl_context=ssl_context)
+                    ssl_context: Any = None, lifespan: bool = False) -> Server:
+        # Test apps are bare http callables: the lifespan runs only where a test asks.
+        settings = (settings or Settings()).replace(lifespan="auto" if lifespan else "off")
+        srv = Server(app, settings, host="127.0.0.1", port=0, ssl_context=ssl_context)
         await srv.start()
         servers.append(srv)
         return srv

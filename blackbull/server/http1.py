@@ -124,13 +124,16 @@ class RequestCycle:
             if self.request.expect_continue and not self.continue_sent \
                     and not self.body_complete:
                 keep_alive = False  # the client may never send the body we skipped
-            writer = self.writer = ResponseWriter(
+            writer = ResponseWriter(
                 start["status"], list(start.get("headers", ())),
                 head_request=self.request.method == "HEAD",
                 version=self.request.http_version, keep_alive=keep_alive)
+            data = writer.body(body, more)  # a ResponseError here leaves room for a 500
+            self.writer = writer
         elif writer.complete:
             raise RuntimeError("http.response.body after the response completed")
-        data = writer.body(body, more)
+        else:
+            data = writer.body(body, more)
         handler = self.handler
         if data:
             handler.conn.write(data)
@@ -383,9 +386,13 @@ class HTTP1Handler(ProtocolHandler):
 
     # --- connection events -----------------------------------------------------------
     def eof_received(self) -> bool | None:
-        # A half-closed client may still read our answers (RFC 9112 §9.6); keep the
-        # write side open only while requests are in flight.
-        return bool(self.cycles) or None
+        # A half-closed client may still read our answers (RFC 9112 §9.6): keep the write
+        # side open while complete requests are in flight. A request whose body can now
+        # never arrive is a disconnect (returning None closes the transport).
+        if self._body_cycle is not None or not self.cycles:
+            return None
+        self.closing = True
+        return True
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._cancel_timer()
