@@ -140,6 +140,9 @@ def _status_of(report: pytest.TestReport) -> tuple[CaseStatus | None, str]:
         return CaseStatus.PASS, ""
     if report.failed:
         status = CaseStatus.FAIL if report.when == "call" else CaseStatus.ERROR
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if crash is not None and getattr(crash, "message", ""):
+            return status, str(crash.message)[:500]
         text = str(report.longrepr).strip().splitlines()
         return status, (text[-1] if text else "")[:500]
     if report.skipped:

@@ -1,0 +1,82 @@
+"""The regression gate: a case passing in the baseline that does not pass now fails the run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conformance.report.baseline import find_regressions, updated_baseline
+from conformance.report.schema import CaseResult, SuiteResult
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _h2spec(statuses: dict[str, str], status: str = "ok", variant: str = "h2c") -> SuiteResult:
+    return SuiteResult("h2spec", variant, "blackbull", {"name": "h2spec"}, status=status,
+                       cases=[CaseResult(i, s, "RFC 9113", "6.1") for i, s in statuses.items()])
+
+
+GOOD = {"http2/6.1/1": "pass", "http2/6.1/2": "pass", "http2/3.5/2": "fail"}
+
+
+def _conformance(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", "--report-only", "--target", "blackbull",
+         "--suite", "h2spec", "--out", str(out), "--baseline", str(out / "baseline.json"),
+         *extra], cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def test_passing_case_that_now_fails_is_a_regression() -> None:
+    baseline = updated_baseline({}, [_h2spec(GOOD)], "blackbull")
+    broken = _h2spec(GOOD | {"http2/6.1/2": "fail"})
+    found = find_regressions(baseline, [broken], "blackbull", {"h2spec"})
+    assert [(r.run, r.case, r.was, r.now) for r in found] == [
+        ("h2spec/h2c", "http2/6.1/2", "pass", "fail")]
+
+
+def test_case_failing_in_baseline_is_not_a_regression_and_fixes_are_fine() -> None:
+    baseline = updated_baseline({}, [_h2spec(GOOD)], "blackbull")
+    better = _h2spec(GOOD | {"http2/3.5/2": "pass"})
+    assert find_regressions(baseline, [better], "blackbull", {"h2spec"}) == []
+
+
+def test_suite_that_could_not_run_regresses_every_baseline_pass() -> None:
+    baseline = updated_baseline({}, [_h2spec(GOOD)], "blackbull")
+    outage = _h2spec({}, status="error")
+    found = find_regressions(baseline, [outage], "blackbull", {"h2spec"})
+    assert sorted(r.case for r in found) == ["http2/6.1/1", "http2/6.1/2"]
+    assert {r.now for r in found} == {"missing"}
+
+
+def test_suites_outside_this_run_are_not_gated() -> None:
+    baseline = updated_baseline({}, [_h2spec(GOOD)], "blackbull")
+    assert find_regressions(baseline, [], "blackbull", {"autobahn"}) == []
+
+
+def test_update_does_not_let_an_errored_run_lower_the_bar() -> None:
+    baseline = updated_baseline({}, [_h2spec(GOOD)], "blackbull")
+    again = updated_baseline(baseline, [_h2spec({}, status="error")], "blackbull")
+    assert again["runs"]["h2spec/h2c"] == GOOD
+
+
+def test_cli_update_then_broken_result_exits_nonzero(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    for variant in ("h2c", "h2c-strict", "tls", "tls-strict"):
+        _h2spec(GOOD, variant=variant).write(raw)
+    updated = _conformance(tmp_path, "--update-baseline")
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    baseline = json.loads((tmp_path / "baseline.json").read_text())
+    assert baseline["target"] == "blackbull"
+    assert baseline["runs"]["h2spec/tls"]["http2/6.1/2"] == "pass"
+    assert _conformance(tmp_path).returncode == 0
+
+    _h2spec(GOOD | {"http2/6.1/2": "error"}, variant="tls").write(raw)  # deliberately broken
+    gated = _conformance(tmp_path)
+    assert gated.returncode == 1, gated.stdout + gated.stderr
+    gate = json.loads((tmp_path / "compliance.json").read_text())["gate"]
+    assert gate["ok"] is False
+    assert [(r["run"], r["case"], r["now"]) for r in gate["regressions"]] == [
+        ("h2spec/tls", "http2/6.1/2", "error")]
+    assert "REGRESSIONS" in gated.stdout

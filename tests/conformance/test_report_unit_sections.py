@@ -1,0 +1,97 @@
+"""The pytest plugin that indexes tests by the RFC sections their docstrings or markers cite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.unit_sections import RfcRef, refs_from_text
+
+REPO = Path(__file__).resolve().parents[2]
+
+SAMPLE = '''
+import pytest
+
+
+def test_window_overflow():
+    """RFC 9113 §6.9.1: a window above 2^31-1 is a FLOW_CONTROL_ERROR."""
+
+
+def test_close_codes_broken():
+    """RFC 6455 §5.5.1, §7.4.1: close frame payload starts with a code."""
+    assert 1 == 2
+
+
+@pytest.mark.rfc("7541", "5.2")
+def test_marker_only():
+    """Huffman padding longer than 7 bits is an error."""
+
+
+@pytest.mark.skip(reason="not yet")
+def test_skipped():
+    """RFC 9218 §4.1: urgency defaults to 3."""
+
+
+@pytest.mark.xfail(reason="known gap", strict=False)
+def test_known_gap():
+    """RFC 9112 §6.3: bad framing."""
+    assert False
+
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture exploded")
+
+
+def test_setup_error(broken):
+    """RFC 8441 §4: :protocol needs SETTINGS_ENABLE_CONNECT_PROTOCOL."""
+
+
+def test_uncited():
+    """Nothing to cite here."""
+'''
+
+
+def test_docstring_citations_with_several_sections() -> None:
+    assert refs_from_text("RFC 6455 §5.5.1, §7.4.1: close codes") == [
+        RfcRef("RFC 6455", "5.5.1"), RfcRef("RFC 6455", "7.4.1")]
+    assert refs_from_text("RFC 9113 Section 6.9.1. and RFC 7541 §4.2") == [
+        RfcRef("RFC 9113", "6.9.1"), RfcRef("RFC 7541", "4.2")]
+    assert refs_from_text("per RFC 8441") == [RfcRef("RFC 8441", "")]
+    # A section mentioned after the citation's colon is prose, not a citation.
+    assert refs_from_text("RFC 9113 §5.1: unlike §8.1 this") == [RfcRef("RFC 9113", "5.1")]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_plugin_writes_rfc_indexed_results(tmp_path: Path, workers: int) -> None:
+    (tmp_path / "test_sample.py").write_text(SAMPLE)
+    out = tmp_path / "unit.json"
+    argv = [sys.executable, "-m", "pytest", str(tmp_path / "test_sample.py"), "-q",
+            "-p", "no:cacheprovider", "-p", "conformance.unit_sections", "--rfc-report",
+            str(out), "--rootdir", str(tmp_path), "-c", "/dev/null"]
+    if workers:
+        argv += ["-n", str(workers)]
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # one test fails on purpose
+    data = json.loads(out.read_text())
+    assert data["schema"] == 1 and data["suite"] == "unit" and data["status"] == "ok"
+    cases = {c["id"].split("::")[1]: c for c in data["cases"]}
+    assert "test_uncited" not in cases
+    assert (cases["test_window_overflow"]["status"], cases["test_window_overflow"]["rfc"],
+            cases["test_window_overflow"]["section"]) == ("pass", "RFC 9113", "6.9.1")
+    assert cases["test_close_codes_broken"]["status"] == "fail"
+    assert cases["test_close_codes_broken"]["refs"] == [
+        {"rfc": "RFC 6455", "section": "5.5.1"}, {"rfc": "RFC 6455", "section": "7.4.1"}]
+    assert (cases["test_marker_only"]["rfc"], cases["test_marker_only"]["section"]) == (
+        "RFC 7541", "5.2")
+    assert cases["test_skipped"]["status"] == "skipped"
+    assert cases["test_known_gap"]["status"] == "fail"
+    assert cases["test_setup_error"]["status"] == "error"
+    assert "fixture exploded" in cases["test_setup_error"]["message"]
+    assert data["summary"] == {"pass": 2, "fail": 2, "error": 1, "not-supported": 0,
+                               "informational": 0, "skipped": 1, "total": 6}
