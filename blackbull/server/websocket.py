@@ -45,6 +45,12 @@ _REASONS = {400: "Bad Request", 403: "Forbidden", 426: "Upgrade Required",
             500: "Internal Server Error"}
 
 
+#: Seconds the app gets to answer messages that arrived before a Close (see
+#: ``_close_pending``) before our Close goes out anyway.
+_CLOSE_REPLY_GRACE = 1.0
+_CLOSE_MARK: dict[str, Any] = {"type": "blackbull.close-mark"}
+
+
 class ClientDisconnected(OSError):
     """ASGI: ``send`` on a WebSocket that is already closed."""
 
@@ -123,16 +129,43 @@ class WebSocketHandler(ProtocolHandler):
                 self._deliver({"type": "websocket.receive", "text": event.data})
             elif isinstance(event, BytesMessage):
                 self._deliver({"type": "websocket.receive", "bytes": event.data})
-            elif isinstance(event, CloseReceived):
+            elif isinstance(event, CloseReceived | ConnectionFailed):
                 self._flush()
-                # §7.1.1: once both Close frames are exchanged the server closes TCP first
-                self._finish(event.code, event.reason)
-                self.conn.close()
-                return
-            elif isinstance(event, ConnectionFailed):
-                self._fail(event)
+                self._close_pending()
                 return
         self._flush()
+
+    def _close_pending(self) -> None:
+        """A Close arrived or the peer broke the protocol. Messages that came before it are
+        still queued for the app: the answering Close goes out once the app has taken them
+        (its next ``receive``), so their replies precede it (§5.5.1 "as soon as
+        practical"), or after a short grace period."""
+        assert self.ws is not None
+        if self.ws.close_sent or not self.inbox:
+            # nothing queued the app could still answer (or we already sent our Close)
+            if self.ws.close_sent or self._waiter is not None:
+                self._complete_close()
+                return
+        self.inbox.append(_CLOSE_MARK)
+        self._close_timer = asyncio.get_running_loop().call_later(
+            _CLOSE_REPLY_GRACE, self._complete_close)
+        self._wake()
+
+    def _complete_close(self) -> None:
+        """Send our Close (echo, or the failure's code) and end the TCP connection."""
+        ws = self.ws
+        if ws is None or self.phase is Phase.CLOSED:
+            return
+        self._cancel_timers()
+        ws.answer_close()
+        self._flush()
+        if ws.failure is not None:
+            self._fail(ws.failure)
+        else:
+            received = ws.close_received
+            assert received is not None
+            self._finish(received.code, received.reason)
+            self.conn.close()  # §7.1.1: the server closes the TCP connection first
 
     def eof_received(self) -> bool | None:
         return None  # asyncio closes the transport; connection_lost reports 1006
@@ -181,6 +214,10 @@ class WebSocketHandler(ProtocolHandler):
             finally:
                 self._waiter = None
         message = self.inbox.popleft()
+        if message is _CLOSE_MARK:
+            self._complete_close()
+            assert self.disconnect is not None
+            return self.disconnect
         if len(self.inbox) < self.conn.state.settings.ws_queue_depth:
             self.conn.resume_reading()
         return message
@@ -241,7 +278,8 @@ class WebSocketHandler(ProtocolHandler):
             Role.SERVER,
             deflate=PerMessageDeflate(params, is_server=True) if params else None,
             max_frame_size=settings.ws_max_frame_size,
-            max_message_size=settings.ws_max_message_size)
+            max_message_size=settings.ws_max_message_size,
+            auto_close=False)
         self.phase = Phase.OPEN
         if settings.ws_ping_interval > 0:
             self._schedule_ping()
@@ -296,9 +334,8 @@ class WebSocketHandler(ProtocolHandler):
         self._close_timer = asyncio.get_running_loop().call_later(timeout, self.conn.abort)
 
     def _fail(self, event: ConnectionFailed) -> None:
-        """§7.1.7: send our Close, stop processing input, close the TCP connection."""
+        """§7.1.7: our Close is sent; stop processing input, close the TCP connection."""
         log.debug("websocket failed: %d %s", event.code, event.reason)
-        self._flush()
         self._finish(event.code, event.reason)
         transport = self.conn.transport
         if transport is not None and transport.can_write_eof() and not self.conn.closed:

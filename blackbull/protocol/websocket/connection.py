@@ -54,8 +54,15 @@ class WebSocketConnection:
         deflate: PerMessageDeflate | None = None,
         max_frame_size: int = 16 * 1024 * 1024,
         max_message_size: int = 16 * 1024 * 1024,
+        auto_close: bool = True,
     ) -> None:
+        """``auto_close=False`` lets the host answer a received Close (or send the Close
+        of a failure) later with :meth:`answer_close`, e.g. after the application has
+        answered the messages that arrived before it (§5.5.1 allows finishing the
+        current message first)."""
         self.role = role
+        self.auto_close = auto_close
+        self.failure: ConnectionFailed | None = None
         self.deflate = deflate
         self.max_message_size = max_message_size
         self.state = State.OPEN
@@ -132,7 +139,8 @@ class WebSocketConnection:
         bytes are ignored (§7.1.7: do not process data after failing; §5.5.1: nothing
         follows a Close).
         """
-        if self.state is State.CLOSED or self.close_received is not None:
+        if self.failure is not None or self.close_received is not None \
+                or self.state is State.CLOSED:
             return []
         events: list[Event] = []
         self._parser.feed(data)
@@ -152,11 +160,25 @@ class WebSocketConnection:
         return self._fail(code, reason)
 
     def _fail(self, code: int, reason: str) -> ConnectionFailed:
-        if not self.close_sent:
-            self.send_close(code, reason)
-        self.state = State.CLOSED
+        self.failure = ConnectionFailed(code, reason)
         self._msg_parts = []
-        return ConnectionFailed(code, reason)
+        if self.auto_close:
+            self.answer_close()
+        return self.failure
+
+    def answer_close(self) -> None:
+        """Send the Close that a failure or a received Close calls for (§5.5.1, §7.1.7).
+
+        Called by the core itself unless ``auto_close`` is False. Idempotent.
+        """
+        if self.failure is not None:
+            if not self.close_sent:
+                self.send_close(self.failure.code, self.failure.reason)
+            self.state = State.CLOSED
+        elif self.close_received is not None and not self.close_sent:
+            code = self.close_received.code
+            # §5.5.1: echo the status code; 1005 is never sent (§7.4.1): empty body
+            self.send_close(None if code == CloseCode.NO_STATUS else code)
 
     def _on_chunk(self, chunk: FrameChunk) -> Event | None:
         opcode = chunk.header.opcode
@@ -185,9 +207,8 @@ class WebSocketConnection:
         self.close_received = event
         if self.close_sent:
             self.state = State.CLOSED
-        else:
-            # §5.5.1: echo the status code; §7.4.1 1005 is never sent, echo an empty body
-            self.send_close(None if code == CloseCode.NO_STATUS else code)
+        elif self.auto_close:
+            self.answer_close()
         return event
 
     def _start_frame(self, chunk: FrameChunk) -> None:
