@@ -144,7 +144,7 @@ async def raw_exchange(port: int, data: bytes, *, read_until_close: bool = True,
                 break
             try:
                 chunk = await asyncio.wait_for(reader.read(65536), remaining)
-            except (asyncio.TimeoutError, ConnectionResetError):
+            except (TimeoutError, ConnectionResetError):
                 break
             if not chunk:
                 break

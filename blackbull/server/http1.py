@@ -204,6 +204,7 @@ class HTTP1Handler(ProtocolHandler):
         s = self.settings = self.conn.state.settings
         self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
                                     s.h1_max_headers, s.h1_max_body)
+        self.conn.transport.set_write_buffer_limits(high=s.h1_write_buffer)  # type: ignore[union-attr]
         if initial_data:
             self.data_received(initial_data)
         else:
