@@ -226,6 +226,8 @@ class RequestParser:
             # The body is not all here yet; we cannot resume llhttp mid-message.
             self._fail(400, "incomplete body on an Upgrade request")
             return
+        if self._events and type(self._events[-1]) is EndOfMessage:
+            self._events.pop()  # llhttp ended the message before its body: redo the end
         if length:
             self._events.append(Data(rest[:length]))
         self._events.append(EndOfMessage())
