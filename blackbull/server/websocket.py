@@ -174,11 +174,13 @@ class WebSocketHandler(ProtocolHandler):
         self._cancel_timers()
         if self._writable is not None:
             self._writable.set()
-        received = self.ws.close_received if self.ws is not None else None
-        if received is not None:
-            self._finish(received.code, received.reason)
+        ws = self.ws
+        if ws is not None and ws.failure is not None:
+            self._finish(ws.failure.code, ws.failure.reason)
+        elif ws is not None and ws.close_received is not None:
+            self._finish(ws.close_received.code, ws.close_received.reason)
         else:
-            self._finish(CloseCode.ABNORMAL, "")
+            self._finish(CloseCode.ABNORMAL, "")  # §7.1.5: no Close frame was received
 
     def pause_writing(self) -> None:
         if self._writable is not None:
