@@ -37,8 +37,8 @@ def server_core(settings: dict[int, int] | None = None, discard: bool = True,
     return conn
 
 
-def h2_client(**settings: int) -> h2.connection.H2Connection:
-    """A python-hyper h2 client with its preface queued."""
+def h2_client(settings: dict[int, int] | None = None) -> h2.connection.H2Connection:
+    """A python-hyper h2 client with its preface queued; ``settings`` by numeric code."""
     client = h2.connection.H2Connection(h2.config.H2Configuration(
         client_side=True, header_encoding=None))
     client.initiate_connection()
@@ -140,11 +140,11 @@ class H2Client:
 
     @classmethod
     async def connect(cls, port: int, ssl_context: ssl.SSLContext | None = None,
-                      **settings: int) -> H2Client:
+                      settings: dict[int, int] | None = None) -> H2Client:
         reader, writer = await asyncio.open_connection(
             "127.0.0.1", port, ssl=ssl_context,
             server_hostname="localhost" if ssl_context else None)
-        conn = h2_client(**settings)
+        conn = h2_client(settings)
         client = cls(reader, writer, conn)
         client.flush()
         return client
