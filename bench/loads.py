@@ -44,12 +44,12 @@ def parse_wrk(text: str) -> Sample:
         errors += int(m.group(1))
         notes.append(f"{m.group(1)} non-2xx")
     if m := _WRK_SOCKET.search(text):
-        counts = [int(g) for g in m.groups()]
-        # Read errors at the very end of a run are wrk closing its own sockets; the
-        # other kinds (connect, write, timeout) are the server's fault.
-        errors += counts[0] + counts[2] + counts[3]
+        errors += sum(int(g) for g in m.groups())
         notes.append(m.group(0))
-    return Sample(float(rps.group(1)), errors, "; ".join(notes))
+    value = float(rps.group(1))
+    if value == 0.0:  # e.g. a server that closes every connection without a response
+        return Sample(None, max(errors, 1), "no response completed; " + "; ".join(notes))
+    return Sample(value, errors, "; ".join(notes))
 
 
 def run_wrk(port: int, duration: float, pin: list[str], conns: int = 64,

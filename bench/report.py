@@ -105,7 +105,7 @@ def format_table(cells: dict[tuple[str, str], Cell], benches: list[str],
             continue
         better = "higher" if info.higher_is_better else "lower"
         lines += ["", f"== {bench}: {info.title} ({info.unit}, {better} is better) ==",
-                  f"{'server':<14}{'median':>12}{'min–max':>22}{'runs':>6}{'errors':>8}"
+                  f"{'server':<19}{'median':>12}{'min–max':>22}{'runs':>6}{'errors':>8}"
                   f"{'BlackBull ×':>13}  notes"]
         our_cell = cells.get((bench, ours))
         for cell in rows:
@@ -113,7 +113,7 @@ def format_table(cells: dict[tuple[str, str], Cell], benches: list[str],
                       if cell.values else "—")
             r = ratio(our_cell, cell) if cell.server != ours else None
             note = "; ".join(cell.messages())[:90]
-            lines.append(f"{cell.server:<14}{_fmt(cell.median):>12}{spread:>22}"
+            lines.append(f"{cell.server:<19}{_fmt(cell.median):>12}{spread:>22}"
                          f"{len(cell.values):>3}/{len(cell.samples):<2}{cell.errors:>8}"
                          f"{(f'{r:.2f}×' if r else '—'):>13}  {note}")
     return "\n".join(lines)

@@ -73,11 +73,14 @@ def _blackbull(launch: Launch) -> list[str]:
             *_tls_args(launch, "--certfile", "--keyfile")]
 
 
-def _blackbull081(launch: Launch) -> list[str]:
+def _blackbull081(app: str) -> Callable[[Launch], list[str]]:
     # 0.81 has no ``__main__``; its console script is the documented entry point
     # (blackbull/cli.py: ``blackbull module:attr --bind host:port --certfile --keyfile``).
-    return [_venv_bin("blackbull081", "blackbull"), APP, "--bind", f"127.0.0.1:{launch.port}",
-            "--workers", "1", *_tls_args(launch, "--certfile", "--keyfile")]
+    def build(launch: Launch) -> list[str]:
+        return [_venv_bin("blackbull081", "blackbull"), app, "--bind",
+                f"127.0.0.1:{launch.port}", "--workers", "1",
+                *_tls_args(launch, "--certfile", "--keyfile")]
+    return build
 
 
 def _uvicorn(http: str) -> Callable[[Launch], list[str]]:
@@ -117,6 +120,8 @@ def _bare(launch: Launch) -> list[str]:
     return [sys.executable, str(APPS_DIR / "bare_server.py"), str(launch.port)]
 
 
+_BB081_ENV = {"BB_UVLOOP": "1", "BB_ACCESS_LOG": "0", "BB_WORKERS": "1",
+              "BB_KEEP_ALIVE_TIMEOUT": "60"}
 _ALL_BENCH = frozenset({HTTP1, H2C, H2TLS, MEM_H1}) | ALL_WS
 
 SERVERS: dict[str, ServerSpec] = {
@@ -126,10 +131,15 @@ SERVERS: dict[str, ServerSpec] = {
                    cwd=REPO_ROOT, pythonpath=(REPO_ROOT, APPS_DIR),
                    extra_env={"BB_ACCESS_LOG": "0", "BB_LOG_LEVEL": "warning",
                               "BB_H1_KEEPALIVE_TIMEOUT": "60", "BB_LOOP": "uvloop"}),
-        ServerSpec("blackbull081", "blackbull 0.81 (PyPI)", _blackbull081, _ALL_BENCH,
-                   env_name="blackbull081",
-                   extra_env={"BB_UVLOOP": "1", "BB_ACCESS_LOG": "0", "BB_WORKERS": "1",
-                              "BB_KEEP_ALIVE_TIMEOUT": "60"}),
+        # 0.81 passes plain ASGI apps its native Connection (which our shared app cannot
+        # read: empty replies); its own framework app runs on that default lane, and the
+        # shared ASGI app needs BB_FORCE_ASGI_SCOPE=1. The native lane is 0.81's best.
+        ServerSpec("blackbull081", "blackbull 0.81 (PyPI), own framework app",
+                   _blackbull081("bb081_native:app"), _ALL_BENCH, env_name="blackbull081",
+                   extra_env=_BB081_ENV),
+        ServerSpec("blackbull081-asgi", "blackbull 0.81, shared ASGI app (forced scope)",
+                   _blackbull081(APP), _ALL_BENCH, env_name="blackbull081",
+                   extra_env={**_BB081_ENV, "BB_FORCE_ASGI_SCOPE": "1"}),
         ServerSpec("uvicorn", "uvicorn httptools+uvloop, ws=websockets-sansio",
                    _uvicorn("httptools"), frozenset({HTTP1, MEM_H1}) | ALL_WS,
                    env_name="uvicorn"),

@@ -203,6 +203,8 @@ class EchoClient(asyncio.Protocol):
             self.stats.error(f"connection lost during the run: {exc!r}")
         self.running = False
         if not self.ready.done():
+            head = bytes(self.head[:80])
+            self.stats.error(f"closed before the handshake completed: {exc!r} {head!r}")
             self.ready.set_result(False)
 
     # --- frames from the server (RFC 6455 §5.2) ---------------------------------------
