@@ -175,12 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     gated = set(plan.suites) | ({MATRIX_SUITE} if "unit" in plan.suites else set())
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]
-    report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated)
+    partial = frozenset({"autobahn"} if args.quick else set())
+    report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated,
+                          partial)
     if args.update_baseline:
         commit = report.provenance["git"]["commit"]
         write_baseline(args.baseline,
-                       updated_baseline(load_baseline(args.baseline), report.runs, OURS, commit))
-        report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated)
+                       updated_baseline(load_baseline(args.baseline), report.runs, OURS, commit,
+                                        partial))
+        report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated,
+                              partial)
     paths = write_report(report, args.out)
     _print_summary(report.to_dict(), paths.html)
     return 0 if report.gate.get("ok", True) else 1

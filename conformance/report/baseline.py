@@ -47,22 +47,30 @@ def load_baseline(path: Path) -> dict[str, Any]:
 
 
 def find_regressions(
-    baseline: dict[str, Any], runs: list[SuiteResult], target: str, suites: set[str]
+    baseline: dict[str, Any], runs: list[SuiteResult], target: str, suites: set[str],
+    partial: frozenset[str] = frozenset(),
 ) -> list[Regression]:
-    """Cases passing in *baseline* that do not pass in *runs* (only *suites* are gated)."""
+    """Cases passing in *baseline* that do not pass in *runs* (only *suites* are gated).
+
+    Suites in *partial* ran a subset of their cases on purpose (``--quick``): a case
+    absent from such a run is not a regression, but the run itself must exist and be ok.
+    """
     current: dict[str, dict[str, tuple[str, str]]] = {}
+    complete: set[str] = set()
     for run in runs:
         if run.target == target:
             cases = current.setdefault(run_key(run), {})
             for case in run.cases:
                 cases[case.id] = (case.status, case.message)
+            if run.status == "ok" and run.suite in partial:
+                complete.add(run_key(run))
     found: list[Regression] = []
     for key, cases in sorted(baseline.get("runs", {}).items()):
         if key.split("/", 1)[0] not in suites:
             continue
         now_cases = current.get(key, {})
         for case_id, was in sorted(cases.items()):
-            if was != CaseStatus.PASS:
+            if was != CaseStatus.PASS or (key in complete and case_id not in now_cases):
                 continue
             now, message = now_cases.get(case_id, ("missing", "no result for this case"))
             if now != CaseStatus.PASS:
@@ -71,17 +79,20 @@ def find_regressions(
 
 
 def updated_baseline(
-    baseline: dict[str, Any], runs: list[SuiteResult], target: str, commit: str = ""
+    baseline: dict[str, Any], runs: list[SuiteResult], target: str, commit: str = "",
+    partial: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The baseline with every run of *target* replaced by its current statuses.
 
     A run that could not execute (status error) does not overwrite its old entry: an
-    outage must not silently lower the bar.
+    outage must not silently lower the bar. A run of a *partial* suite updates only the
+    cases it ran and keeps the others.
     """
     merged = dict(baseline.get("runs", {}))
     for run in runs:
         if run.target == target and run.status == "ok" and not run.extra.get("missing"):
-            merged[run_key(run)] = {c.id: c.status for c in run.cases}
+            keep = merged.get(run_key(run), {}) if run.suite in partial else {}
+            merged[run_key(run)] = {**keep, **{c.id: c.status for c in run.cases}}
     return {"schema": BASELINE_SCHEMA, "target": target, "updated": utc_now(),
             "commit": commit, "runs": dict(sorted(merged.items()))}
 
@@ -91,16 +102,18 @@ def write_baseline(path: Path, data: dict[str, Any]) -> None:
 
 
 def gate(
-    baseline_path: Path, runs: list[SuiteResult], target: str, suites: set[str]
+    baseline_path: Path, runs: list[SuiteResult], target: str, suites: set[str],
+    partial: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The gate section of compliance.json: ``ok`` is False when anything regressed."""
     baseline = load_baseline(baseline_path)
-    regressions = find_regressions(baseline, runs, target, suites)
+    regressions = find_regressions(baseline, runs, target, suites, partial)
     baseline_passes = sum(
         1 for key, cases in baseline.get("runs", {}).items() if key.split("/", 1)[0] in suites
         for status in cases.values() if status == CaseStatus.PASS
     )
     return {"baseline": str(baseline_path.name), "baseline_updated": baseline.get("updated", ""),
             "baseline_commit": baseline.get("commit", ""), "gated_suites": sorted(suites),
-            "baseline_passes": baseline_passes, "ok": not regressions,
+            "baseline_passes": baseline_passes, "partial_suites": sorted(partial),
+            "ok": not regressions,
             "regressions": [r.to_dict() for r in regressions]}

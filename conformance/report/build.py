@@ -27,13 +27,14 @@ def build_report(
     expected: Iterable[Expectation] = (),
     baseline_path: Path | None = None,
     gated_suites: set[str] | None = None,
+    partial_suites: frozenset[str] = frozenset(),
 ) -> Report:
     """Merge raw results, mark missing suites as errors, and evaluate the regression gate."""
     runs = add_missing(load_raw_dir(raw_dir), expected)
     report = Report(target=target, runs=runs, provenance=provenance(repo, runs))
     if baseline_path is not None:
         suites = gated_suites if gated_suites is not None else {r.suite for r in runs}
-        report.gate = gate(baseline_path, runs, target, suites)
+        report.gate = gate(baseline_path, runs, target, suites, partial_suites)
     return report
 
 

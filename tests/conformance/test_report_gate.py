@@ -80,3 +80,18 @@ def test_cli_update_then_broken_result_exits_nonzero(tmp_path: Path) -> None:
     assert [(r["run"], r["case"], r["now"]) for r in gate["regressions"]] == [
         ("h2spec/tls", "http2/6.1/2", "error")]
     assert "REGRESSIONS" in gated.stdout
+
+
+def test_quick_run_does_not_flag_cases_it_did_not_run() -> None:
+    """A --quick Autobahn run holds a subset: absent cases are not regressions, failures are."""
+    full = SuiteResult("autobahn", "ws", "blackbull", {"name": "wstest"}, cases=[
+        CaseResult("1.1.1", "pass"), CaseResult("12.1.1", "pass")])
+    baseline = updated_baseline({}, [full], "blackbull")
+    quick = SuiteResult("autobahn", "ws", "blackbull", {"name": "wstest"},
+                        cases=[CaseResult("1.1.1", "fail")])
+    found = find_regressions(baseline, [quick], "blackbull", {"autobahn"},
+                             frozenset({"autobahn"}))
+    assert [(r.case, r.now) for r in found] == [("1.1.1", "fail")]
+    assert len(find_regressions(baseline, [quick], "blackbull", {"autobahn"})) == 2
+    kept = updated_baseline(baseline, [quick], "blackbull", partial=frozenset({"autobahn"}))
+    assert kept["runs"]["autobahn/ws"] == {"1.1.1": "fail", "12.1.1": "pass"}

@@ -134,3 +134,12 @@ def test_markdown_has_suite_table_sections_and_failures(tmp_path: Path) -> None:
     assert "| h2spec | h2c | ✅ ok | 2 | 1 |" in md
     assert "`http2/6.9.1/2`" in md and "no GOAWAY" in md
     assert "### RFC 8441" in md
+
+
+def test_informational_cases_are_neither_pass_nor_failure_in_the_score(tmp_path: Path) -> None:
+    _run("autobahn", "ws", "blackbull", [
+        CaseResult("1.1.1", "pass", "RFC 6455", "5.6"),
+        CaseResult("6.4.3", "informational", "RFC 6455", "8.1"),
+    ]).write(tmp_path)
+    head = build_report(tmp_path, REPO, "blackbull").to_dict()["headline"][0]
+    assert (head["pass"], head["total"], head["summary"]["total"]) == (1, 1, 2)
