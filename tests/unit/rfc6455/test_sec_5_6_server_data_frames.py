@@ -102,7 +102,7 @@ async def test_slow_app_pauses_reading_and_every_message_arrives_in_order(serve)
         await asyncio.sleep(0.5)
         for conn in srv.state.connections:
             seen_paused.append(conn._paused_reading)
-            assert len(conn.handler.inbox) < 200
+            assert len(conn.handler.bridge.inbox) < 200
         gate.set()
         await asyncio.wait_for(producer, 10)
         assert await asyncio.wait_for(ws.recv(), 10) == "done"

@@ -1,0 +1,376 @@
+"""The ASGI ``websocket`` bridge, independent of what carries the WebSocket.
+
+:class:`WebSocketBridge` runs the app for one WebSocket and drives the sans-I/O core
+(:class:`~blackbull.protocol.websocket.WebSocketConnection`). What carries the bytes is
+a :class:`WebSocketCarrier`: an HTTP/1.1 connection after ``Upgrade`` (RFC 6455 §4,
+:mod:`blackbull.server.websocket`) or an HTTP/2 stream after an extended CONNECT
+(RFC 8441), which differ only in how they accept, refuse and end the session.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from enum import Enum
+from typing import Any, Protocol
+
+from ..protocol.websocket import (
+    BytesMessage,
+    CloseCode,
+    CloseReceived,
+    ConnectionFailed,
+    DeflateParams,
+    PerMessageDeflate,
+    Role,
+    TextMessage,
+    WebSocketConnection,
+)
+from ..protocol.websocket.handshake import HandshakeRequest, server_response_headers
+from .state import ServerState
+
+log = logging.getLogger("blackbull.server")
+
+Headers = list[tuple[bytes, bytes]]
+
+#: Seconds the app gets to answer messages that arrived before a Close (see
+#: ``WebSocketBridge._close_pending``) before our Close goes out anyway.
+CLOSE_REPLY_GRACE = 1.0
+_CLOSE_MARK: dict[str, Any] = {"type": "blackbull.close-mark"}
+#: Bytes a client may send before the app accepts; past this we stop reading.
+_PENDING_HIGH = 256 * 1024
+
+
+class ClientDisconnected(OSError):
+    """ASGI: ``send`` on a WebSocket that is already closed."""
+
+
+class Phase(Enum):
+    HANDSHAKE = "handshake"   # waiting for the app's accept/close
+    OPEN = "open"             # accepted; frames flow
+    CLOSED = "closed"         # disconnect reached the app's queue (or never opened)
+
+
+class WebSocketCarrier(Protocol):
+    """What the bridge needs from the transport under it."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def send_accept(self, headers: Headers) -> None:
+        """Accept the handshake with these fields (101 on HTTP/1.1, 200 on HTTP/2)."""
+
+    def send_refusal(self, status: int, headers: Headers, body: bytes) -> None:
+        """Answer the handshake with an HTTP response instead, then end."""
+
+    def write(self, data: bytes) -> None:
+        """WebSocket frame bytes."""
+
+    def end(self) -> None:
+        """The closing handshake is complete: close the underlying connection/stream."""
+
+    def end_after_failure(self, timeout: float) -> None:
+        """We failed the connection (§7.1.7): stop reading, end soon."""
+
+    def abort(self) -> None: ...
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+
+def pick_subprotocol(app: Any, offered: list[str]) -> str | None:
+    """The first of the client's offers the app lists in ``available_ws_protocols``."""
+    available = getattr(app, "available_ws_protocols", None)
+    if not available:
+        return None
+    names = {p.decode("latin-1") if isinstance(p, bytes) else str(p) for p in available}
+    for offer in offered:
+        if offer in names:
+            return offer
+    return None
+
+
+class WebSocketBridge:
+    """One WebSocket between a carrier and an ASGI app."""
+
+    def __init__(self, state: ServerState, carrier: WebSocketCarrier,
+                 handshake: HandshakeRequest, deflate: DeflateParams | None) -> None:
+        self.state = state
+        self.settings = state.settings
+        self.carrier = carrier
+        self.handshake = handshake
+        self.deflate_params = deflate
+        self.phase = Phase.HANDSHAKE
+        self.ws: WebSocketConnection | None = None
+        self.inbox: deque[dict[str, Any]] = deque()
+        self.disconnect: dict[str, Any] | None = None
+        self.task: asyncio.Task | None = None
+        self._waiter: asyncio.Future | None = None
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._pending = bytearray()
+        self._connect_delivered = False
+        self._denial: dict[str, Any] | None = None
+        self._denial_body: list[bytes] = []
+        self._close_timer: asyncio.TimerHandle | None = None
+        self._ping_timer: asyncio.TimerHandle | None = None
+
+    def start(self, scope: dict[str, Any]) -> None:
+        """Run the app on ``scope`` (the carrier built it, ASGI ``websocket`` scope)."""
+        scope["subprotocols"] = list(self.handshake.subprotocols)
+        scope["extensions"]["websocket.http.response"] = {}
+        self.task = self.state.spawn(self._run_app(scope))
+
+    # --- fed by the carrier -----------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        if self.phase is Phase.HANDSHAKE:
+            # RFC 6455 §4.1: frames may follow the handshake at once; keep them
+            self._pending += data
+            if len(self._pending) > _PENDING_HIGH:
+                self.carrier.pause_reading()
+            return
+        if self.ws is None:
+            return
+        for event in self.ws.receive_data(data):
+            if isinstance(event, TextMessage):
+                self._deliver({"type": "websocket.receive", "text": event.data})
+            elif isinstance(event, BytesMessage):
+                self._deliver({"type": "websocket.receive", "bytes": event.data})
+            elif isinstance(event, CloseReceived | ConnectionFailed):
+                self._flush()
+                self._close_pending()
+                return
+        self._flush()
+
+    def lost(self) -> None:
+        """The carrier is gone (TCP closed, stream reset)."""
+        self._cancel_timers()
+        self._writable.set()
+        ws = self.ws
+        if ws is not None and ws.failure is not None:
+            self._finish(ws.failure.code, ws.failure.reason)
+        elif ws is not None and ws.close_received is not None:
+            self._finish(ws.close_received.code, ws.close_received.reason)
+        else:
+            self._finish(CloseCode.ABNORMAL, "")  # §7.1.5: no Close frame was received
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    def shutdown(self) -> None:
+        """Graceful shutdown: 1001 Going Away (RFC 6455 §7.4.1)."""
+        if self.phase is Phase.OPEN and self.ws is not None and not self.ws.close_sent:
+            self._start_close(CloseCode.GOING_AWAY, "server shutting down")
+        elif self.phase is not Phase.OPEN:
+            self.carrier.end()
+
+    # --- ASGI receive/send ------------------------------------------------------------
+    async def receive(self) -> dict[str, Any]:
+        if not self._connect_delivered:
+            self._connect_delivered = True
+            return {"type": "websocket.connect"}
+        while not self.inbox:
+            if self.disconnect is not None:
+                return self.disconnect
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        message = self.inbox.popleft()
+        if message is _CLOSE_MARK:
+            self._complete_close()
+            assert self.disconnect is not None
+            return self.disconnect
+        if len(self.inbox) < self.settings.ws_queue_depth:
+            self.carrier.resume_reading()
+        return message
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if self.phase is Phase.HANDSHAKE:
+            self._send_handshake(kind, message)
+            return
+        ws = self.ws
+        if self.phase is Phase.CLOSED or ws is None or ws.close_sent or self.carrier.closed:
+            raise ClientDisconnected("the WebSocket is closed")
+        if kind == "websocket.send":
+            text, data = message.get("text"), message.get("bytes")
+            if data is not None:
+                ws.send_bytes(data)
+            elif text is not None:
+                ws.send_text(text)
+            else:
+                raise ValueError("websocket.send needs 'bytes' or 'text'")
+            self._flush()
+            if not self._writable.is_set():
+                await self._writable.wait()  # the carrier's buffer is full: back-pressure
+        elif kind == "websocket.close":
+            self._start_close(message.get("code", CloseCode.NORMAL),
+                              message.get("reason") or "")
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} on an open WebSocket")
+
+    def _send_handshake(self, kind: Any, message: dict[str, Any]) -> None:
+        if kind == "websocket.accept":
+            self._accept(message)
+        elif kind == "websocket.close":
+            self.refuse(403, b"the application refused the WebSocket")
+        elif kind == "websocket.http.response.start":
+            self._denial = message
+        elif kind == "websocket.http.response.body" and self._denial is not None:
+            self._denial_body.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                headers = [(bytes(k).lower(), bytes(v))
+                           for k, v in self._denial.get("headers", [])]
+                self.refuse(int(self._denial.get("status", 403)), b"".join(self._denial_body),
+                            headers)
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} before accept")
+
+    # --- handshake outcomes -----------------------------------------------------------
+    def _accept(self, message: dict[str, Any]) -> None:
+        """RFC 6455 §4.2.2 item 5 / RFC 8441 §5: accept, then the frames begin."""
+        subprotocol = message.get("subprotocol") or pick_subprotocol(
+            self.state.app, self.handshake.subprotocols)
+        params = self.deflate_params
+        self.carrier.send_accept(server_response_headers(
+            self.handshake, subprotocol, params.render() if params else None,
+            message.get("headers") or ()))
+        settings = self.settings
+        self.ws = WebSocketConnection(
+            Role.SERVER,
+            deflate=PerMessageDeflate(params, is_server=True) if params else None,
+            max_frame_size=settings.ws_max_frame_size,
+            max_message_size=settings.ws_max_message_size,
+            auto_close=False)
+        self.phase = Phase.OPEN
+        if settings.ws_ping_interval > 0:
+            self._schedule_ping()
+        pending = bytes(self._pending)
+        self._pending.clear()
+        self.carrier.resume_reading()
+        if pending:
+            self.feed(pending)
+
+    def refuse(self, status: int, body: bytes, headers: Headers | None = None) -> None:
+        """Answer the handshake with an HTTP response (denial, error) and end."""
+        self.phase = Phase.CLOSED
+        self.disconnect = {"type": "websocket.disconnect", "code": CloseCode.ABNORMAL,
+                           "reason": ""}
+        self.carrier.send_refusal(status, list(headers or []), body)
+
+    # --- closing ----------------------------------------------------------------------
+    def _close_pending(self) -> None:
+        """A Close arrived or the peer broke the protocol. Messages that came before it are
+        still queued for the app: the answering Close goes out once the app has taken them
+        (its next ``receive``), so their replies precede it (§5.5.1 "as soon as
+        practical"), or after a short grace period."""
+        assert self.ws is not None
+        if self.ws.close_sent or (not self.inbox and self._waiter is not None):
+            self._complete_close()  # nothing left the app could still answer
+            return
+        self.inbox.append(_CLOSE_MARK)
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+        self._close_timer = asyncio.get_running_loop().call_later(
+            CLOSE_REPLY_GRACE, self._complete_close)
+        self._wake()
+
+    def _complete_close(self) -> None:
+        """Send our Close (echo, or the failure's code) and end the carrier."""
+        ws = self.ws
+        if ws is None or self.phase is Phase.CLOSED:
+            return
+        self._cancel_timers()
+        ws.answer_close()
+        self._flush()
+        if ws.failure is not None:
+            log.debug("websocket failed: %d %s", ws.failure.code, ws.failure.reason)
+            self._finish(ws.failure.code, ws.failure.reason)
+            # §7.1.7: no more input is processed (the core ignores it); end soon
+            self.carrier.end_after_failure(self.settings.ws_close_timeout)
+        else:
+            received = ws.close_received
+            assert received is not None
+            self._finish(received.code, received.reason)
+            self.carrier.end()  # §7.1.1: the server closes the TCP connection first
+
+    def _start_close(self, code: int, reason: str) -> None:
+        """We start the closing handshake (§7.1.2) and wait for the peer's Close."""
+        assert self.ws is not None
+        try:
+            self.ws.send_close(code, reason)
+        except ValueError:
+            self.ws.send_close(CloseCode.INTERNAL_ERROR, "invalid close code from the app")
+        self._flush()
+        if self.ws.close_received is not None:
+            self._complete_close()
+            return
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+        self._close_timer = asyncio.get_running_loop().call_later(
+            self.settings.ws_close_timeout, self.carrier.abort)
+
+    def _finish(self, code: int, reason: str) -> None:
+        """Queue ``websocket.disconnect`` once (ASGI)."""
+        if self.disconnect is None:
+            self.disconnect = {"type": "websocket.disconnect", "code": int(code),
+                               "reason": reason}
+        self.phase = Phase.CLOSED
+        self._wake()
+
+    # --- plumbing ---------------------------------------------------------------------
+    def _deliver(self, message: dict[str, Any]) -> None:
+        self.inbox.append(message)
+        if len(self.inbox) >= self.settings.ws_queue_depth:
+            self.carrier.pause_reading()  # back-pressure: the app is behind
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _flush(self) -> None:
+        if self.ws is not None:
+            data = self.ws.data_to_send()
+            if data:
+                self.carrier.write(data)
+
+    def _schedule_ping(self) -> None:
+        self._ping_timer = asyncio.get_running_loop().call_later(
+            self.settings.ws_ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        if self.phase is Phase.OPEN and self.ws is not None and not self.ws.close_sent:
+            self.ws.send_ping(b"blackbull")
+            self._flush()
+            self._schedule_ping()
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._close_timer, self._ping_timer):
+            if timer is not None:
+                timer.cancel()
+        self._close_timer = self._ping_timer = None
+
+    async def _run_app(self, scope: dict[str, Any]) -> None:
+        try:
+            await self.state.app(scope, self.receive, self.send)
+        except ClientDisconnected:
+            pass
+        except Exception as exc:  # the app's bug must not take the server down
+            log.error("websocket application error: %s: %s", type(exc).__name__, exc)
+            self._after_app(error=True)
+        else:
+            self._after_app(error=False)
+
+    def _after_app(self, *, error: bool) -> None:
+        """ASGI: an app that ends before accepting gets 500; one that ends while open has
+        its connection closed (1011 after an error, else 1000)."""
+        if self.phase is Phase.HANDSHAKE:
+            self.refuse(500, b"the application did not accept the WebSocket")
+        elif self.phase is Phase.OPEN and self.ws is not None and not self.ws.close_sent:
+            self._start_close(CloseCode.INTERNAL_ERROR if error else CloseCode.NORMAL, "")
