@@ -186,3 +186,42 @@ def test_real_run_against_websockets_reference_passes_framing_cases(tmp_path: Pa
     assert doc["tool"]["runner"] in ("docker", "python2.7", "python3-port")
     assert [c["id"] for c in doc["cases"]] == [f"1.1.{i}" for i in range(1, 9)]
     assert doc["summary"]["pass"] == 8 and doc["summary"]["total"] == 8
+
+
+def test_port_fix_that_no_longer_matches_fails_loudly(tmp_path: Path) -> None:
+    from conformance.autobahn.port_py3 import Fix
+
+    (tmp_path / "a.py").write_text("x = range(n / 2)\n")
+    assert Fix("*.py", "range(n / 2)", "range(n // 2)").apply(tmp_path) == 1
+    assert (tmp_path / "a.py").read_text() == "x = range(n // 2)\n"
+    with pytest.raises(RunnerUnavailable, match="did not apply"):
+        Fix("*.py", "range(n / 2)", "range(n // 2)").apply(tmp_path)
+
+
+def test_port_compat_shims_keep_payload_bytes_exact() -> None:
+    """RFC 6455 §5.6: payload octets survive the str<->bytes round trip unchanged."""
+    from conformance.autobahn.port_py3 import COMPAT_MODULE
+
+    ns: dict[str, Any] = {}
+    exec(compile(COMPAT_MODULE, "_py3compat.py", "exec"), ns)
+    every_octet = "".join(chr(i) for i in range(256))
+    assert ns["to_bytes"](every_octet) == bytes(range(256))
+    assert ns["to_bytes"](ns["Utf8Payload"]("µ".encode())) == b"\xc2\xb5"
+    assert str(ns["Utf8Payload"]("µ".encode())) == "µ"
+    sent = [("message", "\xce\xba", False)]
+    received = [("message", b"\xce\xba", False)]
+    assert ns["to_bytes_deep"](sent) == ns["to_bytes_deep"](received)
+    assert ns["to_text_deep"]({"received": received}) == {"received": [("message", "\xce\xba", False)]}
+    assert ns["b2a_hex"]("\xff") == "ff" and ns["b2a_hex"](b"\x01") == "01"
+
+
+def test_compare_lists_only_cases_whose_verdict_differs() -> None:
+    from conformance.autobahn.compare import differences
+
+    def doc(*cases: tuple[str, str]) -> dict[str, Any]:
+        return {"cases": [{"id": i, "behavior": b, "behaviorClose": "OK", "status": case_status(b, "OK")}
+                          for i, b in cases]}
+
+    a = doc(("1.1.1", "OK"), ("3.4", "NON-STRICT"), ("9.1.1", "OK"))
+    b = doc(("1.1.1", "OK"), ("3.4", "OK"))
+    assert [d[0] for d in differences(a, b)] == ["3.4", "9.1.1"]

@@ -1,0 +1,48 @@
+"""Compare two Autobahn result files case for case (e.g. python2.7 vs python3-port runner).
+
+``python -m conformance.autobahn.compare A.json B.json`` prints every case whose
+verdict (behavior, behaviorClose, status) differs, and exits 1 if any does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from conformance.autobahn.results import case_sort_key
+
+Verdict = tuple[str, str, str]
+
+
+def verdicts(doc: Mapping[str, Any]) -> dict[str, Verdict]:
+    return {c["id"]: (c.get("behavior", ""), c.get("behaviorClose", ""), c["status"])
+            for c in doc.get("cases", [])}
+
+
+def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[tuple[str, Verdict | None, Verdict | None]]:
+    """Cases whose verdicts differ, including cases present on one side only."""
+    va, vb = verdicts(a), verdicts(b)
+    ids = sorted(set(va) | set(vb), key=case_sort_key)
+    return [(i, va.get(i), vb.get(i)) for i in ids if va.get(i) != vb.get(i)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    a, b = (json.loads(Path(p).read_text()) for p in args)
+    diff = differences(a, b)
+    print(f"{args[0]}: runner={a['tool']['runner']} {len(a['cases'])} cases")
+    print(f"{args[1]}: runner={b['tool']['runner']} {len(b['cases'])} cases")
+    for case_id, left, right in diff:
+        print(f"  {case_id}: {left} != {right}")
+    print(f"{len(diff)} case(s) differ")
+    return 1 if diff else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
