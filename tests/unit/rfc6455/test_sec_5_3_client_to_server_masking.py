@@ -22,7 +22,7 @@ def naive_mask(data: bytes, mask: bytes, offset: int = 0) -> bytes:
     return bytes(b ^ mask[(i + offset) % 4] for i, b in enumerate(data))
 
 
-@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 127, 1000, 4099])
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 127, 1000, 4099, 65536, 65537, 200003])
 @pytest.mark.parametrize("offset", [0, 1, 2, 3, 6])
 def test_apply_mask_matches_the_section_5_3_definition(size: int, offset: int) -> None:
     """RFC 6455 §5.3: octet i is XORed with masking-key octet (i MOD 4), from any offset."""
