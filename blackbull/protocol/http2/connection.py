@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from hpack import Decoder, Encoder, HPACKError
+from hpack import HPACKError
 
 from . import events as ev
 from .errors import ConnectionError, ErrorCode, ProtocolError, StreamError, error_code
@@ -36,6 +36,7 @@ from .frames import (
     strip_padding,
 )
 from .headers import MalformedHeaders, validate_request, validate_response, validate_trailers
+from .hpack_codec import HeaderDecoder, HeaderEncoder
 from .priority import parse_priority_field
 from .sending import SendingMixin
 from .settings import PeerSettings, SettingCode, validate_setting
@@ -106,8 +107,8 @@ class H2Connection(SendingMixin):
         self._awaiting_settings = True
         self._block: _HeaderBlock | None = None
         self._pending_priority: dict[int, object] = {}
-        self.encoder = Encoder()
-        self.decoder = Decoder()
+        self.encoder = HeaderEncoder()
+        self.decoder = HeaderDecoder()
         self.goaway_sent: int | None = None
         self.goaway_received: int | None = None
         self.terminated = False
@@ -334,7 +335,7 @@ class H2Connection(SendingMixin):
         """HPACK-decode (RFC 7541); any failure breaks the shared context: §4.3
         makes it a connection error COMPRESSION_ERROR."""
         try:
-            return self.decoder.decode(block, raw=True)  # type: ignore[return-value]
+            return self.decoder.decode(block)
         except HPACKError as exc:
             raise ConnectionError(ErrorCode.COMPRESSION_ERROR, str(exc)) from None
         except Exception as exc:  # malformed input can surface as IndexError etc.

@@ -3,6 +3,7 @@ COMPRESSION_ERROR (RFC 9113 §4.3), and the encoder follows the peer's table siz
 from __future__ import annotations
 
 import pytest
+from hpack import Encoder
 
 from blackbull.protocol.http2 import ErrorCode, RequestReceived, SettingCode
 from tests.conftest_h2 import REQUEST, Raw, connected_pair, goaway_of, h2_client, server_core
@@ -98,3 +99,31 @@ def test_oversized_header_list_does_not_break_the_connection_state() -> None:
     client.send_headers(sid, REQUEST + [("x-big", "b" * 1500)], end_stream=True)
     events = server.receive_data(client.data_to_send())
     assert isinstance(events[0], RequestReceived) and not server.terminated
+
+
+def test_memoised_indexed_blocks_follow_dynamic_table_changes() -> None:
+    """RFC 7541 §2.3.3/§4.1: index 62 is always the newest dynamic entry, so the same
+    indexed-only block must decode differently after an insertion."""
+    from blackbull.protocol.http2.hpack_codec import HeaderDecoder
+    decoder = HeaderDecoder()
+    encoder = Encoder()
+    first = encoder.encode([(b"x-a", b"1")])          # literal with incremental indexing
+    assert decoder.decode(first) == [(b"x-a", b"1")]
+    assert decoder.decode(b"\xbe") == [(b"x-a", b"1")]
+    assert decoder.decode(b"\xbe") == [(b"x-a", b"1")]  # served from memory
+    decoder.decode(encoder.encode([(b"x-b", b"2")]))
+    assert decoder.decode(b"\xbe") == [(b"x-b", b"2")]
+
+
+def test_memoised_encoding_stays_decodable_by_an_independent_decoder() -> None:
+    """RFC 7541 §4: whatever the encoder remembers, a fresh hpack.Decoder fed the same
+    sequence of blocks recovers every header list."""
+    from hpack import Decoder
+
+    from blackbull.protocol.http2.hpack_codec import HeaderEncoder
+    encoder = HeaderEncoder()
+    peer = Decoder()
+    lists = [[(b":status", b"200"), (b"x-k", b"v")], [(b":status", b"200"), (b"x-k", b"v")],
+             [(b":status", b"404"), (b"x-j", b"w")], [(b":status", b"200"), (b"x-k", b"v")]] * 3
+    for headers in lists:
+        assert peer.decode(encoder.encode(headers), raw=True) == headers
