@@ -265,6 +265,20 @@ class HTTP2Handler(ProtocolHandler):
     def send_trailers(self, sid: int, headers: Headers) -> None:
         self.send_headers(sid, headers, end_stream=True)
 
+    def send_final_now(self, sid: int, body: bytes) -> bool:
+        """Send a stream's last DATA at once when no other response waits for window
+        (so no RFC 9218 ordering is at stake) and both windows admit it."""
+        h2 = self.h2
+        if (self.sender.active or self.sender.paused
+                or len(body) > h2.local_flow_control_window(sid)):
+            return False
+        try:
+            h2.send_data(sid, body, end_stream=True)
+        except UsageError:
+            return True  # reset meanwhile: the data is void
+        self._schedule_flush()
+        return True
+
     def queue_output(self, stream: H2Stream) -> None:
         self.sender.enqueue(stream)
         self.sender.pump()

@@ -211,6 +211,8 @@ class H2Stream:
         if not more:
             self.response_complete = True
             self.out_end = end
+        if end and not self.out_size and handler.send_final_now(self.stream_id, body):
+            return  # fast path: nothing queued anywhere and the windows allow it all
         if body:
             self.out_chunks.append(body)
             self.out_size += len(body)

@@ -107,6 +107,7 @@ class H2Connection(SendingMixin):
         self._awaiting_settings = True
         self._block: _HeaderBlock | None = None
         self._pending_priority: dict[int, object] = {}
+        self._valid_requests: dict[tuple, int | None] = {}
         self.encoder = HeaderEncoder()
         self.decoder = HeaderDecoder()
         self.goaway_sent: int | None = None
@@ -403,8 +404,7 @@ class H2Connection(SendingMixin):
                 else:
                     event = ev.ResponseReceived(sid, headers, end, priority)
             else:
-                _, length = validate_request(headers, self.local.enable_connect_protocol)
-                stream.expected_length = length
+                stream.expected_length = self._validate_request(headers)
                 event = ev.RequestReceived(sid, headers, end, priority, stream.priority)
             if end:
                 stream.check_remote_end()
@@ -414,6 +414,20 @@ class H2Connection(SendingMixin):
         if end:
             events.append(ev.StreamEnded(sid))
             self._after_transition(stream)
+
+    def _validate_request(self, headers: list[tuple[bytes, bytes]]) -> int | None:
+        """§8.3.1 checks, remembered per distinct header list: clients repeat the same
+        request heads, and a list's validity depends on nothing else but the
+        extended-CONNECT setting (which only ever goes from off to on)."""
+        key = tuple(headers)
+        known = self._valid_requests
+        if key in known:
+            return known[key]
+        _, length = validate_request(headers, self.local.enable_connect_protocol)
+        if len(known) >= 256:
+            known.clear()
+        known[key] = length
+        return length
 
     def _on_priority(self, flags: int, sid: int, payload: bytes, events: list[ev.Event]) -> None:
         """§6.3 PRIORITY: allowed in every state; the signal itself is deprecated (§5.3.2)."""
