@@ -225,3 +225,33 @@ def test_compare_lists_only_cases_whose_verdict_differs() -> None:
     a = doc(("1.1.1", "OK"), ("3.4", "NON-STRICT"), ("9.1.1", "OK"))
     b = doc(("1.1.1", "OK"), ("3.4", "OK"))
     assert [d[0] for d in differences(a, b)] == ["3.4", "9.1.1"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("client", ["websockets", "blackbull"])
+def test_real_client_mode_run_echoes_through_the_fuzzingserver(tmp_path: Path, client: str) -> None:
+    """RFC 6455 §5.3: a client under test echoes Autobahn 1.1.* as a masking client, all OK."""
+    out = tmp_path / "result.json"
+    proc = subprocess.run([sys.executable, "-m", "conformance.autobahn", "--mode", "client",
+                           "--target", client, "--cases", "1.1.*", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1200)
+    assert out.exists(), proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["status"] == "ok", doc["message"]
+    assert doc["variant"] == "client" and doc["target"] == client
+    assert doc["summary"]["pass"] == 8 and doc["summary"]["total"] == 8
+
+
+def test_client_mode_for_a_target_without_driver_is_not_supported(tmp_path: Path) -> None:
+    from conformance.autobahn.client_mode import run_client_mode
+    from conformance.autobahn.fuzz import RunOptions
+    from conformance.autobahn.runners import Runner
+
+    class KnownCases(Runner):
+        def case_ids(self) -> list[str] | None:
+            return ["1.1.1", "1.1.2", "2.1"]
+
+    opts = RunOptions(target="uvicorn", mode="client", cases=["1.*"])
+    doc = run_client_mode(opts, KnownCases("python2.7", "25.10.1", ("wstest",)), tmp_path, INFO)
+    assert [c["status"] for c in doc["cases"]] == ["not-supported", "not-supported"]
+    assert doc["summary"]["pass"] == 0
