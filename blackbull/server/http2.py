@@ -37,6 +37,8 @@ from .http2_stream import H2Stream, StreamWindowView
 log = logging.getLogger("blackbull.server")
 
 Headers = list[tuple[bytes, bytes]]
+#: Seconds a finished connection keeps draining input before it closes.
+_LINGER = 1.0
 
 
 class HTTP2Handler(ProtocolHandler):
@@ -52,6 +54,7 @@ class HTTP2Handler(ProtocolHandler):
         self._closing = False
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_active = 0.0
+        self._linger: asyncio.TimerHandle | None = None
         self._dispatch = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
@@ -122,6 +125,8 @@ class HTTP2Handler(ProtocolHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._cancel_idle_timer()
+        if self._linger is not None:
+            self._linger.cancel()
         for stream in list(self.streams.values()):
             stream.disconnect()
 
@@ -244,10 +249,12 @@ class HTTP2Handler(ProtocolHandler):
             for stream in list(self.streams.values()):
                 stream.disconnect()
             return
+        # The peer opens no more streams; the ones it named still finish. We do not
+        # close first: the peer closes, or the idle timer does (it may still send
+        # frames, and closing with unread input would reset the TCP connection).
         if event.error_code != ErrorCode.NO_ERROR:
             for stream in list(self.streams.values()):
                 stream.disconnect()
-        self._closing = True
 
     # --- used by the streams -----------------------------------------------------------
     def ack(self, n: int, stream_id: int) -> None:
@@ -332,7 +339,18 @@ class HTTP2Handler(ProtocolHandler):
         if data:
             conn.write(data)
         if self.h2.terminated or (self._closing and not self.streams):
-            conn.close()
+            self._finish()
+
+    def _finish(self) -> None:
+        """Close after our last frame (GOAWAY): half-close where the transport can, keep
+        reading (and discarding) briefly so unread input does not turn the close into
+        a TCP reset that could destroy the GOAWAY in flight (RFC 9113 §5.4.1)."""
+        if self._linger is not None or self.conn.closed:
+            return
+        transport = self.conn.transport
+        if transport is not None and transport.can_write_eof():
+            transport.write_eof()
+        self._linger = self.loop.call_later(_LINGER, self.conn.close)
 
     # --- upgrade & idle ----------------------------------------------------------------
     def _start_upgraded_stream(self) -> None:

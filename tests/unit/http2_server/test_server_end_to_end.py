@@ -307,3 +307,30 @@ async def test_settings_come_from_blackbull_settings(serve) -> None:
     assert remote.max_concurrent_streams == 7 and remote.initial_window_size == 12345
     assert remote.enable_connect_protocol == 1
     await client.close()
+
+
+async def test_peer_goaway_does_not_make_us_reset_the_connection(serve) -> None:
+    """RFC 9113 §6.8/§7: after the peer's GOAWAY (unknown code) we keep reading: a PING
+    is answered, and the connection ends with the peer's close, not a TCP reset."""
+    srv = await serve(app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    writer.write(Raw.preface() + Raw.frame(0x7, 0, 0, b"\0\0\0\0\0\0\x12\x34")
+                 + Raw.frame(0x6, 0, 0, b"pingpong"))
+    data = b""
+    while not any(type(f).__name__ == "PingFrame" and "ACK" in f.flags
+                  for f in parse_frames(data)):
+        data += await asyncio.wait_for(reader.read(65536), 5)
+    writer.close()
+
+
+async def test_connection_error_goaway_reaches_the_client_before_close(serve) -> None:
+    """RFC 9113 §5.4.1: after a connection error the server sends GOAWAY and closes
+    (half-closing first), so the client reads the GOAWAY and then end-of-stream."""
+    srv = await serve(app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    writer.write(Raw.preface() + Raw.frame(0x0, 0, 0, b"x") + Raw.frame(0x6, 0, 0, b"\0" * 8))
+    data = b""
+    while chunk := await asyncio.wait_for(reader.read(65536), 5):
+        data += chunk
+    assert goaway_of(data).error_code == 1  # PROTOCOL_ERROR
+    writer.close()

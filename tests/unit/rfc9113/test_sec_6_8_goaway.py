@@ -44,3 +44,18 @@ def test_goaway_on_a_stream_is_protocol_error() -> None:
     server = server_core()
     server.receive_data(Raw.preface() + Raw.frame(0x7, 0, 1, b"\0" * 8))
     assert goaway_of(server.data_to_send()).error_code == ErrorCode.PROTOCOL_ERROR
+
+
+def test_goaway_with_unknown_error_code_triggers_nothing_special() -> None:
+    """RFC 9113 §7: unknown error codes MUST NOT trigger special behaviour; a PING after
+    the peer's GOAWAY is still answered."""
+    server = server_core()
+    server.receive_data(Raw.preface())
+    server.data_to_send()
+    events = server.receive_data(Raw.frame(0x7, 0, 0, (0).to_bytes(4, "big")
+                                           + (0x1234).to_bytes(4, "big"))
+                                 + Raw.frame(0x6, 0, 0, b"h2spec  "))
+    assert events[0].error_code == 0x1234 and not server.terminated
+    from tests.conftest_h2 import parse_frames
+    (ack,) = parse_frames(server.data_to_send())
+    assert "ACK" in ack.flags and ack.opaque_data == b"h2spec  "
