@@ -349,7 +349,11 @@ class HTTP2Handler(ProtocolHandler):
             return
         transport = self.conn.transport
         if transport is not None and transport.can_write_eof():
-            transport.write_eof()
+            try:
+                transport.write_eof()
+            except OSError:  # the peer is already gone
+                self.conn.close()
+                return
         self._linger = self.loop.call_later(_LINGER, self.conn.close)
 
     # --- upgrade & idle ----------------------------------------------------------------
