@@ -96,7 +96,7 @@ def run_h2load(port: int, tls: bool, duration: float, warmup: float, pin: list[s
 
 
 # --- WebSocket echo -------------------------------------------------------------------
-def parse_wsclient(text: str, conns: int) -> Sample:
+def parse_wsclient(text: str, conns: int, deflate: bool = False) -> Sample:
     """Parse the JSON line printed by ``python -m bench.wsclient``."""
     try:
         data = json.loads(text.strip().splitlines()[-1])
@@ -106,6 +106,9 @@ def parse_wsclient(text: str, conns: int) -> Sample:
     if data["connected"] < conns:
         errors.insert(0, f"only {data['connected']}/{conns} connections opened")
     value = float(data["msg_per_s"]) if data["connected"] else None
+    if deflate and data["connected"] and not data["deflate_negotiated"]:
+        # Uncompressed numbers in the deflate benchmark would compare apples to pears.
+        return Sample(None, 1, "server does not negotiate permessage-deflate (RFC 7692)")
     extra = {"mib_per_s": float(data["mib_per_s"]),
              "deflate_negotiated": float(data["deflate_negotiated"])}
     return Sample(value, len(errors), "; ".join(errors[:3]), extra=extra)
@@ -118,7 +121,7 @@ def run_ws(port: int, duration: float, warmup: float, pin: list[str], *, conns: 
            "--warmup", str(warmup)]
     if deflate:
         cmd.append("--deflate")
-    return _run_tool(cmd, duration + warmup, lambda text: parse_wsclient(text, conns))
+    return _run_tool(cmd, duration + warmup, lambda text: parse_wsclient(text, conns, deflate))
 
 
 # --- common ---------------------------------------------------------------------------
