@@ -423,7 +423,10 @@ class H2Connection(SendingMixin):
         known = self._valid_requests
         if key in known:
             return known[key]
-        _, length = validate_request(headers, self.local.enable_connect_protocol)
+        # RFC 8441 §3: the peer may act on our SETTINGS before its ACK reaches us.
+        extended = self.local.enable_connect_protocol or any(
+            p.get(SettingCode.ENABLE_CONNECT_PROTOCOL) for p in self._pending_local)
+        _, length = validate_request(headers, extended)
         if len(known) >= 256:
             known.clear()
         known[key] = length

@@ -115,8 +115,8 @@ class SendingMixin:
                      end_stream: bool = False) -> None:
         """HEADERS (+ CONTINUATION when over the peer's MAX_FRAME_SIZE, §4.3)."""
         stream = self._local_stream(stream_id)
+        stream.on_headers_sent(end_stream)  # first: a refused call must not touch HPACK
         block = self.encoder.encode(headers)
-        stream.on_headers_sent(end_stream)
         self._emit_header_block(FrameType.HEADERS, END_STREAM if end_stream else 0,
                                 stream_id, block)
         self._after_transition(stream)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .errors import ConnectionError, ErrorCode, ProtocolError, StreamError
+from .errors import ConnectionError, ErrorCode, ProtocolError, StreamError, UsageError
 from .priority import Priority
 
 
@@ -157,7 +157,7 @@ class Stream:
         elif state is _S.RESERVED_LOCAL:
             self.state = _S.HALF_CLOSED_REMOTE
         elif state not in LOCAL_OPEN:
-            raise ProtocolError(f"cannot send HEADERS in state {state.value}")
+            raise UsageError(f"cannot send HEADERS in state {state.value}")
         self.headers_sent = True
         if end_stream:
             self.mark_locally_closed()
