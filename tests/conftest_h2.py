@@ -106,6 +106,8 @@ def parse_frames(data: bytes) -> list[hf.Frame]:
     pos = 0
     while pos + 9 <= len(data):
         f, length = hf.Frame.parse_frame_header(memoryview(data[pos:pos + 9]))
+        if pos + 9 + length > len(data):
+            break  # incomplete: the rest has not arrived yet
         f.parse_body(memoryview(data[pos + 9:pos + 9 + length]))
         frames.append(f)
         pos += 9 + length

@@ -33,6 +33,7 @@ from .asgi import base_scope
 from .connection import ProtocolHandler
 from .http2_sender import HTTP2Sender
 from .http2_stream import H2Stream, StreamWindowView
+from .http2_websocket import H2WebSocketStream
 
 log = logging.getLogger("blackbull.server")
 
@@ -148,6 +149,9 @@ class HTTP2Handler(ProtocolHandler):
         self._closing = True
         if self.h2.goaway_sent is None and not self.h2.terminated:
             self.h2.close_connection(ErrorCode.NO_ERROR)
+        for stream in list(self.streams.values()):
+            if isinstance(stream, H2WebSocketStream):
+                stream.shutdown()  # RFC 6455 §7.4.1: 1001 Going Away
         self._flush()
 
     @property
@@ -157,6 +161,12 @@ class HTTP2Handler(ProtocolHandler):
     # --- events ------------------------------------------------------------------------
     def _on_request(self, event: RequestReceived) -> None:
         sid = event.stream_id
+        for name, _ in event.headers:
+            if name[:1] != b":":
+                break  # pseudo-headers come first (§8.3)
+            if name == b":protocol":
+                self._start_websocket(sid, event.headers)
+                return
         priority = event.priority_update
         if priority is None:
             priority = DEFAULT_PRIORITY
@@ -181,7 +191,29 @@ class HTTP2Handler(ProtocolHandler):
         stream.task = self.conn.state.spawn(stream.run(self.conn.state.app))
         return stream
 
-    def _build_scope(self, sid: int, headers: Headers) -> dict[str, Any]:
+    def _start_websocket(self, sid: int, headers: Headers) -> None:
+        """RFC 8441 §4: an extended CONNECT. Only ``websocket`` is spoken here (the core
+        accepted ``:protocol`` only because we advertised the setting, §3)."""
+        carrier = H2WebSocketStream(self, sid)
+        self.streams[sid] = carrier  # type: ignore[assignment]
+        protocol = next(v for k, v in headers if k == b":protocol")
+        settings = self.conn.state.settings
+        if protocol.lower() != b"websocket":
+            carrier.send_refusal(501, [], b"unsupported :protocol")
+            return
+        ws_count = sum(isinstance(s, H2WebSocketStream) for s in self.streams.values())
+        if ws_count > settings.h2_max_websocket_streams:
+            self.streams.pop(sid, None)
+            self.reset(sid, ErrorCode.REFUSED_STREAM)
+            return
+        carrier.start(headers, self._build_scope(sid, headers, "websocket"))
+
+    def websocket_done(self, carrier: H2WebSocketStream) -> None:
+        if self.streams.get(carrier.stream_id) is carrier:
+            del self.streams[carrier.stream_id]
+        self._schedule_flush()
+
+    def _build_scope(self, sid: int, headers: Headers, kind: str = "http") -> dict[str, Any]:
         method = b"GET"
         target = b"/"
         authority = None
@@ -208,7 +240,7 @@ class HTTP2Handler(ProtocolHandler):
             regular.insert(0, (b"host", authority))
         raw_path, _, query = target.partition(b"?")
         path = unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape")
-        return base_scope(self.conn, "http", "2", method.decode("ascii", "replace"), path,
+        return base_scope(self.conn, kind, "2", method.decode("ascii", "replace"), path,
                           raw_path, query, regular)
 
     def _on_data(self, event: DataReceived) -> None:
