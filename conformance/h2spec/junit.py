@@ -8,12 +8,17 @@ h2spec or another JUnit producer cannot turn a problem into a pass.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from conformance.h2spec.catalogue import Catalogue
 from conformance.h2spec.sections import section_for_package
 from conformance.report.schema import CaseResult, CaseStatus
+
+# Characters XML 1.0 forbids. h2spec copies frame payloads (e.g. a PING's opaque data
+# "h2spec\0\0") into its messages unescaped, which makes its report unparsable.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class JUnitError(ValueError):
@@ -60,6 +65,7 @@ def parse_junit_text(text: str, catalogue: Catalogue | None = None) -> list[JUni
     """Read every ``<testcase>``; positions come from the catalogue when it knows the case."""
     if not text.strip():
         raise JUnitError("empty JUnit report")
+    text = _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:

@@ -99,7 +99,12 @@ def run_variant(
                                   timeout=opts.run_timeout)
         except subprocess.TimeoutExpired:
             return _failed(variant, target, tool, f"h2spec did not finish in {opts.run_timeout}s")
-        text = junit.read_text(encoding="utf-8") if junit.exists() else ""
+        text = junit.read_text(encoding="utf-8", errors="replace") if junit.exists() else ""
+    if text:
+        # Keep h2spec's own report next to ours: evidence for anyone doubting the parse.
+        opts.out_dir.mkdir(parents=True, exist_ok=True)
+        (opts.out_dir / f"{SUITE}-{target}-{variant.name}.junit.xml").write_text(
+            text, encoding="utf-8")
     tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
     if proc.returncode not in (0, 1):
         return _failed(variant, target, tool, f"h2spec exited {proc.returncode}: {tail}")

@@ -151,3 +151,12 @@ def test_real_h2spec_dryrun_parses_every_listed_case() -> None:
     # --strict adds cases (http2/6.7/2 in 2.2.1 and 2.6.0), never removes them.
     assert set(catalogue.case_ids()) < set(parse_dryrun(strict).case_ids())
     assert {i.split("/")[0] for i in catalogue.case_ids()} == {"generic", "http2", "hpack"}
+
+
+def test_control_bytes_copied_from_frames_do_not_break_parsing() -> None:
+    """h2spec writes a PING's opaque data ("h2spec" + two NULs) raw into <error>."""
+    text = JUNIT.replace("Error: unexpected EOF",
+                         "PING Frame (opaque_data:h2spec\x00\x00)\nGOAWAY Frame")
+    cases = {c.id: c for c in parse_junit_text(text)}
+    assert cases["http2/3.5/2"].status == "fail"
+    assert "h2spec\\x00\\x00" in cases["http2/3.5/2"].message
