@@ -177,7 +177,7 @@ class HTTP2Handler(ProtocolHandler):
         self._start_stream(sid, event.headers, priority, event.end_stream)
 
     def _start_stream(self, sid: int, headers: Headers, priority: Any,
-                      end_stream: bool) -> H2Stream:
+                      end_stream: bool, pushed: bool = False) -> H2Stream:
         scope = self._build_scope(sid, headers)
         stream = H2Stream(self, sid, scope, priority, end_stream)
         ext = scope["extensions"]
@@ -185,7 +185,8 @@ class HTTP2Handler(ProtocolHandler):
         scope["http2_priority"] = stream.priority
         ext["http.response.http2_stream"] = StreamWindowView(self.h2, sid)
         ext["http.response.trailers"] = {}
-        if self.h2.remote.enable_push and self.conn.state.settings.h2_enable_push:
+        if (not pushed and self.h2.remote.enable_push
+                and self.conn.state.settings.h2_enable_push):
             ext["http.response.push"] = {}
         self.streams[sid] = stream
         stream.task = self.conn.state.spawn(stream.run(self.conn.state.app))
@@ -345,7 +346,7 @@ class HTTP2Handler(ProtocolHandler):
             promised = h2.push_stream(parent.stream_id, request)
         except UsageError:
             return
-        self._start_stream(promised, request, DEFAULT_PRIORITY, True)
+        self._start_stream(promised, request, DEFAULT_PRIORITY, True, pushed=True)
         self._schedule_flush()
 
     def stream_done(self, stream: H2Stream) -> None:

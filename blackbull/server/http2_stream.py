@@ -59,7 +59,7 @@ class H2Stream:
         "handler", "stream_id", "scope", "body", "body_complete", "request_done",
         "disconnected", "waiter", "start", "headers_sent", "response_complete",
         "trailers_expected", "trailers", "priority", "urgency", "incremental",
-        "out_chunks", "out_size", "out_end", "drain_waiter", "task",
+        "out_chunks", "out_size", "out_end", "drain_waiter", "task", "expect_continue",
     )
 
     def __init__(self, handler: HTTP2Handler, stream_id: int, scope: dict[str, Any],
@@ -85,6 +85,8 @@ class H2Stream:
         self.out_end = False
         self.drain_waiter: asyncio.Future | None = None
         self.task: asyncio.Task | None = None
+        self.expect_continue = not body_complete and (b"expect", b"100-continue") in scope[
+            "headers"]
 
     # --- fed by the handler ------------------------------------------------------------
     def feed(self, data: bytes, flow_length: int, end: bool) -> None:
@@ -155,8 +157,14 @@ class H2Stream:
             if self.body_complete and not self.request_done and not self.disconnected:
                 self.request_done = True
                 return {"type": "http.request", "body": b"", "more_body": False}
-            if self.disconnected:
+            if self.disconnected or (self.response_complete and self.request_done):
+                # ASGI: once the response is sent, receive() reports the end.
                 return dict(_DISCONNECT)
+            if self.expect_continue:
+                self.expect_continue = False
+                if not self.headers_sent:
+                    # RFC 9110 §10.1.1: the app wants the body: invite it.
+                    self.handler.send_headers(self.stream_id, [(b":status", b"100")], False)
             self.waiter = self.handler.loop.create_future()
             try:
                 await self.waiter
@@ -211,6 +219,7 @@ class H2Stream:
         if not more:
             self.response_complete = True
             self.out_end = end
+            self._wake()
         if end and not self.out_size and handler.send_final_now(self.stream_id, body):
             return  # fast path: nothing queued anywhere and the windows allow it all
         if body:

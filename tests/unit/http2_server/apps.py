@@ -25,6 +25,18 @@ async def app(scope: dict, receive: Any, send: Any) -> None:
     path = scope["path"]
     if path == "/boom":
         raise RuntimeError("app failure before the response")
+    if path == "/after-response":
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+        RECORD["after-response"] = await receive()
+        return
+    if path == "/pushed-scope":
+        await receive()
+        RECORD["pushed-extensions"] = sorted(scope["extensions"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"p"})
+        return
     if path == "/never-read":
         RECORD["never-read"] = asyncio.Event()
         await RECORD["never-read"].wait()
@@ -52,6 +64,7 @@ async def app(scope: dict, receive: Any, send: Any) -> None:
     elif path == "/push":
         await send({"type": "http.response.push", "path": "/pushed.css",
                     "headers": [(b"accept", b"text/css")]})
+        await send({"type": "http.response.push", "path": "/pushed-scope", "headers": []})
         out = b"page"
     elif path == "/pushed.css":
         out = b"body{}"

@@ -334,3 +334,50 @@ async def test_connection_error_goaway_reaches_the_client_before_close(serve) ->
         data += chunk
     assert goaway_of(data).error_code == 1  # PROTOCOL_ERROR
     writer.close()
+
+
+async def test_receive_after_the_response_reports_disconnect(serve) -> None:
+    """ASGI HTTP spec: once the response is complete, receive() returns http.disconnect
+    (it does not hang until the task is cancelled)."""
+    srv = await serve(app)
+    client = await H2Client.connect(srv.bound_port)
+    _, body, _ = await client.request(req("/after-response"))
+    assert body == b"done"
+    for _ in range(200):
+        if "after-response" in RECORD:
+            break
+        await asyncio.sleep(0.01)
+    assert RECORD.pop("after-response") == {"type": "http.disconnect"}
+    await client.close()
+
+
+async def test_expect_100_continue_is_answered_when_the_app_reads(serve) -> None:
+    """RFC 9110 §10.1.1 over RFC 9113 §8.1: an informational 100 precedes the body."""
+    srv = await serve(app)
+    client = await H2Client.connect(srv.bound_port)
+    sid = client.conn.get_next_available_stream_id()
+    client.conn.send_headers(sid, [*req("/len", "POST"), ("expect", "100-continue")])
+    client.flush()
+    informational = await client.wait_for(
+        lambda e: isinstance(e, h2.events.InformationalResponseReceived))
+    assert dict(informational.headers)[b":status"] == b"100"
+    client.conn.send_data(sid, b"abcd", end_stream=True)
+    client.flush()
+    _, body, _ = await client.response(sid)
+    assert body == b"4"
+    await client.close()
+
+
+async def test_pushed_requests_cannot_push_again(serve) -> None:
+    """RFC 9113 §8.4: PUSH_PROMISE is only sent on a client-initiated stream; a pushed
+    request's scope offers no http.response.push."""
+    srv = await serve(app)
+    client = await H2Client.connect(srv.bound_port)
+    await client.request(req("/push"))
+    for _ in range(200):
+        if "pushed-extensions" in RECORD:
+            break
+        await asyncio.sleep(0.01)
+    extensions = RECORD.pop("pushed-extensions")
+    assert "http.response.push" not in extensions and "http.response.trailers" in extensions
+    await client.close()
