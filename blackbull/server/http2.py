@@ -113,13 +113,18 @@ class HTTP2Handler(ProtocolHandler):
 
     def data_received(self, data: bytes) -> None:
         self._last_active = self.loop.time()
-        events = self.h2.receive_data(data)
-        dispatch = self._dispatch
-        for event in events:
-            handler = dispatch.get(type(event))
-            if handler is not None:
-                handler(event)
-        self._flush()
+        try:
+            events = self.h2.receive_data(data)
+            dispatch = self._dispatch
+            for event in events:
+                handler = dispatch.get(type(event))
+                if handler is not None:
+                    handler(event)
+            self._flush()
+        except Exception as exc:  # noqa: BLE001 - a bug here must not print a traceback
+            log.error("HTTP/2 handler failure with %s: %r", self.conn.client, exc)
+            log.debug("HTTP/2 handler traceback", exc_info=True)
+            self.conn.abort()
 
     def eof_received(self) -> bool | None:
         return None

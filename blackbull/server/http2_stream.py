@@ -208,6 +208,8 @@ class H2Stream:
             return
         handler = self.handler
         end = not more and not self.trailers_expected
+        if body and self.scope["method"] == "HEAD":
+            body = b""  # RFC 9110 §9.3.2: a HEAD response carries no content
         if not self.headers_sent:
             self.headers_sent = True
             headers = self._response_headers()

@@ -381,3 +381,13 @@ async def test_pushed_requests_cannot_push_again(serve) -> None:
     extensions = RECORD.pop("pushed-extensions")
     assert "http.response.push" not in extensions and "http.response.trailers" in extensions
     await client.close()
+
+
+async def test_head_response_carries_no_data(serve) -> None:
+    """RFC 9110 §9.3.2 over RFC 9113 §8.1: the body an app sends for HEAD is dropped."""
+    srv = await serve(app)
+    client = await H2Client.connect(srv.bound_port)
+    headers, body, _ = await client.request(req("/big", "HEAD"))
+    assert headers[b":status"] == b"200" and body == b""
+    assert not any(isinstance(e, h2.events.DataReceived) and e.data for e in client.events)
+    await client.close()
