@@ -391,3 +391,17 @@ async def test_head_response_carries_no_data(serve) -> None:
     assert headers[b":status"] == b"200" and body == b""
     assert not any(isinstance(e, h2.events.DataReceived) and e.data for e in client.events)
     await client.close()
+
+
+async def test_first_frame_from_the_server_is_settings(serve) -> None:
+    """RFC 9113 §3.4 (h2spec 2.6 "http2/3.2/1"): after the client preface the server's
+    first frame is its SETTINGS (the server connection preface)."""
+    srv = await serve(app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    writer.write(Raw.preface({4: 65535}))
+    data = b""
+    while not parse_frames(data):
+        data += await asyncio.wait_for(reader.read(65536), 5)
+    first = parse_frames(data)[0]
+    assert type(first).__name__ == "SettingsFrame" and "ACK" not in first.flags
+    writer.close()
