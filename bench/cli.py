@@ -55,6 +55,7 @@ class RunConfig:
     rounds: int
     mem_conns: int
     certs: CertFiles | None
+    h2_requests: int = 0  # > 0: h2load -n N instead of a time-boxed run
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,6 +70,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, help="seconds of warm-up (default 2, quick 0.5)")
     p.add_argument("--rounds", type=int, help="interleaved rounds (default 3, quick 1)")
     p.add_argument("--mem-conns", type=int, help="idle connections (default 1000, quick 200)")
+    p.add_argument("--h2-requests", type=int, default=0,
+                   help="h2load -n N (e.g. 200000) instead of --duration for h2c/h2tls")
     p.add_argument("--output", type=Path, default=REPO_ROOT / "reports" / "raw" / "bench.json")
     p.add_argument("--no-install", action="store_true",
                    help="do not build missing venvs (their servers become errors)")
@@ -114,7 +117,8 @@ def _measure(bench: str, pid: int, port: int, cfg: RunConfig, pin: list[str]) ->
             run_wrk(port, cfg.warmup, pin)
         return run_wrk(port, cfg.duration, pin)
     if bench in (H2C, H2TLS):
-        return run_h2load(port, bench == H2TLS, cfg.duration, cfg.warmup, pin)
+        return run_h2load(port, bench == H2TLS, cfg.duration, cfg.warmup, pin,
+                          requests=cfg.h2_requests)
     if bench in WS_SHAPES:
         conns, size, deflate = WS_SHAPES[bench]
         return run_ws(port, cfg.duration, cfg.warmup, pin, conns=conns, size=size,
@@ -174,6 +178,7 @@ def _envelope(args: argparse.Namespace, cfg: RunConfig, cells: dict[tuple[str, s
         "message": "" if ran else "no benchmark produced a number",
         "settings": {"duration_s": cfg.duration, "warmup_s": cfg.warmup,
                      "rounds": cfg.rounds, "idle_connections": cfg.mem_conns,
+                     "h2load_requests": cfg.h2_requests,
                      "server_pin": " ".join(server_pin) or "none",
                      "load_pin": " ".join(load_pin) or "none"},
         "results": result_rows(cells, versions, labels),
@@ -194,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup=args.warmup if args.warmup is not None else (0.5 if q else 2.0),
         rounds=args.rounds or (1 if q else 3),
         mem_conns=args.mem_conns or (200 if q else 1000),
-        certs=ensure_certs() if H2TLS in benches else None)
+        certs=ensure_certs() if H2TLS in benches else None, h2_requests=args.h2_requests)
     venvs = sorted({e for s in servers if (e := SERVERS[s].env_name)})
     broken: dict[str, str] = {}
     if not args.no_install:

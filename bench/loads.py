@@ -87,12 +87,19 @@ def parse_h2load(text: str) -> Sample:
 
 
 def run_h2load(port: int, tls: bool, duration: float, warmup: float, pin: list[str],
-               clients: int = 16, streams: int = 10) -> Sample:
+               clients: int = 16, streams: int = 10, requests: int = 0) -> Sample:
+    """Time-boxed (``-D``) by default; ``requests`` > 0 runs a fixed count (``-n``), as
+    the issue's ``-n200000`` form does, with a timeout scaled for slow servers."""
     scheme = "https" if tls else "http"
-    cmd = [*pin, "h2load", f"-c{clients}", f"-m{streams}", "-t1",
-           f"--duration={max(1, round(duration))}", f"--warm-up-time={max(0, round(warmup))}",
+    if requests:
+        span, limit = [f"-n{requests}"], max(duration, requests / 500)
+    else:
+        span = [f"--duration={max(1, round(duration))}",
+                f"--warm-up-time={max(0, round(warmup))}"]
+        limit = duration + warmup
+    cmd = [*pin, "h2load", f"-c{clients}", f"-m{streams}", "-t1", *span,
            f"{scheme}://127.0.0.1:{port}/"]
-    return _run_tool(cmd, duration + warmup, parse_h2load)
+    return _run_tool(cmd, limit, parse_h2load)
 
 
 # --- WebSocket echo -------------------------------------------------------------------

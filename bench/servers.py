@@ -7,6 +7,7 @@ idle-connection memory test measures held connections, not reconnects.
 """
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,11 +52,24 @@ class ServerSpec:
 
     def version(self) -> str:
         if self.env_name is None:
-            return "working tree" if self.ours else f"python {sys.version.split()[0]}"
+            return _git_head() if self.ours else f"python {sys.version.split()[0]}"
         dist = {"uvicorn": "uvicorn", "hypercorn": "hypercorn", "granian": "granian",
                 "daphne": "daphne", "websockets": "websockets",
                 "blackbull081": "blackbull"}.get(self.env_name, self.env_name)
         return ENVS[self.env_name].version_of(dist)
+
+
+def _git_head() -> str:
+    """``working tree @ <short commit>`` (plus ``+dirty`` when blackbull/ has edits)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "blackbull"],
+                               cwd=REPO_ROOT, capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "working tree"
+    return f"working tree @ {head or '?'}{'+dirty' if dirty else ''}"
 
 
 def _venv_bin(env: str, script: str) -> str:
@@ -83,11 +97,11 @@ def _blackbull081(app: str) -> Callable[[Launch], list[str]]:
     return build
 
 
-def _uvicorn(http: str) -> Callable[[Launch], list[str]]:
+def _uvicorn(http: str, ws: str = "websockets-sansio") -> Callable[[Launch], list[str]]:
     def build(launch: Launch) -> list[str]:
         return [_venv_bin("uvicorn", "uvicorn"), APP, "--host", "127.0.0.1",
                 "--port", str(launch.port), "--loop", "uvloop", "--http", http,
-                "--ws", "websockets-sansio", "--ws-max-size", str(32 * 2**20),
+                "--ws", ws, "--ws-max-size", str(32 * 2**20),
                 "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "60"]
     return build
 
@@ -145,6 +159,8 @@ SERVERS: dict[str, ServerSpec] = {
                    env_name="uvicorn"),
         ServerSpec("uvicorn-h11", "uvicorn h11+uvloop", _uvicorn("h11"),
                    frozenset({HTTP1}), env_name="uvicorn"),
+        ServerSpec("uvicorn-wslegacy", "uvicorn httptools+uvloop, ws=websockets (legacy)",
+                   _uvicorn("httptools", "websockets"), ALL_WS, env_name="uvicorn"),
         ServerSpec("hypercorn", "hypercorn uvloop", _hypercorn, _ALL_BENCH,
                    env_name="hypercorn"),
         # granian 2.8 and daphne 4.2 do not negotiate permessage-deflate (measured).
@@ -160,6 +176,6 @@ SERVERS: dict[str, ServerSpec] = {
     )
 }
 
-#: Servers run when ``--servers`` is not given (uvicorn-h11 only on request).
+#: Servers run when ``--servers`` is not given (the variants only on request).
 DEFAULT_SERVERS = ("blackbull", "blackbull081", "uvicorn", "hypercorn", "granian", "daphne",
                    "websockets", "bare")
