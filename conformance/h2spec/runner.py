@@ -38,6 +38,12 @@ from conformance.targets import (
 SUITE = "h2spec"
 APP = "conformance.h2spec.app:app"
 
+# blackbull 0.81 hands a plain ASGI app its native Connection object unless told
+# otherwise, and then answers nothing useful (99/145); with the forced ASGI scope it
+# serves the app and reproduces DESIGN.md's anchor (145/145 TLS, 144/145 h2c). This
+# belongs in the shared conformance/targets registry; it is harmless once there.
+TARGET_ENV: dict[str, dict[str, str]] = {"blackbull081": {"BB_FORCE_ASGI_SCOPE": "1"}}
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -145,7 +151,8 @@ def _run_transport(
         with tempfile.TemporaryDirectory(prefix="h2spec-tls-") as certdir:
             cert = make_tls_cert(Path(certdir)) if tls else None
             server = target.start(APP, 0, tls_cert=cert.cert if cert else None,
-                                  tls_key=cert.key if cert else None)
+                                  tls_key=cert.key if cert else None,
+                                  env=TARGET_ENV.get(target_name))
             with server:
                 with ThreadPoolExecutor(max_workers=len(variants)) as pool:
                     futures = [pool.submit(run_variant, h2spec, server, v, target_name, opts)
