@@ -137,10 +137,15 @@ class HTTP2Handler(ProtocolHandler):
             stream.disconnect()
 
     def pause_writing(self) -> None:
+        """The peer does not read: hold response data, and stop reading too, so control
+        frames that demand answers (PING, SETTINGS) cannot grow our buffer without
+        bound (RFC 9113 §10.5)."""
         if self.sender is not None:
             self.sender.paused = True
+        self.conn.pause_reading()
 
     def resume_writing(self) -> None:
+        self.conn.resume_reading()
         self.sender.paused = False
         self.sender.pump()
         self._flush()

@@ -405,3 +405,23 @@ async def test_first_frame_from_the_server_is_settings(serve) -> None:
     first = parse_frames(data)[0]
     assert type(first).__name__ == "SettingsFrame" and "ACK" not in first.flags
     writer.close()
+
+
+async def test_ping_flood_from_a_peer_that_never_reads_is_bounded(serve) -> None:
+    """RFC 9113 §10.5: a peer sending PINGs without reading the ACKs cannot make the
+    server buffer without limit: the server stops reading once its output backs up."""
+    srv = await serve(app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    writer.transport.set_write_buffer_limits(high=1 << 20)
+    writer.write(Raw.preface())
+    ping = Raw.frame(0x6, 0, 0, b"\0" * 8)
+    (conn,) = srv.state.connections
+    burst = ping * 1000
+    for _ in range(3000):  # up to 51 MB of PINGs (102 MB of answers unread)
+        writer.write(burst)
+        await asyncio.sleep(0)
+        if conn._paused_reading:
+            break
+    assert conn._paused_reading  # the server stopped reading the flood
+    assert conn.transport.get_write_buffer_size() < 16 * 1024 * 1024
+    writer.transport.abort()
