@@ -90,8 +90,10 @@ class H2Stream:
 
     # --- fed by the handler ------------------------------------------------------------
     def feed(self, data: bytes, flow_length: int, end: bool) -> None:
-        if self.response_complete or self.disconnected:
-            self.handler.ack(flow_length, self.stream_id)  # nobody will read it
+        if self.response_complete or self.disconnected or not data:
+            # Nobody will read it, or there is nothing to read (padding only): credit back
+            # now. Empty DATA frames cost no window, so queueing them would be unbounded.
+            self.handler.ack(flow_length, self.stream_id)
         else:
             self.body.append((data, flow_length))
         if end:

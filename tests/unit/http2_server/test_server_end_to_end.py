@@ -425,3 +425,25 @@ async def test_ping_flood_from_a_peer_that_never_reads_is_bounded(serve) -> None
     assert conn._paused_reading  # the server stopped reading the flood
     assert conn.transport.get_write_buffer_size() < 16 * 1024 * 1024
     writer.transport.abort()
+
+
+async def test_empty_data_frames_are_not_queued_for_the_app(serve) -> None:
+    """RFC 9113 §10.5: zero-length DATA frames cost no flow-control window, so a flood of
+    them must not pile up in the stream's body queue."""
+    RECORD["never-read"] = None
+    srv = await serve(app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    raw = Raw()
+    writer.write(Raw.preface() + raw.headers(1, req("/never-read", "POST"),
+                                              flags=("END_HEADERS",)))
+    writer.write(Raw.data(1, b"") * 20000 + Raw.frame(0x6, 0, 0, b"flooded!"))
+    data = b""
+    while not any(type(f).__name__ == "PingFrame" for f in parse_frames(data)):
+        data += await asyncio.wait_for(reader.read(65536), 5)
+    (conn,) = srv.state.connections
+    stream = conn.handler.streams[1]
+    assert len(stream.body) == 0
+    while not isinstance(RECORD.get("never-read"), asyncio.Event):
+        await asyncio.sleep(0.01)
+    RECORD["never-read"].set()
+    writer.close()
