@@ -250,7 +250,8 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
             # Not delivered: give the connection credit back at once (§6.9).
             self._return_connection_credit(length)
             if stream is None:
-                closed_stream_error(sid, self._closed.get(sid, CloseReason.END_STREAM))
+                # A stream too old to remember: treat it as reset by us (ignore, §5.1).
+                closed_stream_error(sid, self._closed.get(sid, CloseReason.RESET_SENT))
                 return
             stream.on_data_received(len(data), end)
             return

@@ -242,3 +242,19 @@ def test_reserved_local_stream_created_by_push_counts_not_as_open() -> None:
     assert server.open_outbound_streams == 0
     kinds = [type(f).__name__ for f in parse_frames(server.data_to_send())]
     assert kinds == ["PushPromiseFrame"]
+
+
+def test_data_on_a_forgotten_closed_stream_is_ignored_with_credit_returned() -> None:
+    """RFC 9113 §5.1 closed: once a closed stream has left the bounded memory, late DATA
+    is ignored (as after our RST_STREAM) and its connection credit still comes back."""
+    server = server_core(max_closed_streams=1)
+    raw = Raw()
+    server.receive_data(Raw.preface())
+    for sid in (1, 3):
+        server.receive_data(raw.headers(sid, flags=("END_HEADERS",)))
+        server.reset_stream(sid)
+    server.data_to_send()
+    assert 1 not in server._closed
+    events = server.receive_data(Raw.data(1, b"z" * 1000))
+    assert events == [] and goaway_of(server.data_to_send()) is None
+    assert server.inbound_window + server._inbound_unacked == 65535
