@@ -250,7 +250,8 @@ class HTTP2Handler(ProtocolHandler):
         if authority is not None and not has_host:
             regular.insert(0, (b"host", authority))
         raw_path, _, query = target.partition(b"?")
-        path = unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape")
+        path = (unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path).decode(
+            "utf-8", "surrogateescape")
         return base_scope(self.conn, kind, "2", method.decode("ascii", "replace"), path,
                           raw_path, query, regular)
 
