@@ -447,3 +447,21 @@ async def test_empty_data_frames_are_not_queued_for_the_app(serve) -> None:
         await asyncio.sleep(0.01)
     RECORD["never-read"].set()
     writer.close()
+
+
+async def test_path_is_percent_decoded_and_raw_path_kept(serve) -> None:
+    """ASGI HTTP scope from RFC 9113 §8.3.1 :path: ``path`` is percent-decoded UTF-8,
+    ``raw_path`` the octets before '?', ``query_string`` the rest."""
+    seen = {}
+
+    async def record(scope, receive, send):
+        seen.update(path=scope["path"], raw=scope["raw_path"], qs=scope["query_string"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    srv = await serve(record)
+    client = await H2Client.connect(srv.bound_port)
+    headers, _, _ = await client.request(req("/caf%C3%A9/a%20b?q=%20"))
+    assert headers[b":status"] == b"204"
+    assert seen == {"path": "/café/a b", "raw": b"/caf%C3%A9/a%20b", "qs": b"q=%20"}
+    await client.close()
