@@ -21,7 +21,7 @@ from . import __version__
 from .envs import REPO_ROOT, ensure_all
 from .loads import Sample, run_h2load, run_wrk, run_ws
 from .memory import idle_http1, idle_websockets
-from .process import ServerFailed, cpu_pins, free_port, start_server
+from .process import ServerFailed, cpu_pins, cpu_seconds, free_port, start_server
 from .report import BENCHES, Cell, format_table, goal_cases, result_rows, summarize, write_json
 from .servers import (
     DEFAULT_SERVERS,
@@ -112,17 +112,23 @@ def run_once(spec: ServerSpec, bench: str, cfg: RunConfig) -> Sample:
 
 
 def _measure(bench: str, pid: int, port: int, cfg: RunConfig, pin: list[str]) -> Sample:
+    """Warm up, then measure, reading the server's CPU time around the measured window."""
+    def cpu() -> float:
+        return cpu_seconds(pid)
+
     if bench == HTTP1:
         if cfg.warmup:
             run_wrk(port, cfg.warmup, pin)
-        return run_wrk(port, cfg.duration, pin)
+        return run_wrk(port, cfg.duration, pin, cpu=cpu)
     if bench in (H2C, H2TLS):
-        return run_h2load(port, bench == H2TLS, cfg.duration, cfg.warmup, pin,
-                          requests=cfg.h2_requests)
+        tls = bench == H2TLS
+        if cfg.warmup:  # a separate run, so the measured one counts only measured requests
+            run_h2load(port, tls, cfg.warmup, 0, pin)
+        return run_h2load(port, tls, cfg.duration, 0, pin, requests=cfg.h2_requests, cpu=cpu)
     if bench in WS_SHAPES:
         conns, size, deflate = WS_SHAPES[bench]
         return run_ws(port, cfg.duration, cfg.warmup, pin, conns=conns, size=size,
-                      deflate=deflate)
+                      deflate=deflate, cpu=cpu)
     if bench == MEM_H1:
         return asyncio.run(idle_http1(pid, port, cfg.mem_conns))
     if bench == MEM_WS:
@@ -160,6 +166,14 @@ def _tool_version(cmd: list[str]) -> str:
         else "?"
 
 
+def _loadavg() -> str:
+    """The 1/5/15-minute load averages: how busy the shared machine was."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
 def _envelope(args: argparse.Namespace, cfg: RunConfig, cells: dict[tuple[str, str], Cell],
               servers: list[str], started: datetime, elapsed: float) -> dict[str, Any]:
     versions = {s: SERVERS[s].version() for s in servers}
@@ -180,6 +194,7 @@ def _envelope(args: argparse.Namespace, cfg: RunConfig, cells: dict[tuple[str, s
                      "rounds": cfg.rounds, "idle_connections": cfg.mem_conns,
                      "h2load_requests": cfg.h2_requests,
                      "server_pin": " ".join(server_pin) or "none",
+                     "loadavg_end": _loadavg(),
                      "load_pin": " ".join(load_pin) or "none"},
         "results": result_rows(cells, versions, labels),
         "cases": cases, "summary": summarize(cases),

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 from .envs import REPO_ROOT
 
+#: Returns the server's CPU seconds so far (user + system, all its processes).
+CpuProbe = Callable[[], float]
+
 
 @dataclass(slots=True)
 class Sample:
@@ -30,6 +33,7 @@ class Sample:
 
 # --- wrk ------------------------------------------------------------------------------
 _WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_WRK_TOTAL = re.compile(r"(\d+) requests in ")
 _WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
@@ -49,14 +53,16 @@ def parse_wrk(text: str) -> Sample:
     value = float(rps.group(1))
     if value == 0.0:  # e.g. a server that closes every connection without a response
         return Sample(None, max(errors, 1), "no response completed; " + "; ".join(notes))
-    return Sample(value, errors, "; ".join(notes))
+    total = _WRK_TOTAL.search(text)
+    extra = {"requests": float(total.group(1))} if total else None
+    return Sample(value, errors, "; ".join(notes), extra=extra)
 
 
 def run_wrk(port: int, duration: float, pin: list[str], conns: int = 64,
-            threads: int = 1) -> Sample:
+            threads: int = 1, cpu: CpuProbe | None = None) -> Sample:
     cmd = [*pin, "wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(duration))}s",
            f"http://127.0.0.1:{port}/"]
-    return _run_tool(cmd, duration, parse_wrk)
+    return _run_tool(cmd, duration, parse_wrk, cpu)
 
 
 # --- h2load ---------------------------------------------------------------------------
@@ -87,7 +93,8 @@ def parse_h2load(text: str) -> Sample:
 
 
 def run_h2load(port: int, tls: bool, duration: float, warmup: float, pin: list[str],
-               clients: int = 16, streams: int = 10, requests: int = 0) -> Sample:
+               clients: int = 16, streams: int = 10, requests: int = 0,
+               cpu: CpuProbe | None = None) -> Sample:
     """Time-boxed (``-D``) by default; ``requests`` > 0 runs a fixed count (``-n``), as
     the issue's ``-n200000`` form does, with a timeout scaled for slow servers."""
     scheme = "https" if tls else "http"
@@ -99,7 +106,7 @@ def run_h2load(port: int, tls: bool, duration: float, warmup: float, pin: list[s
         limit = duration + warmup
     cmd = [*pin, "h2load", f"-c{clients}", f"-m{streams}", "-t1", *span,
            f"{scheme}://127.0.0.1:{port}/"]
-    return _run_tool(cmd, limit, parse_h2load)
+    return _run_tool(cmd, limit, parse_h2load, cpu)
 
 
 # --- WebSocket echo -------------------------------------------------------------------
@@ -116,33 +123,68 @@ def parse_wsclient(text: str, conns: int, deflate: bool = False) -> Sample:
     if deflate and data["connected"] and not data["deflate_negotiated"]:
         # Uncompressed numbers in the deflate benchmark would compare apples to pears.
         return Sample(None, 1, "server does not negotiate permessage-deflate (RFC 7692)")
-    extra = {"mib_per_s": float(data["mib_per_s"]),
+    extra = {"mib_per_s": float(data["mib_per_s"]), "requests": float(data["messages"]),
              "deflate_negotiated": float(data["deflate_negotiated"])}
     return Sample(value, len(errors), "; ".join(errors[:3]), extra=extra)
 
 
 def run_ws(port: int, duration: float, warmup: float, pin: list[str], *, conns: int = 32,
-           size: int = 64, deflate: bool = False) -> Sample:
+           size: int = 64, deflate: bool = False, cpu: CpuProbe | None = None) -> Sample:
+    """Run the WebSocket client; with *cpu*, read the server's CPU time exactly at the
+    edges of the measured window (the client prints ``# measuring`` / ``# done``)."""
     cmd = [*pin, sys.executable, "-m", "bench.wsclient", "--port", str(port),
            "--conns", str(conns), "--size", str(size), "--duration", str(duration),
-           "--warmup", str(warmup)]
-    if deflate:
-        cmd.append("--deflate")
-    return _run_tool(cmd, duration + warmup, lambda text: parse_wsclient(text, conns, deflate))
+           "--warmup", str(warmup), "--markers", *(["--deflate"] if deflate else [])]
+    marks: dict[str, float] = {}
+    try:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
+        return Sample(None, 1, f"ws client could not start: {exc}")
+    assert proc.stdout is not None
+    lines: list[str] = []
+    for line in proc.stdout:  # ends when the client exits; it bounds its own run time
+        if line.startswith("# ") and cpu is not None:
+            marks[line[2:].strip()] = cpu()
+        else:
+            lines.append(line)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    proc.wait()
+    sample = parse_wsclient("".join(lines), conns, deflate)
+    if sample.value is None and proc.returncode:
+        sample.message = f"ws client exited {proc.returncode}: {stderr[-300:]} " + sample.message
+    if "measuring" in marks and "done" in marks:
+        _add_cpu(sample, marks["done"] - marks["measuring"])
+    return sample
 
 
 # --- common ---------------------------------------------------------------------------
-def _run_tool(cmd: list[str], expected: float, parse: Callable[[str], Sample]) -> Sample:
+def _add_cpu(sample: Sample, seconds: float) -> None:
+    """Server CPU seconds of the window and the work done per CPU second: a number that
+    stays comparable when other jobs on the machine steal the server's core."""
+    extra = sample.extra if sample.extra is not None else {}
+    extra["server_cpu_s"] = round(seconds, 3)
+    if seconds > 0 and "requests" in extra:
+        extra["per_cpu_s"] = round(extra["requests"] / seconds, 1)
+    sample.extra = extra
+
+
+def _run_tool(cmd: list[str], expected: float, parse: Callable[[str], Sample],
+              cpu: CpuProbe | None = None) -> Sample:
     """Run one load tool with a generous timeout and parse its stdout."""
     tool = cmd[3] if cmd[:1] == ["taskset"] else cmd[0]
     if shutil.which(tool) is None and not tool.startswith("/"):
         return Sample(None, 1, f"{tool} is not installed")
+    before = cpu() if cpu is not None else 0.0
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT,
                              timeout=expected + 60)
     except subprocess.TimeoutExpired:
         return Sample(None, 1, f"{tool} did not finish within {expected + 60:.0f}s")
+    used = cpu() - before if cpu is not None else None
     sample = parse(out.stdout)
     if out.returncode and sample.value is None:
         sample.message = f"{tool} exited {out.returncode}: {out.stderr[-300:]} " + sample.message
+    if used is not None and sample.value is not None:
+        _add_cpu(sample, used)
     return sample

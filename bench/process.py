@@ -125,17 +125,40 @@ def _children(pid: int) -> list[int]:
 
 def rss_kib(pid: int) -> int:
     """VmRSS in KiB of *pid* and all its descendants (workers count too)."""
-    total, todo, seen = 0, [pid], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    total = 0
+    for current in _tree(pid):
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
         except OSError:
             continue
-        todo += _children(current)
     return total
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """*pid* and all its descendants."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.append(current)
+        todo += _children(current)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of *pid* and its live descendants (/proc/PID/stat)."""
+    ticks = 0
+    for current in _tree(pid):
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (proc(5) fields 14, 15)
+    return ticks / _TICKS

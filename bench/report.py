@@ -71,6 +71,13 @@ class Cell:
         return statistics.median(self.values) if self.values else None
 
     @property
+    def per_cpu(self) -> float | None:
+        """Median work per server CPU second (requests or messages), where measured."""
+        values = [s.extra["per_cpu_s"] for s in self.samples
+                  if s.extra and "per_cpu_s" in s.extra and s.value is not None]
+        return statistics.median(values) if values else None
+
+    @property
     def errors(self) -> int:
         return sum(s.errors for s in self.samples)
 
@@ -86,6 +93,13 @@ def ratio(ours: Cell | None, peer: Cell | None) -> float | None:
     if BENCHES[ours.bench].higher_is_better:
         return ours.median / peer.median
     return peer.median / ours.median
+
+
+def cpu_ratio(ours: Cell | None, peer: Cell | None) -> float | None:
+    """BlackBull's work per CPU second over the peer's (robust to a busy machine)."""
+    if ours is None or peer is None or not ours.per_cpu or not peer.per_cpu:
+        return None
+    return ours.per_cpu / peer.per_cpu
 
 
 def _fmt(value: float | None) -> str:
@@ -105,17 +119,20 @@ def format_table(cells: dict[tuple[str, str], Cell], benches: list[str],
             continue
         better = "higher" if info.higher_is_better else "lower"
         lines += ["", f"== {bench}: {info.title} ({info.unit}, {better} is better) ==",
-                  f"{'server':<19}{'median':>12}{'min–max':>22}{'runs':>6}{'errors':>8}"
-                  f"{'BlackBull ×':>13}  notes"]
+                  f"{'server':<19}{'median':>10}{'min–max':>20}{'runs':>6}{'errors':>7}"
+                  f"{'BlackBull ×':>12}{'per CPU-s':>11}{'× per CPU':>10}  notes"]
         our_cell = cells.get((bench, ours))
         for cell in rows:
             spread = (f"{_fmt(min(cell.values))}–{_fmt(max(cell.values))}"
                       if cell.values else "—")
-            r = ratio(our_cell, cell) if cell.server != ours else None
+            mine = cell.server == ours
+            r = None if mine else ratio(our_cell, cell)
+            cr = None if mine else cpu_ratio(our_cell, cell)
             note = "; ".join(cell.messages())[:90]
-            lines.append(f"{cell.server:<19}{_fmt(cell.median):>12}{spread:>22}"
-                         f"{len(cell.values):>3}/{len(cell.samples):<2}{cell.errors:>8}"
-                         f"{(f'{r:.2f}×' if r else '—'):>13}  {note}")
+            lines.append(f"{cell.server:<19}{_fmt(cell.median):>10}{spread:>20}"
+                         f"{len(cell.values):>3}/{len(cell.samples):<2}{cell.errors:>7}"
+                         f"{(f'{r:.2f}×' if r else '—'):>12}{_fmt(cell.per_cpu):>11}"
+                         f"{(f'{cr:.2f}×' if cr else '—'):>10}  {note}")
     return "\n".join(lines)
 
 
@@ -157,6 +174,7 @@ def result_rows(cells: dict[tuple[str, str], Cell], versions: dict[str, str],
             "min": min(cell.values) if cell.values else None,
             "max": max(cell.values) if cell.values else None,
             "runs": [s.value for s in cell.samples], "errors": cell.errors,
+            "per_cpu_s_median": cell.per_cpu,
             "messages": cell.messages(),
             "extra": [s.extra for s in cell.samples if s.extra],
         })

@@ -25,6 +25,7 @@ import random
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import cast
 
@@ -328,17 +329,25 @@ async def open_clients(cfg: WsLoadConfig, stats: Stats, payload: bytes,
     return clients
 
 
-async def run_load(cfg: WsLoadConfig) -> WsLoadResult:
-    """Connect, warm up, then count echoed messages for ``cfg.duration`` seconds."""
+async def run_load(cfg: WsLoadConfig,
+                   on_phase: Callable[[str], None] | None = None) -> WsLoadResult:
+    """Connect, warm up, then count echoed messages for ``cfg.duration`` seconds.
+
+    ``on_phase("measuring")`` and ``on_phase("done")`` mark the measured window, so a
+    caller can read the server's CPU time exactly at its edges."""
     stats = Stats()
     clients = await open_clients(cfg, stats, make_payload(cfg.size))
     for client in clients:
         client.start()
     await asyncio.sleep(cfg.warmup)
+    if on_phase is not None:
+        on_phase("measuring")
     first, first_bytes, t0 = stats.messages, stats.received_bytes, time.perf_counter()
     await asyncio.sleep(cfg.duration)
     count, nbytes = stats.messages - first, stats.received_bytes - first_bytes
     seconds = time.perf_counter() - t0
+    if on_phase is not None:
+        on_phase("done")
     for client in clients:
         client.running = False
         if client.transport is not None:
@@ -350,7 +359,11 @@ async def run_load(cfg: WsLoadConfig) -> WsLoadResult:
         deflate_negotiated=stats.deflate_negotiated, errors=stats.errors)
 
 
-def _parse_args(argv: list[str] | None) -> WsLoadConfig:
+def _marker(phase: str) -> None:
+    print(f"# {phase}", flush=True)
+
+
+def _parse_args(argv: list[str] | None) -> tuple[WsLoadConfig, bool]:
     p = argparse.ArgumentParser(prog="python -m bench.wsclient", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1")
@@ -363,20 +376,24 @@ def _parse_args(argv: list[str] | None) -> WsLoadConfig:
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--deflate", action="store_true", help="offer permessage-deflate")
     p.add_argument("--text", action="store_true", help="text messages instead of binary")
+    p.add_argument("--markers", action="store_true",
+                   help="print '# measuring' / '# done' lines at the window's edges")
     a = p.parse_args(argv)
-    return WsLoadConfig(host=a.host, port=a.port, path=a.path, conns=a.conns, size=a.size,
-                        depth=a.depth, duration=a.duration, warmup=a.warmup,
-                        deflate=a.deflate, text=a.text)
+    cfg = WsLoadConfig(host=a.host, port=a.port, path=a.path, conns=a.conns, size=a.size,
+                       depth=a.depth, duration=a.duration, warmup=a.warmup,
+                       deflate=a.deflate, text=a.text)
+    return cfg, a.markers
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = _parse_args(argv)
+    cfg, markers = _parse_args(argv)
+    phase = _marker if markers else None
     try:
         import uvloop
 
-        result = uvloop.run(run_load(cfg))
+        result = uvloop.run(run_load(cfg, phase))
     except ImportError:
-        result = asyncio.run(run_load(cfg))
+        result = asyncio.run(run_load(cfg, phase))
     json.dump(asdict(result), sys.stdout)
     sys.stdout.write("\n")
     return 0 if result.connected == cfg.conns and not result.errors else 1

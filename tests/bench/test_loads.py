@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.cli import RunConfig, run_once
-from bench.loads import parse_h2load, parse_wrk, run_h2load, run_wrk
-from bench.process import ServerFailed, free_port, rss_kib, start_server
+from bench.loads import parse_h2load, parse_wrk, run_h2load, run_wrk, run_ws
+from bench.process import ServerFailed, cpu_seconds, free_port, rss_kib, start_server
 from bench.servers import APP, APPS_DIR, H2C, Launch, ServerSpec
 from bench.tls import ensure_certs
 
@@ -41,6 +41,7 @@ async def test_wrk_result_is_parsed_from_a_real_run(bare_port: int) -> None:
     sample = await asyncio.to_thread(run_wrk, bare_port, 1, [], 4)
     assert sample.value is not None and sample.value > 0
     assert sample.errors == 0
+    assert sample.extra is not None and sample.extra["requests"] > 0
 
 
 def test_wrk_non_2xx_and_socket_errors_count_as_errors() -> None:
@@ -72,12 +73,15 @@ def test_h2c_prior_knowledge_run_against_hypercorn() -> None:
     server = start_server(_hypercorn_spec(), Launch(port=free_port(), h2_only=True), [])
     try:
         assert rss_kib(server.pid) > 0
-        sample = run_h2load(server.launch.port, False, 1, 0, [], clients=2, streams=2)
+        sample = run_h2load(server.launch.port, False, 1, 0, [], clients=2, streams=2,
+                            cpu=lambda: cpu_seconds(server.pid))
     finally:
         server.stop()
     assert server.proc.poll() is not None
     assert sample.value is not None and sample.errors == 0
     assert sample.extra is not None and sample.extra["requests"] > 0
+    # The server did the work: its CPU time over the window was read from /proc.
+    assert sample.extra["server_cpu_s"] > 0 and sample.extra["per_cpu_s"] > 0
 
 
 def test_h2_over_tls_with_the_harness_certificates(tmp_path: Path) -> None:
@@ -109,3 +113,19 @@ def test_run_once_turns_a_failed_start_into_an_error_sample() -> None:
                                            certs=None))
     assert sample.value is None
     assert sample.errors == 1 and "exited with 3" in sample.message
+
+
+def test_ws_run_reads_server_cpu_at_the_window_edges() -> None:
+    """RFC 6455 §4.1/§5.2 echo through the real client subprocess, against the bare
+    server subprocess; the client's markers bracket the measured window."""
+    spec = ServerSpec("bare-test", "bare", lambda launch: [sys.executable,
+                      str(APPS_DIR / "bare_server.py"), str(launch.port)], frozenset({H2C}))
+    server = start_server(spec, Launch(port=free_port()), [])
+    try:
+        sample = run_ws(server.launch.port, 0.5, 0.1, [], conns=2,
+                        cpu=lambda: cpu_seconds(server.pid))
+    finally:
+        server.stop()
+    assert sample.value is not None and sample.errors == 0
+    assert sample.extra is not None and sample.extra["requests"] > 0
+    assert "server_cpu_s" in sample.extra
