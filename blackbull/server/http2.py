@@ -24,6 +24,7 @@ from ..protocol.http2 import (
     SettingCode,
     StreamEnded,
     StreamReset,
+    StreamState,
     TrailersReceived,
     UsageError,
     WindowUpdated,
@@ -361,13 +362,20 @@ class HTTP2Handler(ProtocolHandler):
         self._schedule_flush()
 
     def stream_done(self, stream: H2Stream) -> None:
-        """The app task ended: release the stream; a request still being sent is cut
-        short with RST_STREAM NO_ERROR (§8.1) once the response is complete."""
+        """The app task ended: release the stream. If our side is still open the app
+        never finished its response (e.g. promised trailers it did not send): RST_STREAM
+        INTERNAL_ERROR. If only the request is still being sent, it is cut short with
+        RST_STREAM NO_ERROR (§8.1), the response being complete."""
         sid = stream.stream_id
         self.streams.pop(sid, None)
+        core = self.h2.streams.get(sid)
+        if core is not None and not stream.disconnected:
+            if core.state in (StreamState.OPEN, StreamState.HALF_CLOSED_REMOTE):
+                log.error("ASGI app ended without finishing the response on stream %d", sid)
+                self.reset(sid, ErrorCode.INTERNAL_ERROR)
+            elif core.state is StreamState.HALF_CLOSED_LOCAL:
+                self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
         stream.disconnect()
-        if stream.remote_open and stream.response_complete and not self.sender.active.get(sid):
-            self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
         self._schedule_flush()
 
     # --- output ------------------------------------------------------------------------

@@ -75,6 +75,11 @@ async def app(scope: dict, receive: Any, send: Any) -> None:
         await send({"type": "http.response.trailers",
                     "headers": [(b"x-checksum", b"42")], "more_trailers": False})
         return
+    elif path == "/trailers-forgotten":
+        await send({"type": "http.response.start", "status": 200, "headers": headers,
+                    "trailers": True})
+        await send({"type": "http.response.body", "body": b"data"})
+        return
     elif path == "/wait-disconnect":
         RECORD["started"].set()
         RECORD["disconnect"] = await receive()

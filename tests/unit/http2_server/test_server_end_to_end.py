@@ -465,3 +465,13 @@ async def test_path_is_percent_decoded_and_raw_path_kept(serve) -> None:
     assert headers[b":status"] == b"204"
     assert seen == {"path": "/café/a b", "raw": b"/caf%C3%A9/a%20b", "qs": b"q=%20"}
     await client.close()
+
+
+async def test_app_that_forgets_its_promised_trailers_gets_its_stream_reset(serve) -> None:
+    """RFC 9113 §5.4.2/§8.1: a response that can never end (trailers announced, never
+    sent) is reset with INTERNAL_ERROR instead of leaving the client waiting."""
+    srv = await serve(app)
+    client = await H2Client.connect(srv.bound_port)
+    with pytest.raises(ConnectionResetError, match="INTERNAL_ERROR"):
+        await client.request(req("/trailers-forgotten"))
+    await client.close()
