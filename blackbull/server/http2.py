@@ -369,7 +369,7 @@ class HTTP2Handler(ProtocolHandler):
         sid = stream.stream_id
         self.streams.pop(sid, None)
         core = self.h2.streams.get(sid)
-        if core is not None and not stream.disconnected:
+        if core is not None and not stream.disconnected and sid not in self.sender.active:
             if core.state in (StreamState.OPEN, StreamState.HALF_CLOSED_REMOTE):
                 log.error("ASGI app ended without finishing the response on stream %d", sid)
                 self.reset(sid, ErrorCode.INTERNAL_ERROR)

@@ -48,13 +48,12 @@ class HTTP2Sender:
         """Send what the windows allow, in priority order."""
         if self.paused or not self.active:
             return
-        h2 = self.h2
         groups: dict[int, list[Outbound]] = {}
         for stream in self.active.values():
             groups.setdefault(stream.urgency, []).append(stream)
         for urgency in sorted(groups):
-            if h2.outbound_window <= 0 and not _any_zero_length(groups[urgency]):
-                return
+            # Every group is visited even without connection window: a zero-length
+            # END_STREAM needs none (§6.9.1 counts payload only) and must not wait.
             members = sorted(groups[urgency], key=_stream_id)
             for stream in members:
                 if not stream.incremental:
@@ -107,7 +106,3 @@ class HTTP2Sender:
 
 def _stream_id(stream: Outbound) -> int:
     return stream.stream_id
-
-
-def _any_zero_length(streams: list[Outbound]) -> bool:
-    return any(s.out_size == 0 for s in streams)
