@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..protocol.http2 import ErrorCode, Priority, StreamState
 from ..protocol.http2.headers import CONNECTION_SPECIFIC
+from ..protocol.http2.priority import merge_priority
 
 if TYPE_CHECKING:
     from .http2 import HTTP2Handler
@@ -183,6 +184,12 @@ class H2Stream:
                 raise RuntimeError("http.response.start sent twice")
             self.start = message
             self.trailers_expected = bool(message.get("trailers", False))
+            for name, value in message.get("headers", ()):
+                if bytes(name).lower() == b"priority":
+                    # RFC 9218 §8: the server's own signal refines the client's.
+                    merged = merge_priority(Priority(self.urgency, self.incremental),
+                                            bytes(value))
+                    self.set_priority(merged.urgency, merged.incremental)
         elif kind == "http.response.trailers":
             await self._send_trailers(message)
         elif kind == "http.response.push":

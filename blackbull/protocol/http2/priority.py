@@ -33,6 +33,33 @@ class Priority:
 DEFAULT_PRIORITY = Priority()
 
 
+def parse_priority_params(value: bytes | str) -> dict[str, int | bool]:
+    """Only the parameters a field value actually sets (valid ones), for merging
+    (RFC 9218 §8: a server combines the client's signal with its own)."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("ascii")
+        except UnicodeDecodeError:
+            return {}
+    found: dict[str, int | bool] = {}
+    for member in value.split(","):
+        key, sep, raw = member.strip(" \t").partition("=")
+        key = key.strip().split(";", 1)[0]
+        raw = raw.split(";", 1)[0].strip()
+        if key == "u" and sep and raw.isdigit() and len(raw) <= 15 and int(raw) <= 7:
+            found["urgency"] = int(raw)
+        elif key == "i" and (not sep or raw in ("?1", "?0")):
+            found["incremental"] = not sep or raw == "?1"
+    return found
+
+
+def merge_priority(base: Priority, value: bytes | str) -> Priority:
+    """RFC 9218 §8: parameters in ``value`` override ``base``; absent ones are kept."""
+    params = parse_priority_params(value)
+    return Priority(int(params.get("urgency", base.urgency)),
+                    bool(params.get("incremental", base.incremental)))
+
+
 def parse_priority_field(value: bytes | str, base: Priority = DEFAULT_PRIORITY) -> Priority:
     """Parse a ``priority`` header or PRIORITY_UPDATE field value.
 
@@ -42,24 +69,7 @@ def parse_priority_field(value: bytes | str, base: Priority = DEFAULT_PRIORITY) 
     """
     if isinstance(value, bytes):
         try:
-            value = value.decode("ascii")
+            value.decode("ascii")
         except UnicodeDecodeError:
             return base
-    urgency = DEFAULT_URGENCY
-    incremental = DEFAULT_INCREMENTAL
-    for member in value.split(","):
-        member = member.strip(" \t")
-        if not member:
-            continue
-        key, sep, raw = member.partition("=")
-        key = key.strip()
-        raw = raw.split(";", 1)[0].strip()  # parameters on members are ignored
-        if key == "u":
-            if sep and raw.isdigit() and len(raw) <= 15 and 0 <= int(raw) <= 7:
-                urgency = int(raw)
-        elif key.split(";", 1)[0] == "i":
-            if not sep:
-                incremental = True
-            elif raw in ("?1", "?0"):
-                incremental = raw == "?1"
-    return Priority(urgency, incremental)
+    return merge_priority(DEFAULT_PRIORITY, value)

@@ -97,3 +97,13 @@ def test_priority_update_for_a_closed_stream_is_ignored() -> None:
     server.data_to_send()
     assert server.receive_data(priority_update_frame(1, b"u=0")) == []
     assert goaway_of(server.data_to_send()) is None
+
+
+def test_merge_keeps_absent_parameters_of_the_base() -> None:
+    """RFC 9218 §8: merging a server signal overrides only the parameters it carries."""
+    from blackbull.protocol.http2.priority import merge_priority, parse_priority_params
+    assert parse_priority_params(b"u=1") == {"urgency": 1}
+    assert parse_priority_params(b"i, u=9") == {"incremental": True}
+    assert merge_priority(Priority(5, True), b"u=1") == Priority(1, True)
+    assert merge_priority(Priority(5, True), b"i=?0") == Priority(5, False)
+    assert merge_priority(Priority(2, False), b"garbage") == Priority(2, False)

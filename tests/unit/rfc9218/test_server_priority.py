@@ -161,3 +161,23 @@ async def test_non_incremental_responses_go_one_after_another(serve) -> None:
     srv = await serve(big_app)
     order = await _order_after_opening_window(srv, [("/a", ""), ("/b", "")])
     assert order == sorted(order)
+
+
+async def test_response_priority_header_refines_the_sending_priority(serve) -> None:
+    """RFC 9218 §8: a priority field in the app's response merges into the priority the
+    server schedules with (and is passed on to the client)."""
+    seen = {}
+
+    async def app(scope, receive, send):
+        await receive()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"priority", b"u=0")]})
+        seen["after"] = dict(scope["extensions"]["http.response.priority"])
+        await send({"type": "http.response.body", "body": b"x"})
+
+    srv = await serve(app)
+    client = await H2Client.connect(srv.bound_port)
+    headers, _, _ = await client.request([*REQUEST, ("priority", "u=5, i")])
+    assert headers[b"priority"] == b"u=0"
+    assert seen["after"] == {"urgency": 0, "incremental": True}
+    await client.close()
