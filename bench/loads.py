@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -124,7 +126,9 @@ def parse_wsclient(text: str, conns: int, deflate: bool = False) -> Sample:
         # Uncompressed numbers in the deflate benchmark would compare apples to pears.
         return Sample(None, 1, "server does not negotiate permessage-deflate (RFC 7692)")
     extra = {"mib_per_s": float(data["mib_per_s"]), "requests": float(data["messages"]),
-             "deflate_negotiated": float(data["deflate_negotiated"])}
+             "deflate_negotiated": float(data["deflate_negotiated"]),
+             "window_s": float(data["seconds"]),
+             "load_cpu_s": float(data.get("client_cpu_s", 0.0))}
     return Sample(value, len(errors), "; ".join(errors[:3]), extra=extra)
 
 
@@ -176,13 +180,21 @@ def _run_tool(cmd: list[str], expected: float, parse: Callable[[str], Sample],
     if shutil.which(tool) is None and not tool.startswith("/"):
         return Sample(None, 1, f"{tool} is not installed")
     before = cpu() if cpu is not None else 0.0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT,
                              timeout=expected + 60)
     except subprocess.TimeoutExpired:
         return Sample(None, 1, f"{tool} did not finish within {expected + 60:.0f}s")
     used = cpu() - before if cpu is not None else None
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     sample = parse(out.stdout)
+    if sample.value is not None:  # how busy the load generator itself was
+        sample.extra = {**(sample.extra or {}), "window_s": round(wall, 3),
+                        "load_cpu_s": round(after.ru_utime + after.ru_stime
+                                            - children.ru_utime - children.ru_stime, 3)}
     if out.returncode and sample.value is None:
         sample.message = f"{tool} exited {out.returncode}: {out.stderr[-300:]} " + sample.message
     if used is not None and sample.value is not None:

@@ -77,6 +77,13 @@ class Cell:
                   if s.extra and "per_cpu_s" in s.extra and s.value is not None]
         return statistics.median(values) if values else None
 
+    def cpu_share(self, key: str) -> float | None:
+        """Median share of one core used over the window by the server
+        (``server_cpu_s``) or by the load generator (``load_cpu_s``)."""
+        values = [s.extra[key] / s.extra["window_s"] for s in self.samples
+                  if s.extra and key in s.extra and s.extra.get("window_s")]
+        return statistics.median(values) if values else None
+
     @property
     def errors(self) -> int:
         return sum(s.errors for s in self.samples)
@@ -108,9 +115,26 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
 
 
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _row(cell: Cell, ours: Cell | None) -> str:
+    spread = f"{_fmt(min(cell.values))}–{_fmt(max(cell.values))}" if cell.values else "—"
+    r, cr = ratio(ours, cell), cpu_ratio(ours, cell)
+    note = "; ".join(cell.messages())[:90]
+    return (f"{cell.server:<19}{_fmt(cell.median):>10}{spread:>20}"
+            f"{len(cell.values):>3}/{len(cell.samples):<2}{cell.errors:>7}"
+            f"{(f'{r:.2f}×' if r else '—'):>12}{_fmt(cell.per_cpu):>11}"
+            f"{(f'{cr:.2f}×' if cr else '—'):>10}{_pct(cell.cpu_share('server_cpu_s')):>8}"
+            f"{_pct(cell.cpu_share('load_cpu_s')):>8}  {note}")
+
+
 def format_table(cells: dict[tuple[str, str], Cell], benches: list[str],
                  servers: list[str], ours: str = "blackbull") -> str:
-    """Plain-text tables, one per benchmark: median, min–max, errors, BlackBull ×."""
+    """Plain-text tables, one per benchmark: median, min–max, errors, BlackBull ×, work
+    per server CPU-second and its ratio, and how much of a core the server and the load
+    generator used (neither near 100 % means the machine itself was the limit)."""
     lines: list[str] = []
     for bench in benches:
         info = BENCHES[bench]
@@ -120,19 +144,11 @@ def format_table(cells: dict[tuple[str, str], Cell], benches: list[str],
         better = "higher" if info.higher_is_better else "lower"
         lines += ["", f"== {bench}: {info.title} ({info.unit}, {better} is better) ==",
                   f"{'server':<19}{'median':>10}{'min–max':>20}{'runs':>6}{'errors':>7}"
-                  f"{'BlackBull ×':>12}{'per CPU-s':>11}{'× per CPU':>10}  notes"]
+                  f"{'BlackBull ×':>12}{'per CPU-s':>11}{'× per CPU':>10}"
+                  f"{'srv CPU':>8}{'gen CPU':>8}  notes"]
         our_cell = cells.get((bench, ours))
         for cell in rows:
-            spread = (f"{_fmt(min(cell.values))}–{_fmt(max(cell.values))}"
-                      if cell.values else "—")
-            mine = cell.server == ours
-            r = None if mine else ratio(our_cell, cell)
-            cr = None if mine else cpu_ratio(our_cell, cell)
-            note = "; ".join(cell.messages())[:90]
-            lines.append(f"{cell.server:<19}{_fmt(cell.median):>10}{spread:>20}"
-                         f"{len(cell.values):>3}/{len(cell.samples):<2}{cell.errors:>7}"
-                         f"{(f'{r:.2f}×' if r else '—'):>12}{_fmt(cell.per_cpu):>11}"
-                         f"{(f'{cr:.2f}×' if cr else '—'):>10}  {note}")
+            lines.append(_row(cell, our_cell if cell.server != ours else None))
     return "\n".join(lines)
 
 
@@ -175,6 +191,8 @@ def result_rows(cells: dict[tuple[str, str], Cell], versions: dict[str, str],
             "max": max(cell.values) if cell.values else None,
             "runs": [s.value for s in cell.samples], "errors": cell.errors,
             "per_cpu_s_median": cell.per_cpu,
+            "server_cpu_share": cell.cpu_share("server_cpu_s"),
+            "load_cpu_share": cell.cpu_share("load_cpu_s"),
             "messages": cell.messages(),
             "extra": [s.extra for s in cell.samples if s.extra],
         })

@@ -111,6 +111,7 @@ class WsLoadResult:
     mib_per_s: float
     deflate_negotiated: int
     errors: list[str]
+    client_cpu_s: float = 0.0  # our own CPU over the window: ~seconds means we saturate
 
 
 class EchoClient(asyncio.Protocol):
@@ -343,9 +344,11 @@ async def run_load(cfg: WsLoadConfig,
     if on_phase is not None:
         on_phase("measuring")
     first, first_bytes, t0 = stats.messages, stats.received_bytes, time.perf_counter()
+    cpu0 = time.process_time()
     await asyncio.sleep(cfg.duration)
     count, nbytes = stats.messages - first, stats.received_bytes - first_bytes
     seconds = time.perf_counter() - t0
+    client_cpu = time.process_time() - cpu0
     if on_phase is not None:
         on_phase("done")
     for client in clients:
@@ -356,7 +359,8 @@ async def run_load(cfg: WsLoadConfig,
         connected=len(clients), messages=count, seconds=round(seconds, 3),
         msg_per_s=round(count / seconds, 1) if seconds else 0.0,
         mib_per_s=round(nbytes / seconds / 2**20, 2) if seconds else 0.0,
-        deflate_negotiated=stats.deflate_negotiated, errors=stats.errors)
+        deflate_negotiated=stats.deflate_negotiated, errors=stats.errors,
+        client_cpu_s=round(client_cpu, 3))
 
 
 def _marker(phase: str) -> None:
