@@ -174,7 +174,10 @@ def goal_cases(cells: dict[tuple[str, str], Cell], ours: str = "blackbull") -> l
             elif goal.zero_failures and our_cell.errors:
                 case.update(status="fail", message=f"{r:.2f}×, but {our_cell.errors} failed")
             else:
-                case.update(status="pass" if r >= goal.ratio else "fail", message=f"{r:.2f}×")
+                cr = cpu_ratio(our_cell, peer)
+                per_cpu = f" (per server CPU-second: {cr:.2f}×)" if cr else ""
+                case.update(status="pass" if r >= goal.ratio else "fail",
+                            message=f"{r:.2f}×{per_cpu}")
             cases.append(case)
     return cases
 
