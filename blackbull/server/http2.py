@@ -30,6 +30,7 @@ from ..protocol.http2 import (
     WindowUpdated,
     parse_priority_field,
 )
+from ..protocol.http2.settings import decode_settings_header
 from .asgi import base_scope
 from .connection import ProtocolHandler
 from .http2_sender import HTTP2Sender
@@ -72,7 +73,11 @@ class HTTP2Handler(ProtocolHandler):
     @classmethod
     def for_upgrade(cls, http2_settings: bytes, request_headers: Headers, method: str | bytes,
                     path: bytes, body: bytes) -> HTTP2Handler:
-        """RFC 7540 §3.2 h2c Upgrade: the HTTP/1.1 request becomes stream 1."""
+        """RFC 7540 §3.2 h2c Upgrade: the HTTP/1.1 request becomes stream 1.
+
+        Raises :class:`ProtocolError` for an invalid HTTP2-Settings
+        value, before anything is sent, so the caller can stay on HTTP/1.1."""
+        decode_settings_header(http2_settings)
         handler = cls()
         if isinstance(method, str):
             method = method.encode("ascii")

@@ -5,7 +5,6 @@ them as one bytes object so the I/O shell does one write per flush.
 """
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING
 
 from .errors import ErrorCode, UsageError
@@ -18,7 +17,6 @@ from .frames import (
     frame,
     frame_header,
     goaway_frame,
-    parse_settings,
     ping_frame,
     priority_update_frame,
     rst_stream_frame,
@@ -26,7 +24,7 @@ from .frames import (
     window_update_frame,
 )
 from .priority import Priority
-from .settings import SettingCode, validate_setting
+from .settings import SettingCode, decode_settings_header, validate_setting
 from .stream import LOCAL_OPEN, StreamState
 
 if TYPE_CHECKING:
@@ -54,13 +52,7 @@ class SendingMixin:
         if self.client_side:
             raise UsageError("only a server accepts an h2c upgrade")
         if settings_header:
-            padded = settings_header + b"=" * (-len(settings_header) % 4)
-            changed = {}
-            for code, value in parse_settings(base64.urlsafe_b64decode(padded)):
-                validate_setting(code, value)
-                if code in SettingCode._value2member_map_:
-                    changed[code] = value
-            self._apply_remote_settings(changed, [])
+            self._apply_remote_settings(decode_settings_header(settings_header), [])
         stream = self._new_stream(1, remote=True)
         stream.headers_received = True
         stream.state = StreamState.HALF_CLOSED_REMOTE

@@ -1,11 +1,13 @@
 """SETTINGS parameters (RFC 9113 §6.5.2, RFC 8441 §3) and their validation."""
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 from .errors import ErrorCode, ProtocolError
-from .frames import DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MAX_WINDOW
+from .frames import DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MAX_WINDOW, parse_settings
 
 
 class SettingCode(IntEnum):
@@ -80,3 +82,20 @@ class PeerSettings:
     @property
     def enable_connect_protocol(self) -> bool:
         return bool(self.values[SettingCode.ENABLE_CONNECT_PROTOCOL])
+
+
+def decode_settings_header(value: bytes) -> dict[int, int]:
+    """RFC 7540 §3.2.1: ``HTTP2-Settings`` is a SETTINGS payload in base64url without
+    padding. Raises :class:`ProtocolError` for a value that is not one; unknown
+    parameters are dropped (§6.5.2)."""
+    value = value.strip()
+    try:
+        payload = base64.urlsafe_b64decode(value + b"=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise ProtocolError("HTTP2-Settings is not base64url") from None
+    changed: dict[int, int] = {}
+    for code, setting in parse_settings(payload):
+        validate_setting(code, setting)
+        if code in SettingCode._value2member_map_:
+            changed[code] = setting
+    return changed
