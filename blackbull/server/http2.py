@@ -58,6 +58,7 @@ class HTTP2Handler(ProtocolHandler):
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_active = 0.0
         self._linger: asyncio.TimerHandle | None = None
+        self._stream_error_logged = False
         self._dispatch = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
@@ -278,6 +279,13 @@ class HTTP2Handler(ProtocolHandler):
         self._on_stream_ended(StreamEnded(event.stream_id))
 
     def _on_reset(self, event: StreamReset) -> None:
+        if not event.remote and not self._stream_error_logged:
+            # Our RST_STREAM after a stream error or a limit (e.g. REFUSED_STREAM over
+            # MAX_CONCURRENT_STREAMS): logged once per connection.
+            self._stream_error_logged = True
+            log.info("HTTP/2 stream %d of %s reset: %s (further ones not logged)",
+                     event.stream_id, self.conn.client,
+                     getattr(event.error_code, "name", event.error_code))
         self.sender.discard(event.stream_id)
         stream = self.streams.get(event.stream_id)
         if stream is not None:
