@@ -81,7 +81,8 @@ class Cell:
         """Median share of one core used over the window by the server
         (``server_cpu_s``) or by the load generator (``load_cpu_s``)."""
         values = [s.extra[key] / s.extra["window_s"] for s in self.samples
-                  if s.extra and key in s.extra and s.extra.get("window_s")]
+                  if s.value is not None and s.extra and key in s.extra
+                  and s.extra.get("window_s")]
         return statistics.median(values) if values else None
 
     @property
