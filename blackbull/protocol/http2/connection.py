@@ -345,13 +345,10 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
     def _local_settings_acked(self, events: list[ev.Event]) -> None:
         if not self._pending_local:
             raise ProtocolError("SETTINGS ACK without outstanding SETTINGS")
+        before = self._inbound_initial
         applied = self._pending_local.pop(0)
         for code, value in applied.items():
-            if code == SettingCode.INITIAL_WINDOW_SIZE:
-                delta = value - self.local.initial_window_size
-                for stream in self.streams.values():
-                    stream.inbound_window += delta
-            elif code == SettingCode.HEADER_TABLE_SIZE:
+            if code == SettingCode.HEADER_TABLE_SIZE:
                 self.decoder.max_allowed_table_size = value
             elif code == SettingCode.MAX_FRAME_SIZE:
                 self._reader.max_frame_size = value
@@ -360,6 +357,7 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
                 # failure inside hpack would cost the whole connection.
                 self.decoder.max_header_list_size = 2 * value
             self.local.values[code] = value
+        self._shift_inbound_windows(self._inbound_initial - before)
         events.append(ev.SettingsAcknowledged(applied))
 
     def _on_ping(self, flags: int, sid: int, payload: bytes, events: list[ev.Event]) -> None:

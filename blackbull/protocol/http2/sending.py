@@ -64,12 +64,22 @@ class SendingMixin:
     def _send_settings(self: H2Connection, values: dict[int, int]) -> None:
         for code, value in values.items():
             validate_setting(code, value)
+        before = self._inbound_initial
         self._pending_local.append(dict(values))
+        self._shift_inbound_windows(self._inbound_initial - before)
         frame_size = values.get(SettingCode.MAX_FRAME_SIZE)
         if frame_size and frame_size > self._reader.max_frame_size:
             # The peer may use a larger size as soon as it reads our SETTINGS.
             self._reader.max_frame_size = frame_size
         self._out.append(settings_frame(values))
+
+    def _shift_inbound_windows(self: H2Connection, delta: int) -> None:
+        """§6.9.2: receive windows follow the initial size the peer may be using — the
+        largest of the acknowledged and the pending values — so a larger window counts
+        from when we send it and a smaller one from its ACK."""
+        if delta:
+            for stream in self.streams.values():
+                stream.inbound_window += delta
 
     def update_settings(self: H2Connection, values: dict[int, int]) -> None:
         """Send a new SETTINGS frame; values apply when the peer ACKs it (§6.5.3)."""

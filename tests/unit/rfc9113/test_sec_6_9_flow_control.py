@@ -138,3 +138,20 @@ def test_data_on_a_closed_stream_still_returns_connection_credit() -> None:
         server.receive_data(Raw.data(1, b"x" * 16000))
     assert server.inbound_window + server._inbound_unacked == 65535
     assert any(f.stream_id == 0 for f in window_updates(server.data_to_send()))
+
+
+def test_our_initial_window_change_counts_once_for_open_streams() -> None:
+    """RFC 9113 §6.9.2: raising our SETTINGS_INITIAL_WINDOW_SIZE enlarges open streams'
+    receive windows by the difference once (from sending, since the peer may use it at
+    once); lowering it takes effect at the ACK."""
+    server, raw = ready()
+    server.receive_data(Raw.frame(0x4, 1, 0, b""))  # ACK of the preface SETTINGS
+    assert server.streams[1].inbound_window == 65535
+    server.update_settings({4: 100_000})
+    assert server.streams[1].inbound_window == 100_000
+    server.receive_data(Raw.frame(0x4, 1, 0, b""))
+    assert server.streams[1].inbound_window == 100_000
+    server.update_settings({4: 1000})
+    assert server.streams[1].inbound_window == 100_000  # the peer may still use 100 000
+    server.receive_data(Raw.frame(0x4, 1, 0, b""))
+    assert server.streams[1].inbound_window == 1000
