@@ -225,5 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     envelope = _envelope(args, cfg, cells, servers, started, time.monotonic() - t0)
     write_json(args.output, envelope)
     print(format_table(cells, benches, servers))
-    print(f"\ngoals: {envelope['summary']}  → {args.output}")
+    print("\n== goals (issue 7), on the median ratio ==")
+    for case in envelope["cases"]:
+        print(f"{case['status']:<14}{case['description']}: {case['message']}")
+    print(f"\nsummary: {envelope['summary']}  → {args.output}")
     return 0 if envelope["status"] == "ok" else 1
