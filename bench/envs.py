@@ -27,10 +27,11 @@ class PeerEnv:
 
     name: str
     requirements: tuple[str, ...]
+    root: Path = VENV_DIR
 
     @property
     def path(self) -> Path:
-        return VENV_DIR / self.name
+        return self.root / self.name
 
     @property
     def python(self) -> Path:
