@@ -18,6 +18,7 @@ from ..protocol.http2 import (
     DataReceived,
     ErrorCode,
     H2Connection,
+    PingAckReceived,
     PriorityUpdated,
     RemoteSettingsChanged,
     RequestReceived,
@@ -40,8 +41,11 @@ from .http2_websocket import H2WebSocketStream
 log = logging.getLogger("blackbull.server")
 
 Headers = list[tuple[bytes, bytes]]
-#: Seconds a finished connection keeps draining input before it closes.
+#: Seconds a finished connection keeps draining input before it closes; also the
+#: longest wait for the PING ACK between the two GOAWAYs of a graceful shutdown.
 _LINGER = 1.0
+_DRAIN_PING = b"bb-drain"
+MAX_STREAM_ID = 0x7FFFFFFF
 
 
 class HTTP2Handler(ProtocolHandler):
@@ -59,6 +63,7 @@ class HTTP2Handler(ProtocolHandler):
         self._last_active = 0.0
         self._linger: asyncio.TimerHandle | None = None
         self._stream_error_logged = False
+        self._drain_timer: asyncio.TimerHandle | None = None
         self._dispatch = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
@@ -69,6 +74,7 @@ class HTTP2Handler(ProtocolHandler):
             RemoteSettingsChanged: self._on_window,
             PriorityUpdated: self._on_priority,
             ConnectionTerminated: self._on_terminated,
+            PingAckReceived: self._on_ping_ack,
         }
 
     @classmethod
@@ -138,8 +144,9 @@ class HTTP2Handler(ProtocolHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._cancel_idle_timer()
-        if self._linger is not None:
-            self._linger.cancel()
+        for timer in (self._linger, self._drain_timer):
+            if timer is not None:
+                timer.cancel()
         for stream in list(self.streams.values()):
             stream.disconnect()
 
@@ -158,18 +165,36 @@ class HTTP2Handler(ProtocolHandler):
         self._flush()
 
     def shutdown(self) -> None:
-        """§6.8 graceful shutdown: GOAWAY naming the last stream we will process, let
-        those streams finish, then close."""
-        if self.h2 is None:
+        """§6.8 graceful shutdown, in two steps: GOAWAY with 2^31-1 and a PING, so
+        requests already in flight are still taken; after the PING's ACK (one round
+        trip, or _LINGER seconds) the final GOAWAY names the last stream we process.
+        Those streams finish, then the connection closes."""
+        h2 = self.h2
+        if h2 is None:
             self.conn.close()
             return
-        self._closing = True
-        if self.h2.goaway_sent is None and not self.h2.terminated:
-            self.h2.close_connection(ErrorCode.NO_ERROR)
+        if h2.goaway_sent is None and not h2.terminated:
+            h2.close_connection(ErrorCode.NO_ERROR, last_stream_id=MAX_STREAM_ID)
+            h2.ping(_DRAIN_PING)
+            self._drain_timer = self.loop.call_later(_LINGER, self._final_goaway)
         for stream in list(self.streams.values()):
             if isinstance(stream, H2WebSocketStream):
                 stream.shutdown()  # RFC 6455 §7.4.1: 1001 Going Away
         self._flush()
+
+    def _final_goaway(self) -> None:
+        if self._drain_timer is not None:
+            self._drain_timer.cancel()
+            self._drain_timer = None
+        if self._closing or self.h2.terminated:
+            return
+        self._closing = True
+        self.h2.close_connection(ErrorCode.NO_ERROR)  # last = highest stream processed
+        self._flush()
+
+    def _on_ping_ack(self, event: PingAckReceived) -> None:
+        if event.data == _DRAIN_PING and self.h2.goaway_sent is not None:
+            self._final_goaway()
 
     @property
     def idle(self) -> bool:
@@ -454,4 +479,9 @@ class HTTP2Handler(ProtocolHandler):
         if self.streams or self.loop.time() - self._last_active < timeout:
             self._arm_idle_timer()
             return
-        self.shutdown()
+        # Nothing in flight: one GOAWAY naming the last stream (§6.8); a request racing
+        # it is above that id, so the client knows it can retry it elsewhere.
+        if self.h2.goaway_sent is None and not self.h2.terminated:
+            self._final_goaway()
+        else:
+            self._flush()

@@ -260,9 +260,9 @@ async def test_client_reset_reaches_the_app_as_disconnect(serve) -> None:
 
 
 async def test_graceful_shutdown_sends_goaway_and_drains(serve) -> None:
-    """RFC 9113 §6.8: shutdown sends GOAWAY with the last processed stream, lets that
-    stream finish, then closes the connection. (Raw frames: the h2 client stops
-    processing at any GOAWAY.)"""
+    """RFC 9113 §6.8: shutdown first sends GOAWAY 2^31-1 with a PING; after the PING ACK
+    the final GOAWAY names the last processed stream; that stream finishes, then the
+    connection closes. (Raw frames: the h2 client stops processing at any GOAWAY.)"""
     RECORD["slow-started"] = asyncio.Event()
     RECORD["slow-release"] = asyncio.Event()
     srv = await serve(app)
@@ -271,20 +271,54 @@ async def test_graceful_shutdown_sends_goaway_and_drains(serve) -> None:
     writer.write(Raw.preface() + raw.headers(1, req("/slow")))
     await asyncio.wait_for(RECORD["slow-started"].wait(), 5)
     shutdown = asyncio.create_task(srv.shutdown())
+
+    def frames_of(kind: str) -> list:
+        return [f for f in parse_frames(data) if type(f).__name__ == kind]
+
     data = b""
-    while goaway_of(data) is None:
+    while not frames_of("PingFrame"):
         data += await asyncio.wait_for(reader.read(65536), 5)
-    goaway = goaway_of(data)
-    assert goaway.last_stream_id == 1 and goaway.error_code == 0
+    first = frames_of("GoAwayFrame")[0]
+    assert first.last_stream_id == 2**31 - 1 and first.error_code == 0
+    ping = frames_of("PingFrame")[0]
+    writer.write(Raw.frame(0x6, 0x1, 0, ping.opaque_data))  # the ACK ends the first step
+    while len(frames_of("GoAwayFrame")) < 2:
+        data += await asyncio.wait_for(reader.read(65536), 5)
+    final = frames_of("GoAwayFrame")[1]
+    assert final.last_stream_id == 1 and final.error_code == 0
     RECORD["slow-release"].set()
     while chunk := await asyncio.wait_for(reader.read(65536), 5):
         data += chunk  # until the server closes
-    frames = parse_frames(data)
-    body = b"".join(f.data for f in frames if type(f).__name__ == "DataFrame")
+    body = b"".join(f.data for f in frames_of("DataFrame"))
     assert body == b"finished"
-    assert any("END_STREAM" in f.flags for f in frames if f.stream_id == 1)
+    assert any("END_STREAM" in f.flags for f in parse_frames(data) if f.stream_id == 1)
     writer.close()
     await shutdown
+
+
+async def test_requests_in_flight_during_the_first_goaway_are_served(serve) -> None:
+    """RFC 9113 §6.8: a stream the client opened before it saw the final GOAWAY (while
+    the first, 2^31-1 one was in flight) is still processed."""
+    srv = await serve(app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    raw = Raw()
+    writer.write(Raw.preface())
+    await asyncio.wait_for(reader.read(65536), 5)
+    (conn,) = srv.state.connections
+    conn.handler.shutdown()
+    writer.write(raw.headers(1, req("/")))
+    data = b""
+    while not any(type(f).__name__ == "PingFrame" for f in parse_frames(data)):
+        data += await asyncio.wait_for(reader.read(65536), 5)
+    ping = next(f for f in parse_frames(data) if type(f).__name__ == "PingFrame")
+    writer.write(Raw.frame(0x6, 0x1, 0, ping.opaque_data))
+    while chunk := await asyncio.wait_for(reader.read(65536), 5):
+        data += chunk
+    frames = parse_frames(data)
+    goaways = [f for f in frames if type(f).__name__ == "GoAwayFrame"]
+    assert [g.last_stream_id for g in goaways] == [2**31 - 1, 1]
+    assert b"".join(f.data for f in frames if type(f).__name__ == "DataFrame") == b"hello"
+    writer.close()
 
 
 async def test_idle_connection_is_closed_with_goaway(serve) -> None:
