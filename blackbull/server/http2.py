@@ -23,6 +23,7 @@ from ..protocol.http2 import (
     RemoteSettingsChanged,
     RequestReceived,
     SettingCode,
+    SettingsAcknowledged,
     StreamEnded,
     StreamReset,
     StreamState,
@@ -45,6 +46,9 @@ Headers = list[tuple[bytes, bytes]]
 #: longest wait for the PING ACK between the two GOAWAYs of a graceful shutdown.
 _LINGER = 1.0
 _DRAIN_PING = b"bb-drain"
+#: §6.5.3: seconds the peer has to acknowledge our SETTINGS (a Settings field would be
+#: the better home for this value).
+SETTINGS_TIMEOUT = 10.0
 MAX_STREAM_ID = 0x7FFFFFFF
 
 
@@ -64,6 +68,7 @@ class HTTP2Handler(ProtocolHandler):
         self._linger: asyncio.TimerHandle | None = None
         self._stream_error_logged = False
         self._drain_timer: asyncio.TimerHandle | None = None
+        self._settings_timer: asyncio.TimerHandle | None = None
         self._dispatch = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
@@ -75,6 +80,7 @@ class HTTP2Handler(ProtocolHandler):
             PriorityUpdated: self._on_priority,
             ConnectionTerminated: self._on_terminated,
             PingAckReceived: self._on_ping_ack,
+            SettingsAcknowledged: self._on_settings_ack,
         }
 
     @classmethod
@@ -119,6 +125,7 @@ class HTTP2Handler(ProtocolHandler):
         if self._upgrade is not None:
             self._start_upgraded_stream()
         self._arm_idle_timer()
+        self._settings_timer = self.loop.call_later(SETTINGS_TIMEOUT, self._on_settings_timeout)
         if initial_data:
             self.data_received(initial_data)
         else:
@@ -144,7 +151,7 @@ class HTTP2Handler(ProtocolHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._cancel_idle_timer()
-        for timer in (self._linger, self._drain_timer):
+        for timer in (self._linger, self._drain_timer, self._settings_timer):
             if timer is not None:
                 timer.cancel()
         for stream in list(self.streams.values()):
@@ -191,6 +198,21 @@ class HTTP2Handler(ProtocolHandler):
         self._closing = True
         self.h2.close_connection(ErrorCode.NO_ERROR)  # last = highest stream processed
         self._flush()
+
+    def _on_settings_ack(self, event: SettingsAcknowledged) -> None:
+        if self._settings_timer is not None and not self.h2._pending_local:
+            self._settings_timer.cancel()
+            self._settings_timer = None
+
+    def _on_settings_timeout(self) -> None:
+        """§6.5.3: our SETTINGS were never acknowledged: connection error SETTINGS_TIMEOUT."""
+        self._settings_timer = None
+        if self.h2._pending_local and not self.h2.terminated and not self.conn.closed:
+            log.info("HTTP/2 peer %s never acknowledged our SETTINGS", self.conn.client)
+            self.h2.close_connection(ErrorCode.SETTINGS_TIMEOUT)
+            for stream in list(self.streams.values()):
+                stream.disconnect()
+            self._flush()
 
     def _on_ping_ack(self, event: PingAckReceived) -> None:
         if event.data == _DRAIN_PING and self.h2.goaway_sent is not None:

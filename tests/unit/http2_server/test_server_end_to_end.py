@@ -509,3 +509,18 @@ async def test_app_that_forgets_its_promised_trailers_gets_its_stream_reset(serv
     with pytest.raises(ConnectionResetError, match="INTERNAL_ERROR"):
         await client.request(req("/trailers-forgotten"))
     await client.close()
+
+
+async def test_unacknowledged_settings_end_in_settings_timeout(serve, monkeypatch) -> None:
+    """RFC 9113 §6.5.3: a peer that never ACKs our SETTINGS gets a connection error
+    SETTINGS_TIMEOUT."""
+    import blackbull.server.http2 as http2_module
+    monkeypatch.setattr(http2_module, "SETTINGS_TIMEOUT", 0.2)
+    srv = await serve(app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    writer.write(Raw.preface())  # and never an ACK
+    data = b""
+    while chunk := await asyncio.wait_for(reader.read(65536), 5):
+        data += chunk
+    assert goaway_of(data).error_code == 0x4  # SETTINGS_TIMEOUT
+    writer.close()
