@@ -37,6 +37,8 @@ from ..protocol.websocket.handshake import (
 )
 
 _MAX_RESPONSE_HEAD = 64 * 1024
+#: Seconds a received Close waits for the caller to ``receive`` it before we answer.
+ANSWER_GRACE = 1.0
 
 
 class WebSocketClosed(ConnectionError):
@@ -96,6 +98,7 @@ class WebSocketSession:
         self._closed = asyncio.Event()          # the byte stream has ended
         self._peer_closed = asyncio.Event()     # the peer's Close arrived (or the stream ended)
         self.reader_task: asyncio.Task | None = None
+        self._answer_timer: asyncio.TimerHandle | None = None
 
     @property
     def extensions(self) -> list[bytes]:
@@ -110,18 +113,36 @@ class WebSocketSession:
                 self._events.put_nowait((WSOpcode.BINARY, event.data))
             elif isinstance(event, Pong):
                 self._events.put_nowait((WSOpcode.PONG, event.payload))
-            elif isinstance(event, CloseReceived):
+            elif isinstance(event, CloseReceived | ConnectionFailed):
                 self._on_close(event.code, event.reason)
-            elif isinstance(event, ConnectionFailed):
-                self._on_close(event.code, event.reason)
-                self._flush()
-                self.channel.close()  # §7.1.7: fail the connection
+                if not self.core.auto_close:
+                    # Answered when the caller receives the CLOSE, so replies to the
+                    # messages before it go first (§5.5.1), or after a grace period.
+                    self._answer_timer = asyncio.get_running_loop().call_later(
+                        ANSWER_GRACE, self._answer_close)
         self._flush()
+        if self.core.failure is not None and self.core.close_sent:
+            self.channel.close()  # §7.1.7: fail the connection
+
+    def _answer_close(self) -> None:
+        """Send the Close a received Close or a failure calls for (idempotent)."""
+        if self._answer_timer is not None:
+            self._answer_timer.cancel()
+            self._answer_timer = None
+        if self.core.close_sent or self._closed.is_set():
+            return
+        self.core.answer_close()
+        self._flush()
+        if self.core.failure is not None:
+            self.channel.close()  # §7.1.7: fail the connection
 
     def feed_eof(self) -> None:
         if self.close_code is None:
             self._on_close(CloseCode.ABNORMAL, "connection dropped")
         self._closed.set()
+        if self._answer_timer is not None:
+            self._answer_timer.cancel()
+        self.channel.close()  # §7.1.1: the server closed TCP first; close our end too
 
     def _on_close(self, code: int, reason: str) -> None:
         if self.close_code is None:
@@ -143,7 +164,9 @@ class WebSocketSession:
         await self.channel.drain()
 
     def _check_open(self) -> None:
-        if self.core.close_sent or self.close_code is not None:
+        # Until our Close is sent, sending stays possible even after the peer's Close
+        # arrived (the answer waits for the caller to receive it).
+        if self.core.close_sent or self._closed.is_set():
             raise WebSocketClosed(f"session closed ({self.close_code})")
 
     async def send_text(self, text: str) -> None:
@@ -165,7 +188,10 @@ class WebSocketSession:
         """The next message, Pong or Close; raises TimeoutError after ``timeout``."""
         if self._events.empty() and self._close_event is not None:
             return self._close_event
-        return await asyncio.wait_for(self._events.get(), timeout)
+        event = await asyncio.wait_for(self._events.get(), timeout)
+        if event[0] is WSOpcode.CLOSE:
+            self._answer_close()
+        return event
 
     async def close(self, code: int = CloseCode.NORMAL, reason: str = "",
                     timeout: float = 5.0) -> None:
@@ -174,7 +200,9 @@ class WebSocketSession:
         Waits for the server's Close and then for the server to close TCP first
         (§7.1.1), up to ``timeout`` each, before closing our end.
         """
-        if not self.core.close_sent and not self._closed.is_set():
+        if self.core.close_received is not None or self.core.failure is not None:
+            self._answer_close()  # the peer closed first (or broke the protocol): answer
+        elif not self.core.close_sent and not self._closed.is_set():
             self.core.send_close(code, reason)
             await self._send()
         try:
@@ -277,7 +305,8 @@ class WebSocketClient:
         deflate = PerMessageDeflate(params, is_server=False) if params else None
         core = WebSocketConnection(Role.CLIENT, deflate=deflate,
                                    max_frame_size=self.max_frame_size,
-                                   max_message_size=self.max_message_size)
+                                   max_message_size=self.max_message_size,
+                                   auto_close=False)
         session = WebSocketSession(_StreamChannel(writer), core, subprotocol=subprotocol,
                                    response_headers=resp_headers)
         session.reader_task = asyncio.get_running_loop().create_task(

@@ -132,3 +132,33 @@ async def test_client_against_our_own_server(serve) -> None:
         assert await ws.receive() == (WSOpcode.TEXT, "self " * 1000)
         await ws.close()
         assert ws.close_code == 1000
+
+
+async def test_caller_can_answer_messages_that_precede_the_servers_close(serve) -> None:
+    """RFC 6455 §5.5.1: the answering Close may wait until the current message is sent;
+    our Close goes out when the caller receives the server's Close."""
+    seen: list = []
+
+    async def app(scope: dict, receive, send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": "question"})
+        await send({"type": "websocket.close", "code": 4002})
+        seen.append(await receive())
+        seen.append(await receive())
+
+    srv = await serve(app)
+    async with WebSocketClient("127.0.0.1", srv.bound_port) as client:
+        ws = await client.connect("/")
+        assert await ws.receive() == (WSOpcode.TEXT, "question")
+        await asyncio.sleep(0.1)            # the server's Close is already here
+        await ws.send_text("answer")        # still allowed: our Close is not sent yet
+        opcode, payload = await ws.receive()
+        assert opcode is WSOpcode.CLOSE and payload[:2] == struct.pack("!H", 4002)
+        await ws.close()
+    for _ in range(50):
+        if len(seen) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert seen[0] == {"type": "websocket.receive", "text": "answer"}
+    assert seen[1]["type"] == "websocket.disconnect" and seen[1]["code"] == 4002
