@@ -1,5 +1,27 @@
 """Sans-I/O HTTP/2 (RFC 9113) with HPACK (RFC 7541, via ``hpack``) and RFC 9218
-priorities, for both roles. See :class:`H2Connection`."""
+priorities, for both roles. See :class:`H2Connection`.
+
+A client (e.g. for RFC 8441 WebSocket over HTTP/2)::
+
+    conn = H2Connection("client", {SettingCode.ENABLE_PUSH: 0})
+    conn.initiate_connection()
+    sock.sendall(conn.data_to_send())
+    for event in conn.receive_data(sock.recv(65536)):   # server SETTINGS
+        ...
+    if conn.remote.enable_connect_protocol:              # RFC 8441 §3
+        sid = conn.get_next_available_stream_id()
+        conn.send_headers(sid, [(b":method", b"CONNECT"), (b":protocol", b"websocket"),
+                                (b":scheme", b"https"), (b":path", b"/chat"),
+                                (b":authority", b"example.com"),
+                                (b"sec-websocket-version", b"13")])
+    # DataReceived → give credit back with acknowledge_received_data(event
+    # .flow_controlled_length, sid); send_data() must fit local_flow_control_window(sid).
+
+Errors are values: a :class:`ConnectionError` inside ``receive_data`` queues GOAWAY and
+ends the event list with ``ConnectionTerminated(remote=False)``; a :class:`StreamError`
+queues RST_STREAM and reports ``StreamReset(remote=False)``. Misuse of the send API
+raises :class:`UsageError` and leaves the connection unchanged.
+"""
 from __future__ import annotations
 
 from .connection import PREFACE, H2Connection
