@@ -100,7 +100,7 @@ def validate_upgrade_request(method: str, http_version: str, headers: Headers
     """
     if method != "GET":
         raise HandshakeRejection(400, "the opening handshake must be a GET (§4.2.1 item 1)")
-    if http_version not in ("1.1", "2", "3") and not http_version.startswith("1.1"):
+    if http_version in ("1.0", "0.9"):
         raise HandshakeRejection(400, "the opening handshake needs HTTP/1.1 (§4.2.1 item 1)")
     if not header_values(headers, b"host"):
         raise HandshakeRejection(400, "missing Host (§4.2.1 item 2)")

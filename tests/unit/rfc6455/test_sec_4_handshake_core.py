@@ -64,6 +64,13 @@ def test_post_is_rejected() -> None:
         validate_upgrade_request("POST", "1.1", good_headers())
 
 
+def test_http_1_0_is_rejected() -> None:
+    """RFC 6455 §4.2.1 item 1: HTTP/1.1 or higher."""
+    with pytest.raises(HandshakeRejection) as info:
+        validate_upgrade_request("GET", "1.0", good_headers())
+    assert info.value.status == 400
+
+
 @pytest.mark.parametrize("version", [b"8", b"12", b"14", None])
 def test_other_version_gets_426_naming_version_13(version: bytes | None) -> None:
     """RFC 6455 §4.2.2/§4.4: unsupported version → 426 with Sec-WebSocket-Version: 13."""
