@@ -89,7 +89,7 @@ async def test_server_initiated_close_is_received(ws_server: int) -> None:
 
 
 async def test_receive_times_out(ws_server: int) -> None:
-    """RFC 6455 (API): receive(timeout) raises TimeoutError when nothing arrives."""
+    """RFC 6455 §6.2: nothing received yet, so receive(timeout) raises TimeoutError."""
     async with WebSocketClient("127.0.0.1", ws_server) as client:
         ws = await client.connect("/")
         with pytest.raises(TimeoutError):
@@ -122,7 +122,7 @@ async def test_wss_client(tls_certs) -> None:
 
 
 async def test_client_against_our_own_server(serve) -> None:
-    """RFC 6455: client and server of this project interoperate (both on the core)."""
+    """RFC 6455 §4.1, §5.6: our client and our server interoperate (both on the core)."""
     from tests.unit.rfc6455.wsutil import echo_app
 
     srv = await serve(echo_app)
