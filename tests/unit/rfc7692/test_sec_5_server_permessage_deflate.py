@@ -41,7 +41,7 @@ async def test_websockets_client_negotiates_and_messages_echo(serve, factory) ->
 
 
 async def test_aiohttp_compressed_session_echo(serve) -> None:
-    """RFC 7692: aiohttp's permessage-deflate interoperates."""
+    """RFC 7692 §7.2: aiohttp's permessage-deflate messages round-trip."""
     srv = await serve(echo_app)
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(f"http://127.0.0.1:{srv.bound_port}/",
