@@ -1,7 +1,9 @@
 """Compare two Autobahn result files case for case (e.g. python2.7 vs python3-port runner).
 
-``python -m conformance.autobahn.compare A.json B.json`` prints every case whose
-verdict (behavior, behaviorClose, status) differs, and exits 1 if any does.
+``python -m conformance.autobahn.compare [--common] A.json B.json`` prints every
+case whose verdict (behavior, behaviorClose, status) differs, and exits 1 if any
+does.  ``--common`` compares only the cases both files contain (a subset run
+against a full run).
 """
 
 from __future__ import annotations
@@ -22,20 +24,23 @@ def verdicts(doc: Mapping[str, Any]) -> dict[str, Verdict]:
             for c in doc.get("cases", [])}
 
 
-def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[tuple[str, Verdict | None, Verdict | None]]:
-    """Cases whose verdicts differ, including cases present on one side only."""
+def differences(a: Mapping[str, Any], b: Mapping[str, Any], common: bool = False
+                ) -> list[tuple[str, Verdict | None, Verdict | None]]:
+    """Cases whose verdicts differ, including cases present on one side only unless *common*."""
     va, vb = verdicts(a), verdicts(b)
-    ids = sorted(set(va) | set(vb), key=case_sort_key)
+    ids = sorted((set(va) & set(vb)) if common else (set(va) | set(vb)), key=case_sort_key)
     return [(i, va.get(i), vb.get(i)) for i in ids if va.get(i) != vb.get(i)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
+    args = list(argv if argv is not None else sys.argv[1:])
+    common = "--common" in args
+    args = [a for a in args if a != "--common"]
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
         return 2
     a, b = (json.loads(Path(p).read_text()) for p in args)
-    diff = differences(a, b)
+    diff = differences(a, b, common)
     print(f"{args[0]}: runner={a['tool']['runner']} {len(a['cases'])} cases")
     print(f"{args[1]}: runner={b['tool']['runner']} {len(b['cases'])} cases")
     for case_id, left, right in diff:
