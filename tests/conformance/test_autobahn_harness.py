@@ -255,3 +255,14 @@ def test_client_mode_for_a_target_without_driver_is_not_supported(tmp_path: Path
     doc = run_client_mode(opts, KnownCases("python2.7", "25.10.1", ("wstest",)), tmp_path, INFO)
     assert [c["status"] for c in doc["cases"]] == ["not-supported", "not-supported"]
     assert doc["summary"]["pass"] == 0
+
+
+def test_docker_runner_mounts_the_run_directory_and_uses_the_official_image(tmp_path: Path) -> None:
+    from conformance.autobahn.runners import DOCKER_IMAGE, prepare_runner
+
+    runner = prepare_runner("docker", tmp_path)
+    argv = runner.argv("fuzzingclient", "fuzzingclient.json")
+    assert argv[:2] == ["docker", "run"] and DOCKER_IMAGE in argv
+    assert f"{tmp_path.resolve()}:/work" in argv and "--network" in argv
+    assert argv[-4:] == ["-m", "fuzzingclient", "-s", "fuzzingclient.json"]
+    assert runner.case_ids() is None  # no local interpreter to list the suite's cases
