@@ -88,6 +88,9 @@ class Settings:
         33.0, "BB_H2_MAX_RESET_RATE", "Peer RST_STREAM tokens refilled per second.")
     h2_max_continuation_frames: int = _setting(
         64, "BB_H2_MAX_CONTINUATION_FRAMES", "CONTINUATION frames in one header block.")
+    h2_settings_timeout: float = _setting(
+        10.0, "BB_H2_SETTINGS_TIMEOUT",
+        "Seconds the peer has to acknowledge our SETTINGS; then GOAWAY SETTINGS_TIMEOUT.")
     h2_idle_timeout: float = _setting(
         60.0, "BB_H2_IDLE_TIMEOUT", "Seconds an HTTP/2 connection with no open stream is kept.")
 

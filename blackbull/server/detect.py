@@ -7,23 +7,15 @@ HTTP/1.1 (which may still upgrade to h2c or WebSocket later).
 """
 from __future__ import annotations
 
+from . import websocket  # noqa: F401 - loaded before the first Upgrade, not during it
 from .connection import H2_PREFACE, Connection, ProtocolHandler
 from .http1 import HTTP1Handler
-
-
-def http2_handler() -> ProtocolHandler | None:
-    try:
-        from .http2 import HTTP2Handler
-    except ImportError:  # HTTP/2 support not built yet
-        return None
-    return HTTP2Handler()
+from .http2 import HTTP2Handler
 
 
 def choose_handler(conn: Connection) -> ProtocolHandler:
     if conn.alpn == "h2":
-        handler = http2_handler()
-        if handler is not None:
-            return handler
+        return HTTP2Handler()
     if conn.scheme_secure:
         return HTTP1Handler()
     return PrefaceDetector()
@@ -43,8 +35,7 @@ class PrefaceDetector(ProtocolHandler):
         if buffer[:n] != H2_PREFACE[:n]:
             self.conn.switch(HTTP1Handler(), buffer)
         elif n == len(H2_PREFACE):
-            handler = http2_handler()
-            self.conn.switch(handler if handler is not None else HTTP1Handler(), buffer)
+            self.conn.switch(HTTP2Handler(), buffer)
         else:
             self.buffer = buffer
 

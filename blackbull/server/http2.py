@@ -46,9 +46,6 @@ Headers = list[tuple[bytes, bytes]]
 #: longest wait for the PING ACK between the two GOAWAYs of a graceful shutdown.
 _LINGER = 1.0
 _DRAIN_PING = b"bb-drain"
-#: §6.5.3: seconds the peer has to acknowledge our SETTINGS (a Settings field would be
-#: the better home for this value).
-SETTINGS_TIMEOUT = 10.0
 MAX_STREAM_ID = 0x7FFFFFFF
 
 
@@ -125,7 +122,8 @@ class HTTP2Handler(ProtocolHandler):
         if self._upgrade is not None:
             self._start_upgraded_stream()
         self._arm_idle_timer()
-        self._settings_timer = self.loop.call_later(SETTINGS_TIMEOUT, self._on_settings_timeout)
+        self._settings_timer = self.loop.call_later(
+            self.conn.state.settings.h2_settings_timeout, self._on_settings_timeout)
         if initial_data:
             self.data_received(initial_data)
         else:

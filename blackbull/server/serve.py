@@ -64,6 +64,8 @@ class Server:
         return self._server.sockets[0].getsockname()[1]
 
     async def start(self) -> None:
+        from . import detect  # noqa: F401 - import the protocol handlers before the first client
+
         await self.lifespan.startup()
         loop = asyncio.get_running_loop()
         state = self.state
