@@ -12,3 +12,4 @@ from .websocket import (
 
 __all__ = ["ByteChannel", "HandshakeFailed", "WSOpcode", "WebSocketClient",
            "WebSocketClosed", "WebSocketSession"]
+from .h2 import HandshakeError, WebSocketH2Client, WebSocketH2Session  # noqa: E402, F401, I001
