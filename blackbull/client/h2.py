@@ -99,6 +99,27 @@ class WebSocketH2Session(WebSocketSession):
         #: Set when the stream ended by RST_STREAM (its error code) rather than END_STREAM.
         self.reset_code: int | None = None
 
+    async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
+        """The closing handshake (RFC 6455 §7.1.2), then our END_STREAM (RFC 8441 §5);
+        idempotent. HTTP/2 streams half-close, so unlike TCP (§7.1.1) we need not wait
+        for the server to end first: we end our side once the Close frames crossed, then
+        wait up to ``timeout`` for the server's END_STREAM and cancel the stream after."""
+        if self.core.close_received is not None or self.core.failure is not None:
+            self._answer_close()
+        elif not self.core.close_sent and not self.closed:
+            self.core.send_close(code, reason)
+            await self._send()
+        try:
+            await asyncio.wait_for(self._peer_closed.wait(), timeout)
+        except TimeoutError:
+            pass
+        self.channel.close()
+        try:
+            await asyncio.wait_for(self._closed.wait(), timeout)
+        except TimeoutError:
+            self.client._abandon(self.stream_id)
+            self.feed_eof()
+
 
 class WebSocketH2Client:
     """Opens WebSockets over one HTTP/2 connection (RFC 8441).
