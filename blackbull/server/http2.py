@@ -66,6 +66,8 @@ class HTTP2Handler(ProtocolHandler):
         self._stream_error_logged = False
         self._drain_timer: asyncio.TimerHandle | None = None
         self._settings_timer: asyncio.TimerHandle | None = None
+        #: Streams opened by the read being handled; their app tasks start after it.
+        self._unstarted: list[H2Stream] = []
         self._dispatch = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
@@ -138,6 +140,8 @@ class HTTP2Handler(ProtocolHandler):
                 handler = dispatch.get(type(event))
                 if handler is not None:
                     handler(event)
+            if self._unstarted:
+                self._spawn_unstarted()
             self._flush()
         except Exception as exc:  # noqa: BLE001 - a bug here must not print a traceback
             log.error("HTTP/2 handler failure with %s: %r", self.conn.client, exc)
@@ -236,10 +240,23 @@ class HTTP2Handler(ProtocolHandler):
                 if name == b"priority":  # RFC 9218 §5: the header, unless a frame said so
                     priority = parse_priority_field(value)
                     break
-        self._start_stream(sid, event.headers, priority, event.end_stream)
+        self._start_stream(sid, event.headers, priority, event.end_stream, defer=True)
+
+    def _spawn_unstarted(self) -> None:
+        """Start the app tasks of the streams the last read opened. A stream reset in
+        that same read (Rapid Reset, CVE-2023-44487: HEADERS + RST_STREAM back to back)
+        never costs an app task."""
+        pending, self._unstarted = self._unstarted, []
+        state = self.conn.state
+        for stream in pending:
+            if stream.disconnected:
+                if self.streams.get(stream.stream_id) is stream:
+                    del self.streams[stream.stream_id]
+                continue
+            stream.task = state.spawn(stream.run(state.app))
 
     def _start_stream(self, sid: int, headers: Headers, priority: Any,
-                      end_stream: bool, pushed: bool = False) -> H2Stream:
+                      end_stream: bool, pushed: bool = False, defer: bool = False) -> H2Stream:
         scope = self._build_scope(sid, headers)
         stream = H2Stream(self, sid, scope, priority, end_stream)
         ext = scope["extensions"]
@@ -251,7 +268,10 @@ class HTTP2Handler(ProtocolHandler):
                 and self.conn.state.settings.h2_enable_push):
             ext["http.response.push"] = {}
         self.streams[sid] = stream
-        stream.task = self.conn.state.spawn(stream.run(self.conn.state.app))
+        if defer:
+            self._unstarted.append(stream)
+        else:
+            stream.task = self.conn.state.spawn(stream.run(self.conn.state.app))
         return stream
 
     def _start_websocket(self, sid: int, headers: Headers) -> None:

@@ -162,7 +162,12 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         return have[len(PREFACE):]
 
     def _stream_error(self, exc: StreamError, events: list[ev.Event]) -> None:
-        """§5.4.2: answer a stream error with RST_STREAM and forget the stream."""
+        """§5.4.2: answer a stream error with RST_STREAM and forget the stream.
+
+        Resets the peer provokes draw from the same bucket as the peer's own
+        RST_STREAMs (MadeYouReset, CVE-2025-8671: invalid frames are a way to make
+        the server reset streams as cheaply as Rapid Reset does)."""
+        self._take_reset_token()
         sid = exc.stream_id
         self._out.append(rst_stream_frame(sid, exc.code))
         stream = self.streams.get(sid)
@@ -296,6 +301,7 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         events.append(ev.StreamReset(sid, error_code(parse_u32(payload))))
 
     def _take_reset_token(self) -> None:
+        """One token per stream reset; an empty bucket is ENHANCE_YOUR_CALM (§10.5)."""
         if self._clock is not None:
             now = self._clock()
             self._reset_tokens = min(self._reset_burst, self._reset_tokens

@@ -1,0 +1,74 @@
+"""The ASGI app the hostile suite's server subprocess serves (``tests.hostile.app:app``).
+
+``GET /`` answers ``ok`` (the honest client's request); ``/big?N`` answers N bytes (for
+slow-reader attacks); ``/hold`` keeps its stream open until the peer goes away (stream
+exhaustion); any body is drained. WebSocket connections are echoed.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+_CHUNK = b"x" * 65536
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        await _http(scope, receive, send)
+    elif scope["type"] == "websocket":
+        await _websocket(receive, send)
+    elif scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            kind = message["type"]
+            await send({"type": kind + ".complete"})
+            if kind == "lifespan.shutdown":
+                return
+
+
+async def _http(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    path = scope["path"]
+    if path == "/hold":
+        # Answer nothing; wait until the client disconnects or resets the stream.
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        return
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        size += len(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    if path == "/big":
+        total = int(scope["query_string"] or b"1048576")
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(total).encode())]})
+        while total > 0:
+            piece = _CHUNK[:min(total, len(_CHUNK))]
+            total -= len(piece)
+            await send({"type": "http.response.body", "body": piece, "more_body": total > 0})
+        return
+    if path == "/slow":
+        await asyncio.sleep(float(scope["query_string"] or b"0.5"))
+    body = b"ok" if size == 0 else str(size).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _websocket(receive: Any, send: Any) -> None:
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await send({"type": "websocket.send", "text": message["text"]})
+        else:
+            await send({"type": "websocket.send", "bytes": message.get("bytes") or b""})
