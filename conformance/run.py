@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         commit = report.provenance["git"]["commit"]
         write_baseline(args.baseline,
                        updated_baseline(load_baseline(args.baseline), report.runs, OURS, commit,
-                                        partial))
+                                        partial, gated))
         report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated,
                               partial)
     paths = write_report(report, args.out)

@@ -80,16 +80,19 @@ def find_regressions(
 
 def updated_baseline(
     baseline: dict[str, Any], runs: list[SuiteResult], target: str, commit: str = "",
-    partial: frozenset[str] = frozenset(),
+    partial: frozenset[str] = frozenset(), suites: set[str] | None = None,
 ) -> dict[str, Any]:
     """The baseline with every run of *target* replaced by its current statuses.
 
     A run that could not execute (status error) does not overwrite its old entry: an
     outage must not silently lower the bar. A run of a *partial* suite updates only the
-    cases it ran and keeps the others.
+    cases it ran and keeps the others. Only *suites* (default: all) are recorded, so
+    results that are never gated (e.g. benchmark goals) stay out of the baseline.
     """
     merged = dict(baseline.get("runs", {}))
     for run in runs:
+        if suites is not None and run.suite not in suites:
+            continue
         if run.target == target and run.status == "ok" and not run.extra.get("missing"):
             keep = merged.get(run_key(run), {}) if run.suite in partial else {}
             merged[run_key(run)] = {**keep, **{c.id: c.status for c in run.cases}}

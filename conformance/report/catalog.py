@@ -18,6 +18,15 @@ RFC_TITLES: dict[str, str] = {
     "RFC 8441": "Bootstrapping WebSockets with HTTP/2",
 }
 
+# RFCs that evidence may cite besides the seven above; titled, but not catalogued.
+OTHER_TITLES: dict[str, str] = {
+    "RFC 9110": "HTTP Semantics",
+    "RFC 6585": "Additional HTTP Status Codes",
+    "RFC 7540": "HTTP/2 (obsoleted by RFC 9113)",
+    "RFC 8446": "TLS 1.3",
+    "RFC 7301": "TLS ALPN",
+}
+
 SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "RFC 9112": (
         ("2.1", "Message Format"), ("2.2", "Message Parsing"), ("2.3", "HTTP Version"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.report.catalog import RFC_TITLES, SECTIONS, covers, section_key
+from conformance.report.catalog import OTHER_TITLES, RFC_TITLES, SECTIONS, covers, section_key
 from conformance.report.schema import (
     STATUS_ORDER,
     CaseResult,
@@ -121,7 +121,8 @@ def build_sections(runs: list[SuiteResult], target: str) -> list[dict[str, Any]]
                          "status": section_status(summary), "summary": summary,
                          "cases": [c.id for c in cases]})
         whole = [e for e in evidence if e[0] == rfc and not e[1]]
-        out.append({"rfc": rfc, "title": RFC_TITLES.get(rfc, ""), "sections": rows,
+        title = RFC_TITLES.get(rfc) or OTHER_TITLES.get(rfc, "")
+        out.append({"rfc": rfc, "title": title, "sections": rows,
                     "rfc_level_cases": [f"{key} {case.id}" for _, _, key, case in whole]})
     return out
 

@@ -95,3 +95,10 @@ def test_quick_run_does_not_flag_cases_it_did_not_run() -> None:
     assert len(find_regressions(baseline, [quick], "blackbull", {"autobahn"})) == 2
     kept = updated_baseline(baseline, [quick], "blackbull", partial=frozenset({"autobahn"}))
     assert kept["runs"]["autobahn/ws"] == {"1.1.1": "fail", "12.1.1": "pass"}
+
+
+def test_baseline_records_only_gated_suites() -> None:
+    bench = SuiteResult("bench", "quick", "blackbull", {"name": "wrk"},
+                        cases=[CaseResult("h1/vs-uvicorn", "pass")])
+    data = updated_baseline({}, [_h2spec(GOOD), bench], "blackbull", suites={"h2spec"})
+    assert list(data["runs"]) == ["h2spec/h2c"]
