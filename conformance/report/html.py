@@ -60,7 +60,7 @@ _JS = """
           if(Number(el.textContent)!==h[f]){bad.push(h.key+' '+f+' '+el.textContent+'!='+h[f]);}
         });
       });
-      var banners=document.querySelectorAll('.banner').length;
+      var banners=document.querySelectorAll('.run-banner').length;
       if(banners!==data.banners.length){bad.push('banners '+banners+'!='+data.banners.length);}
       var ok=bad.length===0&&errors.length===0;
       out.setAttribute('data-ok',ok?'true':'false');
@@ -104,7 +104,7 @@ def _card(h: dict[str, Any]) -> str:
 
 
 def _banners(data: dict[str, Any]) -> str:
-    return "".join(f'<div class="banner">{_e(b["key"])} could not run: '
+    return "".join(f'<div class="banner run-banner">{_e(b["key"])} could not run: '
                    f'<span>{_e(b["message"])}</span></div>' for b in data["banners"])
 
 

@@ -67,7 +67,10 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     SuiteResult("rfc8441-matrix", "client", "blackbull", {"name": "pytest"}, cases=[
         CaseResult("chromium->blackbull", "pass", "RFC 8441", "5",
                    extra={"client": "chromium", "server": "blackbull"})]).write(raw)
-    built = build_report(raw, REPO, "blackbull", [Expectation("autobahn", "blackbull", "ws")])
+    built = build_report(raw, REPO, "blackbull", [
+        Expectation("autobahn", "blackbull", "ws"),
+        # A missing matrix variant: red at the top and again inside the matrix section.
+        Expectation("rfc8441-matrix", "blackbull", "h2-bridge")])
     paths = write_report(built, out)
     return paths.html, json.loads(paths.json.read_text())
 
@@ -96,8 +99,9 @@ def test_numbers_on_the_page_equal_the_json(chromium: str, report: tuple[Path, d
     expected = {(h["key"], f): h[f] for h in data["headline"] for f in ("pass", "total")}
     assert shown == expected
     assert shown[("h2spec/h2c@blackbull", "pass")] == 8
-    assert dom.count('class="banner"') == len(data["banners"]) == 1
+    assert dom.count('class="banner run-banner"') == len(data["banners"]) == 2
     assert "autobahn/ws@blackbull could not run" in dom
+    assert "RFC 8441 matrix: <span>rfc8441-matrix/h2-bridge@blackbull" in dom
 
 
 def test_tampered_number_is_caught_by_the_page_check(
