@@ -92,7 +92,8 @@ TARGETS: dict[str, Target] = {
                venv="granian", requirements=GRANIAN_REQUIREMENTS),
         Target("blackbull081", "published blackbull 0.81.0 from PyPI", ALL, _blackbull081_argv,
                venv="blackbull081", requirements=BLACKBULL081_REQUIREMENTS,
-               env={"BB_H2_ENABLE_WEBSOCKET": "1"}, isolate_repo=True),
+               env={"BB_H2_ENABLE_WEBSOCKET": "1", "BB_FORCE_ASGI_SCOPE": "1"},
+               isolate_repo=True),
     )
 }
 
