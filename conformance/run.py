@@ -4,10 +4,11 @@ It runs every suite that exists against the chosen targets, in parallel where th
 machine allows, then merges ``reports/raw/*.json`` into ``reports/compliance.{json,md,html}``
 and applies the regression gate against ``conformance/baseline.json``:
 
-* unit    — the RFC-indexed pytest suite (``conformance.unit_sections`` plugin); the
-            RFC 8441 matrix tests under tests/ write ``rfc8441-matrix`` results themselves
-* h2spec  — ``python -m conformance.h2spec`` (h2c, tls, each normal and strict)
+* unit     — the RFC-indexed pytest suite (``conformance.unit_sections`` plugin)
+* h2spec   — ``python -m conformance.h2spec`` (h2c, tls, each normal and strict)
 * autobahn — ``python -m conformance.autobahn`` when that harness exists
+* rfc8441  — the RFC 8441 interop matrix, ``python -m conformance.interop`` when it
+             exists (suite ``rfc8441-matrix``; clients × servers, so run once, with ours)
 
 A suite that cannot run is reported as an error (red banner), never as a pass. The exit
 status is 1 when a case that passes in the baseline no longer passes, else 0.
@@ -32,7 +33,10 @@ from conformance.report.model import MATRIX_SUITE, Expectation
 from conformance.targets import REPO_ROOT, TARGETS
 
 OURS = "blackbull"
-SUITES = ("unit", "h2spec", "autobahn")
+SUITES = ("unit", "h2spec", "autobahn", "rfc8441")
+# CLI suite name -> the "suite" field of the raw files it produces.
+RAW_SUITE = {"unit": "unit", "h2spec": "h2spec", "autobahn": "autobahn",
+             "rfc8441": MATRIX_SUITE}
 QUICK_AUTOBAHN = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*"
 DEFAULT_BASELINE = REPO_ROOT / "conformance" / "baseline.json"
 
@@ -80,6 +84,23 @@ def autobahn_available() -> bool:
     return (REPO_ROOT / "conformance" / "autobahn" / "__main__.py").exists()
 
 
+def interop_available() -> bool:
+    return (REPO_ROOT / "conformance" / "interop" / "__main__.py").exists()
+
+
+def _interop_job(raw: Path) -> Job:
+    """The matrix harness; ``--out`` only if its command line has one (it is young)."""
+    argv = [sys.executable, "-m", "conformance.interop"]
+    try:
+        usage = subprocess.run([*argv, "--help"], cwd=REPO_ROOT, capture_output=True,
+                               text=True, timeout=120).stdout
+    except (OSError, subprocess.SubprocessError):
+        usage = ""
+    if "--out" in usage:
+        argv += ["--out", str(raw / f"{MATRIX_SUITE}.json")]
+    return Job("rfc8441-matrix", argv, timeout=1800, weight=2)
+
+
 def _unit_job(raw: Path, args: argparse.Namespace) -> Job:
     argv = [sys.executable, "-m", "pytest", *args.unit_paths, "-q", "-p", "no:cacheprovider",
             "-p", "conformance.unit_sections", "--rfc-report",
@@ -109,18 +130,24 @@ def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
                 plan.jobs.append(Job(f"autobahn-{target}", argv, timeout=3600, weight=3))
     if OURS in plan.targets and "unit" in plan.suites:
         plan.jobs.append(_unit_job(raw, args))
-        plan.expected += [Expectation("unit", OURS), Expectation(MATRIX_SUITE, OURS)]
+        plan.expected.append(Expectation("unit", OURS))
+    if OURS in plan.targets and "rfc8441" in plan.suites:
+        if interop_available():
+            plan.jobs.append(_interop_job(raw))
+        # The matrix spans servers; any target name in its file satisfies it.
+        plan.expected.append(Expectation(MATRIX_SUITE, ""))
     plan.jobs.sort(key=lambda j: -j.weight)
     return plan
 
 
 def clear_stale(raw: Path, plan: Plan) -> None:
     """Drop old raw files of the suites/targets about to run, so none can pass for them."""
-    suites = set(plan.suites) | ({MATRIX_SUITE} if "unit" in plan.suites else set())
+    suites = {RAW_SUITE[s] for s in plan.suites}
     for path in raw.glob("*.json") if raw.is_dir() else []:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            stale = data.get("suite") in suites and data.get("target") in plan.targets
+            stale = data.get("suite") in suites and (
+                data.get("target") in plan.targets or data.get("suite") == MATRIX_SUITE)
         except (OSError, ValueError, AttributeError):
             stale = True
         if stale:
@@ -172,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             for job in pool.map(lambda j: j.run(logs), plan.jobs):
                 print(f"[{job.name}] exit {job.returncode} in {job.duration_s:.1f}s {job.note}",
                       flush=True)
-    gated = set(plan.suites) | ({MATRIX_SUITE} if "unit" in plan.suites else set())
+    gated = {RAW_SUITE[s] for s in plan.suites}
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]
     partial = frozenset({"autobahn"} if args.quick else set())

@@ -30,7 +30,7 @@ def build_report(
     partial_suites: frozenset[str] = frozenset(),
 ) -> Report:
     """Merge raw results, mark missing suites as errors, and evaluate the regression gate."""
-    runs = add_missing(load_raw_dir(raw_dir), expected)
+    runs = add_missing(load_raw_dir(raw_dir), expected, target)
     report = Report(target=target, runs=runs, provenance=provenance(repo, runs))
     if baseline_path is not None:
         suites = gated_suites if gated_suites is not None else {r.suite for r in runs}

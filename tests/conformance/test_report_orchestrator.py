@@ -1,0 +1,55 @@
+"""``python -m conformance``: what it plans to run, expect and clear for each target choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conformance.run import clear_stale, make_plan, parse_args
+from conformance.targets import TARGETS
+
+
+def test_default_runs_every_suite_for_blackbull_and_expects_the_matrix(tmp_path: Path) -> None:
+    plan = make_plan(parse_args([]), tmp_path)
+    names = {job.name for job in plan.jobs}
+    assert {"unit", "h2spec-blackbull"} <= names
+    expected = {(e.suite, e.target, e.variant) for e in plan.expected}
+    assert ("unit", "blackbull", "") in expected
+    assert ("rfc8441-matrix", "", "") in expected
+    assert {("h2spec", "blackbull", v) for v in ("h2c", "h2c-strict", "tls", "tls-strict")} \
+        <= expected
+    assert ("autobahn", "blackbull", "ws") in expected
+
+
+def test_other_targets_get_only_the_external_suites(tmp_path: Path) -> None:
+    plan = make_plan(parse_args(["--targets", "hypercorn,uvicorn"]), tmp_path)
+    assert "unit" not in {job.name for job in plan.jobs}
+    assert {e.suite for e in plan.expected} == {"h2spec", "autobahn"}
+    assert {e.target for e in plan.expected} == {"hypercorn", "uvicorn"}
+
+
+def test_all_targets_means_every_registered_target() -> None:
+    assert parse_args(["--targets", "all"]).targets == list(TARGETS)
+
+
+def test_quick_limits_autobahn_cases(tmp_path: Path) -> None:
+    plan = make_plan(parse_args(["--quick", "--suite", "autobahn"]), tmp_path)
+    autobahn = [job for job in plan.jobs if job.name.startswith("autobahn")]
+    assert all("--cases" in job.argv for job in autobahn)
+
+
+def test_clear_stale_drops_only_results_about_to_be_replaced(tmp_path: Path) -> None:
+    def write(name: str, suite: str, target: str) -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps({"schema": 1, "suite": suite, "target": target}))
+        return path
+
+    h2_ours = write("a.json", "h2spec", "blackbull")
+    h2_peer = write("b.json", "h2spec", "hypercorn")
+    unit = write("c.json", "unit", "blackbull")
+    matrix = write("d.json", "rfc8441-matrix", "matrix")
+    bench = write("e.json", "bench", "blackbull")
+    clear_stale(tmp_path, make_plan(parse_args(["--suite", "h2spec", "--suite", "rfc8441"]),
+                                    tmp_path))
+    assert not h2_ours.exists() and not matrix.exists()
+    assert h2_peer.exists() and unit.exists() and bench.exists()
