@@ -19,7 +19,7 @@ TCP connections (or the process dies), and the handle's ``stop()`` ends exactly
 the process group it started (SIGTERM, then SIGKILL after a grace period).
 
 Stable API (other harnesses depend on it): :class:`Protocol`, :class:`Target`,
-:class:`ServerHandle`, :class:`TargetUnavailable`, :class:`TlsCert`,
+:class:`ServerHandle`, :class:`TargetUnavailable`, :class:`TlsCert`, :class:`Command`,
 :data:`TARGETS`, :func:`get_target`, :func:`free_port`, :func:`make_tls_cert`,
 :data:`REPO_ROOT`.
 """
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from conformance.targets.base import (
     REPO_ROOT,
+    Command,
     Protocol,
     ServerHandle,
     Target,
@@ -41,6 +42,7 @@ from conformance.targets.registry import TARGETS, get_target
 __all__ = [
     "REPO_ROOT",
     "TARGETS",
+    "Command",
     "Protocol",
     "ServerHandle",
     "Target",

@@ -178,6 +178,15 @@ ArgvBuilder = Callable[[Launch], list[str]]
 
 
 @dataclass(frozen=True)
+class Command:
+    """A target's start command, ready for ``subprocess.Popen``."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+
+
+@dataclass(frozen=True)
 class Target:
     """One server implementation that a harness can start on loopback."""
 
@@ -241,25 +250,38 @@ class Target:
             raise ValueError("tls_cert and tls_key go together")
         self.ensure_installed()
         port = port or free_port()
-        spec = self.launch(app_module_attr, port,
-                           Path(tls_cert) if tls_cert else None,
-                           Path(tls_key) if tls_key else None)
-        argv = self.build_argv(spec)
-        cwd = self._workdir()
-        child_env = {**os.environ, **self.env, **(env or {}), "PYTHONPATH": str(cwd)}
-        child_env.pop("PYTHONHOME", None)
+        cmd = self.command(app_module_attr, port, tls_cert, tls_key, env=env)
         log_path = _ensure(LOG_DIR) / f"{self.name}-{port}.log"
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(argv, cwd=cwd, env=child_env, stdout=log,
+            process = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=cmd.env, stdout=log,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
-        handle = ServerHandle(self.name, LOOPBACK, port, spec.tls, process, log_path, argv)
+        handle = ServerHandle(self.name, LOOPBACK, port, tls_cert is not None, process,
+                              log_path, cmd.argv)
         try:
             wait_for_port(LOOPBACK, port, process, timeout)
         except TargetUnavailable as exc:
             handle.stop()
             raise TargetUnavailable(f"{self.name}: {exc}\n{handle.log_tail()}") from None
         return handle
+
+    def command(
+        self,
+        app_module_attr: str,
+        port: int,
+        tls_cert: str | Path | None = None,
+        tls_key: str | Path | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+    ) -> Command:
+        """How this target is started: argv, full environment and working directory."""
+        spec = self.launch(app_module_attr, port,
+                           Path(tls_cert) if tls_cert else None,
+                           Path(tls_key) if tls_key else None)
+        cwd = self._workdir()
+        child_env = {**os.environ, **self.env, **(env or {}), "PYTHONPATH": str(cwd)}
+        child_env.pop("PYTHONHOME", None)
+        return Command(self.build_argv(spec), child_env, cwd)
 
     def _workdir(self) -> Path:
         """Directory the child runs in and imports the app from.

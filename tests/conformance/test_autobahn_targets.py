@@ -36,11 +36,12 @@ def test_websockets_reference_speaks_only_websocket() -> None:
 
 
 def test_published_blackbull_runs_isolated_from_our_package() -> None:
-    old = get_target("blackbull081")
-    shim = old._workdir()
-    assert (shim / "conformance").resolve() == (Path(__file__).resolve().parents[2] / "conformance")
-    assert not (shim / "blackbull").exists()
-    assert old.env["BB_H2_ENABLE_WEBSOCKET"] == "1"
+    cmd = get_target("blackbull081").command(ECHO_APP, 4321)
+    assert (cmd.cwd / "conformance").resolve() == (Path(__file__).resolve().parents[2] / "conformance")
+    assert not (cmd.cwd / "blackbull").exists()
+    assert cmd.env["PYTHONPATH"] == str(cmd.cwd)
+    assert cmd.env["BB_H2_ENABLE_WEBSOCKET"] == "1" and cmd.env["BB_FORCE_ASGI_SCOPE"] == "1"
+    assert cmd.argv[1:3] == ["-m", "blackbull.cli"] and "127.0.0.1:4321" in cmd.argv
 
 
 def test_websockets_target_echoes_over_ws_and_wss_then_stops() -> None:
