@@ -98,12 +98,14 @@ class WebSocketH2Session(WebSocketSession):
         self.stream_id = stream_id
         #: Set when the stream ended by RST_STREAM (its error code) rather than END_STREAM.
         self.reset_code: int | None = None
+        #: True once the server ended its side with END_STREAM (RFC 8441 §5).
+        self.end_stream_received = False
 
     async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
         """The closing handshake (RFC 6455 §7.1.2), then our END_STREAM (RFC 8441 §5);
-        idempotent. HTTP/2 streams half-close, so unlike TCP (§7.1.1) we need not wait
-        for the server to end first: we end our side once the Close frames crossed, then
-        wait up to ``timeout`` for the server's END_STREAM and cancel the stream after."""
+        idempotent. HTTP/2 streams half-close, so unlike TCP (§7.1.1) neither side has
+        to end first: we end ours once the Close frames crossed, wait up to ``timeout``
+        for the server's END_STREAM, and cancel the stream (RST_STREAM) after that."""
         if self.core.close_received is not None or self.core.failure is not None:
             self._answer_close()
         elif not self.core.close_sent and not self.closed:
@@ -397,7 +399,7 @@ class WebSocketH2Client:
         elif isinstance(event, h2p.DataReceived):
             self._on_data(event)
         elif isinstance(event, h2p.StreamEnded):
-            self._stream_gone(event.stream_id, None)
+            self._stream_ended(event.stream_id)
         elif isinstance(event, h2p.StreamReset):
             self._stream_gone(event.stream_id, int(event.error_code))
         elif isinstance(event, h2p.ConnectionTerminated):
@@ -412,7 +414,13 @@ class WebSocketH2Client:
         if session is not None and event.data:
             session.feed_data(event.data)
         if event.end_stream:
-            self._stream_gone(event.stream_id, None)
+            self._stream_ended(event.stream_id)
+
+    def _stream_ended(self, sid: int) -> None:
+        session = self.sessions.get(sid)
+        if session is not None:
+            session.end_stream_received = True
+        self._stream_gone(sid, None)
 
     def _stream_gone(self, sid: int, reset_code: int | None) -> None:
         future = self._pending.get(sid)

@@ -26,6 +26,11 @@ async def _expect(ws: WebSocketH2Session, opcode: Opcode, payload: object, what:
           f"{str(got)[:60]!r}")
 
 
+def _ended_cleanly(ws: WebSocketH2Session) -> None:
+    check(ws.end_stream_received and ws.reset_code is None,
+          f"the server did not end the stream with END_STREAM (reset {ws.reset_code})")
+
+
 async def _one(ep: Endpoint, body: Callable[[WebSocketH2Session], Awaitable[None]], *,
                subprotocols: list[str] | None = None, compress: bool = False) -> None:
     async with _client(ep) as client:
@@ -92,8 +97,7 @@ async def close_client_code(ep: Endpoint) -> None:
         ws = await client.connect("/ws", compress=False, response_timeout=TIMEOUT)
         await ws.close(4001)
         check(ws.close_code == 4001, f"server's Close echoed {ws.close_code}, not 4001")
-        check(ws.closed and ws.reset_code is None,
-              f"stream did not end with END_STREAM (reset {ws.reset_code})")
+        _ended_cleanly(ws)
 
 
 async def close_server_code(ep: Endpoint) -> None:
@@ -102,8 +106,7 @@ async def close_server_code(ep: Endpoint) -> None:
         await ws.send_text("close:4002")
         await _expect(ws, Opcode.CLOSE, struct.pack("!H", 4002), "server Close")
         await ws.close()
-        check(ws.closed and ws.reset_code is None,
-              f"stream did not end with END_STREAM (reset {ws.reset_code})")
+        _ended_cleanly(ws)
 
 
 async def subprotocol(ep: Endpoint) -> None:

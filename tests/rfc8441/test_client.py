@@ -50,7 +50,7 @@ async def test_documented_usage_over_tls(serve, server_ssl_context, client_ctx) 
         assert await ws.receive() == (WSOpcode.TEXT, "version:2")
         await ws.close()
         await ws.close()  # idempotent
-        assert ws.closed and ws.close_code == 1000 and ws.reset_code is None
+        assert ws.closed and ws.close_code == 1000 and ws.end_stream_received
 
 
 async def test_cleartext_h2c_prior_knowledge(serve) -> None:
@@ -222,4 +222,4 @@ async def test_server_close_code_reaches_client(serve, server_ssl_context, clien
         await ws.send_text("close:4002")
         assert await ws.receive() == (WSOpcode.CLOSE, struct.pack("!H", 4002))
         await ws.close()
-        assert ws.closed and ws.reset_code is None
+        assert ws.closed and ws.end_stream_received and ws.reset_code is None
