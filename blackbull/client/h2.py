@@ -100,6 +100,8 @@ class WebSocketH2Session(WebSocketSession):
         self.reset_code: int | None = None
         #: True once the server ended its side with END_STREAM (RFC 8441 §5).
         self.end_stream_received = False
+        #: True when the whole HTTP/2 connection went away under the stream.
+        self.connection_lost = False
 
     async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
         """The closing handshake (RFC 6455 §7.1.2), then our END_STREAM (RFC 8441 §5);
@@ -422,21 +424,24 @@ class WebSocketH2Client:
             session.end_stream_received = True
         self._stream_gone(sid, None)
 
-    def _stream_gone(self, sid: int, reset_code: int | None) -> None:
+    def _stream_gone(self, sid: int, reset_code: int | None, *, lost: bool = False) -> None:
+        """The stream ended (END_STREAM, RST_STREAM, GOAWAY or a lost connection)."""
         future = self._pending.get(sid)
         if future is not None and not future.done():
-            future.set_exception(HandshakeError(
-                f"stream {sid} ended before an answer (RST_STREAM {reset_code})"))
-        session = self.sessions.get(sid)
-        if reset_code is not None:
+            future.set_exception(
+                ConnectionError("the HTTP/2 connection was lost before an answer") if lost
+                else HandshakeError(f"stream {sid} ended before an answer "
+                                    f"(RST_STREAM {reset_code})"))
+        if reset_code is not None or lost:
             out = self._out.get(sid)
             if out is not None:
                 out.done = True
                 out.chunks.clear()
                 out.drained.set()
+        session = self.sessions.get(sid)
         if session is not None and not session.closed:
-            if reset_code is not None:
-                session.reset_code = reset_code
+            session.reset_code = reset_code
+            session.connection_lost = lost
             session.feed_eof()
 
     def _on_goaway(self, event: h2p.ConnectionTerminated) -> None:
@@ -449,7 +454,7 @@ class WebSocketH2Client:
 
     def _on_connection_lost(self) -> None:
         for sid in list(self._pending) + list(self.sessions):
-            self._stream_gone(sid, int(h2p.ErrorCode.CANCEL))
+            self._stream_gone(sid, None, lost=True)
         if self._settings_seen is not None:
             self._settings_seen.set()
         if self._lost is None:

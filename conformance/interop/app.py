@@ -94,16 +94,17 @@ async def _http(scope: MutableMapping[str, Any], receive: Receive, send: Send) -
     if method == "GET" and path in ("/", "/index.html"):
         ctype, body = b"text/html; charset=utf-8", render_page().encode()
     elif method == "POST" and path == "/report":
-        status, body = _store_report(scope, body_in)
+        run = dict(scope.get("headers") or []).get(b"x-run", b"").decode("latin-1")
+        status, body = store_report(run, body_in)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", ctype), (b"cache-control", b"no-store"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
-def _store_report(scope: MutableMapping[str, Any], body: bytes) -> tuple[int, bytes]:
+def store_report(run: str, body: bytes) -> tuple[int, bytes]:
+    """Keep the Chromium page's results as ``$INTEROP_REPORT_DIR/<run>.json``."""
     directory = os.environ.get("INTEROP_REPORT_DIR")
-    run = dict(scope.get("headers") or []).get(b"x-run", b"").decode("latin-1")
     if not directory or not _RUN_NAME.fullmatch(run):
         return 400, b"no INTEROP_REPORT_DIR or bad x-run\n"
     target = Path(directory) / f"{run}.json"

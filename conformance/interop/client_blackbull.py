@@ -27,6 +27,7 @@ async def _expect(ws: WebSocketH2Session, opcode: Opcode, payload: object, what:
 
 
 def _ended_cleanly(ws: WebSocketH2Session) -> None:
+    check(not ws.connection_lost, "the connection dropped before the server's END_STREAM")
     check(ws.end_stream_received and ws.reset_code is None,
           f"the server did not end the stream with END_STREAM (reset {ws.reset_code})")
 

@@ -43,7 +43,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("50-streams", "RFC 8441", "5",
              "50 concurrent WebSocket streams on one HTTP/2 connection"),
     Scenario("no-setting-refused", "RFC 8441", "3",
-             "a server that did not send SETTINGS_ENABLE_CONNECT_PROTOCOL gets no WebSocket"),
+             "a server that did not send SETTINGS_ENABLE_CONNECT_PROTOCOL gets no extended CONNECT"),
 )
 
 BY_ID = {s.id: s for s in SCENARIOS}

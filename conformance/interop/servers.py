@@ -16,18 +16,20 @@ from conformance.targets import base
 from conformance.targets.registry import get_target
 
 APP = "conformance.interop.app:app"
+#: 0.81 serves WebSocket only to its own framework's routes (see app081.py).
+_APPS = {"blackbull081": "conformance.interop.app081:app"}
 SERVERS = ("blackbull", "hypercorn", "blackbull081")
 
 #: Environment that switches RFC 8441 on / off per server; None: the server has no switch.
 _ON: dict[str, dict[str, str]] = {
     "blackbull": {"BB_H2_ENABLE_WEBSOCKET": "1"},
     "hypercorn": {},
-    "blackbull081": {"BB_H2_ENABLE_WEBSOCKET": "1", "BB_FORCE_ASGI_SCOPE": "1"},
+    "blackbull081": {"BB_H2_ENABLE_WEBSOCKET": "1"},
 }
 _OFF: dict[str, dict[str, str] | None] = {
     "blackbull": {"BB_H2_ENABLE_WEBSOCKET": "0"},
     "hypercorn": None,
-    "blackbull081": {"BB_H2_ENABLE_WEBSOCKET": "0", "BB_FORCE_ASGI_SCOPE": "1"},
+    "blackbull081": {"BB_H2_ENABLE_WEBSOCKET": "0"},
 }
 _NO_SWITCH = ("{name} always sends SETTINGS_ENABLE_CONNECT_PROTOCOL=1 (no option to "
               "withhold it), so there is no server without the setting to refuse")
@@ -51,7 +53,7 @@ class Running:
 
 def _start(name: str, tls: base.TlsCert, env: dict[str, str]) -> base.ServerHandle:
     target = get_target(name)
-    return target.start(APP, 0, tls.cert, tls.key, env=env, timeout=60)
+    return target.start(_APPS.get(name, APP), 0, tls.cert, tls.key, env=env, timeout=60)
 
 
 def start_servers(names: tuple[str, ...], workdir: Path) -> Running:
