@@ -47,6 +47,10 @@ Headers = list[tuple[bytes, bytes]]
 _LINGER = 1.0
 _DRAIN_PING = b"bb-drain"
 MAX_STREAM_ID = 0x7FFFFFFF
+#: Input is handled in pieces of _CHUNK bytes, for at most _TURN seconds per
+#: event-loop turn and connection (see data_received).
+_CHUNK = 1024
+_TURN = 0.001
 
 
 class HTTP2Handler(ProtocolHandler):
@@ -64,10 +68,12 @@ class HTTP2Handler(ProtocolHandler):
         self._last_active = 0.0
         self._linger: asyncio.TimerHandle | None = None
         self._stream_error_logged = False
+        self._limit_logged = False
         self._drain_timer: asyncio.TimerHandle | None = None
         self._settings_timer: asyncio.TimerHandle | None = None
         #: Streams opened by the read being handled; their app tasks start after it.
         self._unstarted: list[H2Stream] = []
+        self._backlog = bytearray()
         self._dispatch = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
@@ -114,6 +120,9 @@ class HTTP2Handler(ProtocolHandler):
             "server", local, max_closed_streams=settings.h2_max_closed_streams,
             max_continuation_frames=settings.h2_max_continuation_frames,
             reset_burst=settings.h2_max_reset_burst, reset_rate=settings.h2_max_reset_rate,
+            # BB_H2_MAX_FLOOD_BURST / BB_H2_MAX_FLOOD_RATE once Settings has them.
+            flood_burst=getattr(settings, "h2_max_flood_burst", 1000),
+            flood_rate=getattr(settings, "h2_max_flood_rate", 100.0),
             clock=self.loop.time)
         self.sender = HTTP2Sender(h2)
         if self._upgrade is not None:
@@ -132,6 +141,39 @@ class HTTP2Handler(ProtocolHandler):
             self._flush()
 
     def data_received(self, data: bytes) -> None:
+        """Input is handled in _CHUNK pieces for at most _TURN seconds per event-loop
+        turn; the rest waits, with reading paused, for the next turns. One connection
+        sending costly input (header blocks full of fields, CVE-2019-9516) then cannot
+        hold the loop for a whole 256 KiB read while other connections wait (RFC 9113
+        §10.5), and bulk uploads still go through in large turns."""
+        if self._backlog:
+            self._backlog += data
+            return
+        if len(data) <= _CHUNK:
+            self._process(data)
+            return
+        self._backlog = bytearray(data)
+        self._drain_backlog()
+
+    def _drain_backlog(self) -> None:
+        backlog = self._backlog
+        if self.conn.closed:
+            backlog.clear()
+            return
+        deadline = self.loop.time() + _TURN
+        while backlog:
+            data = bytes(backlog[:_CHUNK])
+            del backlog[:_CHUNK]
+            self._process(data)
+            if self.loop.time() >= deadline:
+                break
+        if backlog:
+            self.conn.pause_reading()
+            self.loop.call_soon(self._drain_backlog)
+        elif not self.sender.paused:
+            self.conn.resume_reading()
+
+    def _process(self, data: bytes) -> None:
         self._last_active = self.loop.time()
         try:
             events = self.h2.receive_data(data)
@@ -168,7 +210,8 @@ class HTTP2Handler(ProtocolHandler):
         self.conn.pause_reading()
 
     def resume_writing(self) -> None:
-        self.conn.resume_reading()
+        if not self._backlog:
+            self.conn.resume_reading()
         self.sender.paused = False
         self.sender.pump()
         self._flush()
@@ -227,6 +270,10 @@ class HTTP2Handler(ProtocolHandler):
     # --- events ------------------------------------------------------------------------
     def _on_request(self, event: RequestReceived) -> None:
         sid = event.stream_id
+        limit = self.conn.state.settings.h2_max_header_list_size
+        if sum(len(n) + len(v) + 32 for n, v in event.headers) > limit:
+            self._refuse_oversized(sid, event.end_stream, limit)
+            return
         for name, _ in event.headers:
             if name[:1] != b":":
                 break  # pseudo-headers come first (§8.3)
@@ -241,6 +288,19 @@ class HTTP2Handler(ProtocolHandler):
                     priority = parse_priority_field(value)
                     break
         self._start_stream(sid, event.headers, priority, event.end_stream, defer=True)
+
+    def _refuse_oversized(self, sid: int, end_stream: bool, limit: int) -> None:
+        """RFC 9113 §10.5.1: a field section over our SETTINGS_MAX_HEADER_LIST_SIZE
+        (counted as §6.5.2 does) is answered 431 without running the app; the HPACK
+        context stayed in sync because the block was decoded. A request still sending
+        its body is then cut short with RST_STREAM NO_ERROR (§8.1)."""
+        if not self._limit_logged:
+            self._limit_logged = True
+            log.info("HTTP/2 request headers over BB_H2_MAX_HEADER_LIST_SIZE=%d from %s: "
+                     "431 (further ones not logged)", limit, self.conn.client)
+        self.send_headers(sid, [(b":status", b"431"), (b"content-length", b"0")], True)
+        if not end_stream:
+            self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
 
     def _spawn_unstarted(self) -> None:
         """Start the app tasks of the streams the last read opened. A stream reset in

@@ -72,6 +72,8 @@ class H2Attacker:
         self.received = Received(reset_codes=Counter())
         self._buf = b""
         self._blocks: dict[tuple, bytes] = {}
+        #: ACK the server's SETTINGS as they come (off while a header block is open).
+        self.auto_ack = True
         self._goaway = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._read_loop())
 
@@ -129,7 +131,7 @@ class H2Attacker:
         elif ftype == RST_STREAM and len(payload) == 4:
             rec.resets += 1
             rec.reset_codes[ERROR_NAMES.get(int.from_bytes(payload, "big"), "?")] += 1
-        elif ftype == SETTINGS and not flags & ACK:
+        elif ftype == SETTINGS and not flags & ACK and self.auto_ack:
             self.send(settings(ack=True))
 
     async def _read_loop(self) -> None:
@@ -172,3 +174,36 @@ class H2Attacker:
     def close(self) -> None:
         self._task.cancel()
         self.writer.close()
+
+
+Step = Callable[[H2Attacker, int], None]
+
+
+async def flood(port: int, stop: asyncio.Event, answers: Counter, step: Step, *,
+                batch: int = 50, first: int = 1, stride: int = 2,
+                local: dict[int, int] | None = None,
+                setup: Callable[[H2Attacker], None] | None = None) -> None:
+    """Attack connection after attack connection: ``step(peer, n)`` for n = first,
+    first+stride, ... (stream ids by default), in batches, reading all the while, until
+    the server sends GOAWAY or closes. Each connection's answer is counted:
+    ``GOAWAY <code>``, ``closed`` (no GOAWAY), or ``no answer``."""
+    while not stop.is_set():
+        peer = await H2Attacker.open(port, local)
+        if setup is not None:
+            setup(peer)
+        n = first
+        while not peer.finished and not stop.is_set() and n < 1 << 30:
+            for _ in range(batch):
+                step(peer, n)
+                n += stride
+            if not await peer.drain(1.0):
+                break
+            await asyncio.sleep(0)
+        received = await peer.wait_goaway(2.0)
+        peer.close()
+        if received.goaway is not None:
+            answers[f"GOAWAY {received.goaway}"] += 1
+        elif received.closed:
+            answers["closed"] += 1
+        elif not stop.is_set():
+            answers["no answer"] += 1

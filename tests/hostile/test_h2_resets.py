@@ -13,33 +13,11 @@ from collections import Counter
 
 from tests.hostile.checks import check_attack
 from tests.hostile.conftest import HostileCase
-from tests.hostile.h2raw import DATA, END_STREAM, H2Attacker, frame, rst, window_update
+from tests.hostile.h2raw import DATA, END_STREAM, H2Attacker, flood, frame, rst, window_update
 from tests.hostile.harness import measure
 
 ENV = {"BB_H2_MAX_RESET_BURST": "200", "BB_H2_MAX_RESET_RATE": "33"}
 MEMORY_BOUND_MB = 30.0
-
-
-async def _flood(port: int, stop: asyncio.Event, answers: Counter,
-                 per_stream: object, batch: int = 50) -> None:
-    """Open connections and run ``per_stream(peer, sid)`` on stream after stream until
-    the server sends GOAWAY; count the answer of each connection."""
-    while not stop.is_set():
-        peer = await H2Attacker.open(port)
-        sid = 1
-        while not peer.finished and not stop.is_set() and sid < 1 << 30:
-            for _ in range(batch):
-                per_stream(peer, sid)  # type: ignore[operator]
-                sid += 2
-            if not await peer.drain(1.0):
-                break
-            await asyncio.sleep(0)
-        received = await peer.wait_goaway(2.0)
-        peer.close()
-        if received.goaway is not None:
-            answers[f"GOAWAY {received.goaway}"] += 1
-        elif not stop.is_set():
-            answers["no GOAWAY"] += 1
 
 
 def _rapid_reset(peer: H2Attacker, sid: int) -> None:
@@ -58,7 +36,7 @@ async def test_rapid_reset_cve_2023_44487(hostile_server, hostile_case: HostileC
     server = hostile_server(ENV)
 
     async def attack(stop: asyncio.Event, answers: Counter) -> None:
-        await _flood(server.port, stop, answers, _rapid_reset)
+        await flood(server.port, stop, answers, _rapid_reset)
 
     m = await measure(server, attack)
     check_attack(case, server, m, "GOAWAY ENHANCE_YOUR_CALM")
@@ -92,7 +70,7 @@ async def _made_you_reset(hostile_server, case: HostileCase, per_stream: object,
     server = hostile_server(ENV)
 
     async def attack(stop: asyncio.Event, answers: Counter) -> None:
-        await _flood(server.port, stop, answers, per_stream)
+        await flood(server.port, stop, answers, per_stream)
 
     m = await measure(server, attack)
     check_attack(case, server, m, "GOAWAY ENHANCE_YOUR_CALM")

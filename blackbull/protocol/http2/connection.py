@@ -54,6 +54,8 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         max_continuation_frames: int = 64,
         reset_burst: int = 1000,
         reset_rate: float = 33.0,
+        flood_burst: int = 1000,
+        flood_rate: float = 100.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if role not in ("server", "client"):
@@ -96,6 +98,14 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         self._reset_burst = reset_burst
         self._reset_rate = reset_rate
         self._reset_stamp = clock() if clock else 0.0
+        # Frames that cost us work but carry nothing for the app (§10.5,
+        # CVE-2019-9512/9513/9515/9518): PING, SETTINGS, PRIORITY, PRIORITY_UPDATE and
+        # empty DATA without END_STREAM. A second token bucket. (CONTINUATION has its
+        # own per-block frame and byte caps.)
+        self._flood_tokens = float(flood_burst)
+        self._flood_burst = flood_burst
+        self._flood_rate = flood_rate
+        self._flood_stamp = self._reset_stamp
         self._handlers = {
             FrameType.DATA: self._on_data,
             FrameType.HEADERS: self._on_headers,
@@ -244,6 +254,8 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         if sid == 0:
             raise ProtocolError("DATA on stream 0")
         length = len(payload)
+        if not length and not flags & END_STREAM:
+            self._take_flood_token("empty DATA")  # CVE-2019-9518
         if length > self.inbound_window:
             raise ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window exceeded")
         self.inbound_window -= length
@@ -280,6 +292,7 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
             raise ProtocolError("PRIORITY on stream 0")
         if len(payload) != 5:
             raise StreamError(sid, ErrorCode.FRAME_SIZE_ERROR, "PRIORITY length must be 5")
+        self._take_flood_token("PRIORITY")  # CVE-2019-9513
         dep, _, _ = parse_priority(payload)
         if dep == sid:
             raise StreamError(sid, ErrorCode.PROTOCOL_ERROR, "stream depends on itself")
@@ -311,6 +324,17 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         if self._reset_tokens < 0:
             raise ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many stream resets")
 
+    def _take_flood_token(self, what: str) -> None:
+        """One token per frame that gives the app nothing; empty → ENHANCE_YOUR_CALM."""
+        if self._clock is not None:
+            now = self._clock()
+            self._flood_tokens = min(self._flood_burst, self._flood_tokens
+                                     + (now - self._flood_stamp) * self._flood_rate)
+            self._flood_stamp = now
+        self._flood_tokens -= 1
+        if self._flood_tokens < 0:
+            raise ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, f"{what} flood")
+
     def _on_settings(self, flags: int, sid: int, payload: bytes, events: list[ev.Event]) -> None:
         """§6.5: apply the peer's settings and ACK them, or take our settings' ACK."""
         if sid != 0:
@@ -320,6 +344,7 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
                 raise ProtocolError("SETTINGS ACK with payload", ErrorCode.FRAME_SIZE_ERROR)
             self._local_settings_acked(events)
             return
+        self._take_flood_token("SETTINGS")  # CVE-2019-9515
         changed: dict[int, int] = {}
         for code, value in parse_settings(payload):
             validate_setting(code, value)
@@ -375,6 +400,7 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         if flags & ACK:
             events.append(ev.PingAckReceived(payload))
             return
+        self._take_flood_token("PING")  # CVE-2019-9512
         self._out.append(ping_frame(payload, ack=True))
         events.append(ev.PingReceived(payload))
 
@@ -426,6 +452,7 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         if target == 0:
             raise ProtocolError("PRIORITY_UPDATE for stream 0")
         value = payload[4:]
+        self._take_flood_token("PRIORITY_UPDATE")
         stream = self.streams.get(target)
         if stream is None:
             if not self._is_remote_id(target) or target <= self.highest_remote_id:
