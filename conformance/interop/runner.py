@@ -87,7 +87,30 @@ async def run_matrix(clients: tuple[str, ...], server_names: tuple[str, ...],
                 print(f"{client}×{server}: " + ", ".join(
                     f"{k}={v[0].value}" for k, v in verdicts.items()), flush=True)
     result.duration_s = round(time.monotonic() - t0, 1)
+    result.extra["peers"] = peer_versions()
     return result
+
+
+def peer_versions() -> dict[str, str]:
+    """Versions of the independent implementations in the matrix (provenance)."""
+    import importlib.metadata as metadata
+    import subprocess
+
+    versions = {}
+    for dist in ("hypercorn", "h2", "wsproto"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    binary = client_chromium.chromium_binary()
+    try:
+        versions["chromium"] = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=30
+        ).stdout.strip() if binary else "not installed"
+    except (OSError, subprocess.SubprocessError):
+        versions["chromium"] = "unknown"
+    versions["blackbull081"] = "0.81.0 (PyPI, .cache/venvs/blackbull081)"
+    return versions
 
 
 def write(result: SuiteResult, out: Path) -> Path:
