@@ -26,7 +26,7 @@ font-weight:600}.banner span{font-weight:400}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #d0d7de;border-radius:8px;
 padding:10px 14px;min-width:170px}.card .score{font-size:26px;font-weight:700}
 .card.s-pass{border-left:6px solid var(--pass)}.card.s-fail{border-left:6px solid var(--fail)}
-.card.s-error{border-left:6px solid var(--fail);background:#ffebe9}
+.card.s-near{border-left:6px solid #bc4c00}.card.s-error{border-left:6px solid var(--fail);background:#ffebe9}
 .card.s-not-supported{border-left:6px solid var(--ns)}
 .bar{height:6px;background:var(--none);border-radius:3px;overflow:hidden;margin-top:6px}
 .bar i{display:block;height:100%;background:var(--pass)}
@@ -34,7 +34,7 @@ padding:10px 14px;min-width:170px}.card .score{font-size:26px;font-weight:700}
 border-radius:4px;font-size:11px;display:flex;align-items:center;justify-content:center;
 color:#fff;cursor:default}.st-pass{background:var(--pass)}.st-fail{background:var(--fail)}
 .st-none{background:var(--none);color:#57606a}.st-other{background:var(--other)}
-.st-error{background:var(--fail)}.st-not-supported{background:var(--ns)}
+.st-error{background:var(--fail)}.st-near{background:#bc4c00}.st-not-supported{background:var(--ns)}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border:1px solid #d8dee4;
 padding:3px 6px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 td.c{text-align:center;color:#fff;font-weight:600}td.c.st-none{color:#57606a}
@@ -85,7 +85,7 @@ def _num(key: str, field: str, value: int) -> str:
 def _card(h: dict[str, Any]) -> str:
     status = h["status"]
     if status == "ok":
-        status = "pass" if h["pass"] == h["total"] and h["total"] else "fail"
+        status = _score_class(h)
     pct = 100 * h["pass"] / h["total"] if h["total"] else 0
     if h["status"] == "error":
         score = f'could not run ({_num(h["key"], "pass", h["pass"])}/' \
@@ -158,8 +158,16 @@ def _cell_html(cell: dict[str, Any] | None) -> str:
         return f'<td class="c st-error" title="{_e(cell["message"])}">could not run</td>'
     if status == "not-supported":
         return '<td class="c st-not-supported">not supported</td>'
-    css = "pass" if cell["pass"] == cell["total"] and cell["total"] else "fail"
-    return f'<td class="c st-{css}">{cell["pass"]}/{cell["total"]}</td>'
+    return f'<td class="c st-{_score_class(cell)}">{cell["pass"]}/{cell["total"]}</td>'
+
+
+def _score_class(cell: dict[str, Any]) -> str:
+    """Green only when everything passed; amber from 90 %, so 242/244 and 0/244 differ."""
+    if cell["total"] and cell["pass"] == cell["total"]:
+        return "pass"
+    if cell["total"] and cell["pass"] >= 0.9 * cell["total"]:
+        return "near"
+    return "fail"
 
 
 def _comparison(data: dict[str, Any]) -> str:
@@ -171,7 +179,10 @@ def _comparison(data: dict[str, Any]) -> str:
         f'<tr><td>{_e(r["suite"])}</td><td>{_e(r["variant"])}</td>'
         + "".join(_cell_html(r["cells"].get(t)) for t in comp["targets"]) + "</tr>"
         for r in comp["rows"])
-    return f"<table><tr><th>suite</th><th>variant</th>{head}</tr>{body}</table>"
+    legend = ('<p class="legend"><span class="st-pass">all pass</span><span class="st-near">'
+              '≥ 90 %</span><span class="st-fail">&lt; 90 %</span><span class="st-not-supported">'
+              'not supported</span><span class="st-error">could not run</span></p>')
+    return f"{legend}<table><tr><th>suite</th><th>variant</th>{head}</tr>{body}</table>"
 
 
 def _matrix(data: dict[str, Any]) -> str:
@@ -197,6 +208,12 @@ def _matrix(data: dict[str, Any]) -> str:
     return (errors + f"<table><tr><th>client \\ server</th>{head}</tr>{''.join(rows)}</table>")
 
 
+def _counts(summary: dict[str, int]) -> str:
+    """'3 pass, 1 fail of 4': every non-zero status, then the total."""
+    parts = [f"{v} {k}" for k, v in summary.items() if k != "total" and v]
+    return f"{', '.join(parts) or 'no cases'} of {summary['total']}"
+
+
 def _cases(data: dict[str, Any]) -> str:
     parts = []
     for run in data["runs"]:
@@ -210,8 +227,7 @@ def _cases(data: dict[str, Any]) -> str:
             for c in cases)
         parts.append(
             f'<details><summary><b>{_e(run["suite"])} / {_e(run["variant"])} @ '
-            f'{_e(run["target"])}</b> — {_e(run["status"])}: {s["pass"]} pass, {s["fail"]} '
-            f'fail, {s["error"]} error of {s["total"]} '
+            f'{_e(run["target"])}</b> — {_e(run["status"])}: {_counts(s)} '
             f'<span class="muted">{_e(run["tool"].get("name", ""))} '
             f'{_e(run["tool"].get("version", ""))}</span></summary>'
             f'<p class="msg">{_e(run["message"])}</p><table><tr><th>case</th><th>RFC §</th>'
@@ -240,12 +256,13 @@ def render_html(data: dict[str, Any]) -> str:
 {'(dirty tree)' if git["dirty"] else ''} · {_e(prov["machine"]["hostname"])}
 ({_e(prov["machine"]["platform"])}, {prov["machine"]["cpus"]} CPUs)<br>Tools: {_e(tools)}</p>
 {_banners(data)}
-<h2>Headline scores</h2><div class="cards">{''.join(_card(h) for h in data['headline'])}</div>
+<nav class="muted"><a href="#scores">scores</a> · <a href="#sections">RFC sections</a> · <a href="#matrix">RFC 8441 matrix</a> · <a href="#comparison">comparison</a> · <a href="#cases">cases</a></nav>
+<h2 id="scores">Headline scores</h2><div class="cards">{''.join(_card(h) for h in data['headline'])}</div>
 {_gate(data)}
-<h2>RFC sections</h2>{_sections(data)}
-<h2>RFC 8441 interop matrix</h2>{_matrix(data)}
-<h2>Comparison across servers</h2>{_comparison(data)}
-<h2>Per-case detail</h2>{_cases(data)}
+<h2 id="sections">RFC sections</h2>{_sections(data)}
+<h2 id="matrix">RFC 8441 interop matrix</h2>{_matrix(data)}
+<h2 id="comparison">Comparison across servers</h2>{_comparison(data)}
+<h2 id="cases">Per-case detail</h2>{_cases(data)}
 <p id="selfcheck" data-ok="pending" class="muted">self-check pending</p>
 <script type="application/json" id="report-data">{_embedded(data)}</script>
 <script>{_JS}</script>
