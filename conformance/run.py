@@ -7,8 +7,9 @@ and applies the regression gate against ``conformance/baseline.json``:
 * unit     — the RFC-indexed pytest suite (``conformance.unit_sections`` plugin)
 * h2spec   — ``python -m conformance.h2spec`` (h2c, tls, each normal and strict)
 * autobahn — ``python -m conformance.autobahn`` when that harness exists
-* rfc8441  — the RFC 8441 interop matrix, ``python -m conformance.interop`` when it
-             exists (suite ``rfc8441-matrix``; clients × servers, so run once, with ours)
+* rfc8441  — the RFC 8441 interop matrix (suite ``rfc8441-matrix``; clients × servers, so
+             run once, with ours). tests/rfc8441/test_matrix.py runs it inside the unit
+             run; without the unit suite it runs as ``python -m conformance.interop``
 
 A suite that cannot run is reported as an error (red banner), never as a pass. The exit
 status is 1 when a case that passes in the baseline no longer passes, else 0.
@@ -49,6 +50,7 @@ class Job:
     argv: list[str]
     timeout: float
     weight: int = 1  # longest first, so the slow suites start early
+    env: dict[str, str] = field(default_factory=dict)
     returncode: int | None = None
     duration_s: float = 0.0
     note: str = ""
@@ -60,7 +62,7 @@ class Job:
             try:
                 proc = subprocess.run(self.argv, cwd=REPO_ROOT, stdout=log,
                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      timeout=self.timeout)
+                                      timeout=self.timeout, env={**os.environ, **self.env})
                 self.returncode = proc.returncode
             except subprocess.TimeoutExpired:
                 self.note = f"timed out after {self.timeout:.0f}s"
@@ -107,7 +109,15 @@ def _unit_job(raw: Path, args: argparse.Namespace) -> Job:
             str(raw / f"unit-{OURS}-pytest.json"), "--ignore=tests/conformance"]
     if args.unit_workers > 1:
         argv += ["-n", str(args.unit_workers)]
-    return Job("unit", argv, timeout=args.unit_timeout, weight=2)
+    # tests/rfc8441/test_matrix.py writes the matrix where this variable points.
+    env = {"RFC8441_MATRIX_OUT": str(raw / f"{MATRIX_SUITE}.json")}
+    return Job("unit", argv, timeout=args.unit_timeout, weight=2, env=env)
+
+
+def unit_runs_matrix(paths: list[str]) -> bool:
+    """Whether the unit run collects tests/rfc8441 (where the matrix test lives)."""
+    return any(Path("tests/rfc8441").is_relative_to(Path(p)) or
+               Path(p).is_relative_to("tests/rfc8441") for p in paths)
 
 
 def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
@@ -132,7 +142,8 @@ def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
         plan.jobs.append(_unit_job(raw, args))
         plan.expected.append(Expectation("unit", OURS))
     if OURS in plan.targets and "rfc8441" in plan.suites:
-        if interop_available():
+        in_unit = "unit" in plan.suites and unit_runs_matrix(args.unit_paths)
+        if interop_available() and not in_unit:
             plan.jobs.append(_interop_job(raw))
         # The matrix spans servers; any target name in its file satisfies it.
         plan.expected.append(Expectation(MATRIX_SUITE, ""))

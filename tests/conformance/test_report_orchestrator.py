@@ -53,3 +53,14 @@ def test_clear_stale_drops_only_results_about_to_be_replaced(tmp_path: Path) -> 
                                     tmp_path))
     assert not h2_ours.exists() and not matrix.exists()
     assert h2_peer.exists() and unit.exists() and bench.exists()
+
+
+def test_matrix_runs_inside_the_unit_run_or_on_its_own(tmp_path: Path) -> None:
+    """RFC 8441 §5: the matrix runs exactly once: in pytest (tests/rfc8441) or standalone."""
+    both = make_plan(parse_args(["--suite", "unit", "--suite", "rfc8441"]), tmp_path)
+    assert "rfc8441-matrix" not in {job.name for job in both.jobs}
+    unit = next(job for job in both.jobs if job.name == "unit")
+    assert unit.env["RFC8441_MATRIX_OUT"] == str(tmp_path / "rfc8441-matrix.json")
+    alone = make_plan(parse_args(["--suite", "rfc8441"]), tmp_path)
+    matrix_jobs = [job for job in alone.jobs if job.name == "rfc8441-matrix"]
+    assert len(matrix_jobs) == 1 and "--out" in matrix_jobs[0].argv
