@@ -29,10 +29,13 @@ def parse_args(argv: list[str] | None = None) -> RunOptions:
                         help="server: test a server (fuzzingclient); client: test our client")
     parser.add_argument("--app", default=ECHO_APP, help="ASGI app module:attr for the target")
     parser.add_argument("--out", type=Path, default=None, help="result JSON path")
+    parser.add_argument("--h2-bridge", action="store_true",
+                        help="variant h2-bridge: reach the server over RFC 8441 through "
+                             "conformance/h2bridge")
     ns = parser.parse_args(argv)
     return RunOptions(target=ns.target, tls=ns.tls, cases=_patterns(ns.cases),
                       exclude=_patterns(ns.exclude), runner=ns.runner, mode=ns.mode,
-                      app=ns.app, out=ns.out)
+                      app=ns.app, out=ns.out, h2_bridge=ns.h2_bridge)
 
 
 def main(argv: list[str] | None = None) -> int:

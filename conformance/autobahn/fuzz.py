@@ -8,6 +8,7 @@ Every outcome, including "could not run", ends as a result file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from conformance.autobahn.runners import (
     prepare_runner,
     select_runner,
 )
+from conformance.h2bridge import hook as h2bridge_hook  # the h2-bridge variant (RFC 8441)
 from conformance.targets import REPO_ROOT, Protocol, TargetUnavailable, free_port, get_target
 from conformance.targets.base import CACHE_DIR, ServerHandle, make_tls_cert
 
@@ -44,12 +46,15 @@ class RunOptions:
     mode: str = "server"            # server: fuzzingclient vs our server; client: fuzzingserver
     app: str = ECHO_APP
     out: Path | None = None
+    h2_bridge: bool = False         # reach the server through conformance/h2bridge (RFC 8441)
     log: Callable[[str], None] = field(default=lambda msg: print(msg, file=sys.stderr))
 
     @property
     def variant(self) -> str:
         if self.mode == "client":
             return "client"
+        if self.h2_bridge:
+            return h2bridge_hook.variant(self.tls)
         return "wss" if self.tls else "ws"
 
     def default_out(self) -> Path:
@@ -140,13 +145,19 @@ def _run_server_mode(opts: RunOptions, runner: Runner, workdir: Path,
     target = get_target(opts.target)
     expected = expected_cases(runner, opts)
     protocol = Protocol.WSS if opts.tls else Protocol.WS
+    if opts.h2_bridge:
+        protocol = Protocol.WS_OVER_H2
     if not target.supports(protocol):
         return not_supported(info, expected, f"{target.name} does not serve {protocol.value}")
     cert = make_tls_cert(workdir / "tls") if opts.tls else None
-    with _start(target.name, opts.app, cert) as server:
-        spec = client_spec(opts.target, server.url("ws"), opts.cases, opts.exclude)
+    env = h2bridge_hook.SERVER_ENV if opts.h2_bridge else None
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(_start(target.name, opts.app, cert, env))
+        url = stack.enter_context(h2bridge_hook.fuzz_url(server, cert, workdir)) \
+            if opts.h2_bridge else server.url("ws")
+        spec = client_spec(opts.target, url, opts.cases, opts.exclude)
         (workdir / "fuzzingclient.json").write_text(json.dumps(spec, indent=2))
-        opts.log(f"{target.name} listening at {server.url('ws')} (pid {server.pid}); running wstest")
+        opts.log(f"{target.name} listening at {url} (pid {server.pid}); running wstest")
         code = run_wstest(runner, ["fuzzingclient", "fuzzingclient.json"], workdir)
         alive = server.running
     index = workdir / "reports" / "servers" / "index.json"
@@ -165,11 +176,11 @@ def _run_server_mode(opts: RunOptions, runner: Runner, workdir: Path,
     return doc
 
 
-def _start(name: str, app: str, cert: Any) -> ServerHandle:
+def _start(name: str, app: str, cert: Any, env: dict[str, str] | None = None) -> ServerHandle:
     target = get_target(name)
     if cert is None:
-        return target.start(app, free_port())
-    return target.start(app, free_port(), tls_cert=cert.cert, tls_key=cert.key)
+        return target.start(app, free_port(), env=env)
+    return target.start(app, free_port(), tls_cert=cert.cert, tls_key=cert.key, env=env)
 
 
 def run_wstest(runner: Runner, mode_and_spec: Sequence[str], workdir: Path,
