@@ -511,12 +511,12 @@ async def test_app_that_forgets_its_promised_trailers_gets_its_stream_reset(serv
     await client.close()
 
 
-async def test_unacknowledged_settings_end_in_settings_timeout(serve, monkeypatch) -> None:
+async def test_unacknowledged_settings_end_in_settings_timeout(serve) -> None:
     """RFC 9113 §6.5.3: a peer that never ACKs our SETTINGS gets a connection error
-    SETTINGS_TIMEOUT."""
-    import blackbull.server.http2 as http2_module
-    monkeypatch.setattr(http2_module, "SETTINGS_TIMEOUT", 0.2)
-    srv = await serve(app)
+    SETTINGS_TIMEOUT (after BB_H2_SETTINGS_TIMEOUT)."""
+    from blackbull.config import Settings
+
+    srv = await serve(app, Settings(h2_settings_timeout=0.2))
     reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
     writer.write(Raw.preface())  # and never an ACK
     data = b""
