@@ -243,6 +243,8 @@ class Tunnel:
             self.answer.set_exception(ConnectionError("upstream ended before answering"))
         self.settings.set()
         self.window.set()
+        if not self.opened.is_set():
+            return  # still in the handshake: _run answers the client (or aborts)
         if abort:
             self.reset = True
             self.writer.transport.abort()

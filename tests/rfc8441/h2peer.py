@@ -22,6 +22,7 @@ class PeerStream:
                                                                         extensions=[]))
     messages: list[tuple[Opcode, bytes | str]] = field(default_factory=list)
     data_sizes: list[int] = field(default_factory=list)
+    raw: bytearray = field(default_factory=bytearray)
     ended: bool = False
     current: tuple = (None, [])
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -34,7 +35,9 @@ class H2Peer:
     WINDOW_UPDATE)."""
 
     def __init__(self, *, enable_connect: bool = True, status: int = 200,
-                 answer: bool = True, max_frame_size: int = 16384) -> None:
+                 answer: bool = True, max_frame_size: int = 16384,
+                 response_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        self.response_headers = response_headers or []
         self.enable_connect = enable_connect
         self.status = status
         self.answer = answer
@@ -87,12 +90,13 @@ class H2Peer:
             stream = PeerStream(event.stream_id, dict(event.headers))
             self.streams[event.stream_id] = stream
             if self.answer:
-                self.conn.send_headers(event.stream_id, [(b":status", str(self.status).encode())],
-                                       end_stream=self.status != 200)
+                fields = [(b":status", str(self.status).encode()), *self.response_headers]
+                self.conn.send_headers(event.stream_id, fields, end_stream=self.status != 200)
         elif isinstance(event, h2.events.DataReceived):
             self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
             stream = self.streams[event.stream_id]
             stream.data_sizes.append(len(event.data))
+            stream.raw += event.data
             stream.frames.receive_bytes(event.data)
             for frame in stream.frames.received_frames():
                 self._on_frame(stream, frame)
