@@ -74,6 +74,7 @@ class HTTP2Handler(ProtocolHandler):
         #: Streams opened by the read being handled; their app tasks start after it.
         self._unstarted: list[H2Stream] = []
         self._backlog = bytearray()
+        self._progress_mark = -1
         self._dispatch = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
@@ -559,6 +560,20 @@ class HTTP2Handler(ProtocolHandler):
             stream.body.append((body, 0))
         self._upgrade = None
 
+    def _on_stalled(self, timeout: float) -> None:
+        """Responses wait for a peer that neither opens its flow-control windows nor reads
+        its socket (zero-window / slow-reader attack, RFC 9113 §10.5): after a whole
+        BB_H2_IDLE_TIMEOUT without a DATA octet sent, GOAWAY ENHANCE_YOUR_CALM and the
+        connection is dropped (a peer that does not read would keep a graceful close
+        waiting forever)."""
+        log.info("HTTP/2 peer %s took no response data for %.0f s: closing",
+                 self.conn.client, timeout)
+        self.h2.close_connection(ErrorCode.ENHANCE_YOUR_CALM, additional_data=b"stalled")
+        for stream in list(self.streams.values()):
+            stream.disconnect()
+        self._flush()
+        self.loop.call_later(_LINGER, self.conn.abort)
+
     def _arm_idle_timer(self) -> None:
         timeout = self.conn.state.settings.h2_idle_timeout
         if timeout > 0 and self._idle_timer is None and not self.conn.closed:
@@ -571,12 +586,17 @@ class HTTP2Handler(ProtocolHandler):
 
     def _on_idle_timer(self) -> None:
         """§9.1: an idle connection may be closed, announced by GOAWAY. One timer per
-        connection, re-armed while streams are open or bytes arrived recently."""
+        connection, re-armed while streams are open or bytes arrived recently, unless
+        response data made no progress for a whole period (see _on_stalled)."""
         self._idle_timer = None
         if self.conn.closed:
             return
         timeout = self.conn.state.settings.h2_idle_timeout
         if self.streams or self.loop.time() - self._last_active < timeout:
+            if self.sender.active and self.h2.data_octets_sent == self._progress_mark:
+                self._on_stalled(timeout)
+                return
+            self._progress_mark = self.h2.data_octets_sent
             self._arm_idle_timer()
             return
         # Nothing in flight: one GOAWAY naming the last stream (§6.8); a request racing

@@ -60,6 +60,7 @@ class Received:
     frames: int = 0
     closed: bool = False
     reset_codes: Counter | None = None
+    statuses: Counter | None = None
 
 
 class H2Attacker:
@@ -69,7 +70,8 @@ class H2Attacker:
         self.reader = reader
         self.writer = writer
         self.encoder = hpack.Encoder()
-        self.received = Received(reset_codes=Counter())
+        self.received = Received(reset_codes=Counter(), statuses=Counter())
+        self.decoder = hpack.Decoder()
         self._buf = b""
         self._blocks: dict[tuple, bytes] = {}
         #: ACK the server's SETTINGS as they come (off while a header block is open).
@@ -131,6 +133,14 @@ class H2Attacker:
         elif ftype == RST_STREAM and len(payload) == 4:
             rec.resets += 1
             rec.reset_codes[ERROR_NAMES.get(int.from_bytes(payload, "big"), "?")] += 1
+        elif ftype == HEADERS and flags & END_HEADERS:
+            if flags & 0x8:  # PADDED
+                payload = payload[1:len(payload) - payload[0]]
+            if flags & 0x20:  # PRIORITY
+                payload = payload[5:]
+            for name, value in self.decoder.decode(payload, raw=True):
+                if name == b":status":
+                    rec.statuses[value.decode()] += 1
         elif ftype == SETTINGS and not flags & ACK and self.auto_ack:
             self.send(settings(ack=True))
 

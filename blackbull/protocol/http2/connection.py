@@ -82,6 +82,8 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         self.inbound_target = 65535
         self._inbound_unacked = 0
         self._out: list[bytes] = []
+        #: DATA octets sent so far: lets the I/O shell see whether output progresses.
+        self.data_octets_sent = 0
         self._reader = FrameReader()
         self._preface: bytes | None = None if self.client_side else b""
         self._awaiting_settings = True

@@ -147,6 +147,7 @@ class SendingMixin:
             raise UsageError("DATA exceeds the flow-control window")
         stream.outbound_window -= n
         self.outbound_window -= n
+        self.data_octets_sent += n
         out = self._out
         size = self.remote.max_frame_size
         if n <= size:

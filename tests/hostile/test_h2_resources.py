@@ -1,0 +1,138 @@
+"""HTTP/2 attacks on held resources: oversized field sections, zero-window / slow
+readers, stream exhaustion (RFC 9113 §5.1.2, §6.5.2, §10.5, §10.5.1) and RFC 8441
+WebSocket streams held open.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from tests.hostile.checks import check_attack
+from tests.hostile.conftest import HostileCase
+from tests.hostile.h2raw import (
+    CONTINUATION,
+    END_HEADERS,
+    END_STREAM,
+    HEADERS,
+    H2Attacker,
+    frame,
+    request_block,
+)
+from tests.hostile.harness import measure
+
+MEMORY_BOUND_MB = 40.0
+
+
+def _describe(case: HostileCase, section: str, description: str, bound: str,
+              memory_mb: float = MEMORY_BOUND_MB) -> None:
+    case.rfc, case.section = "RFC 9113", section
+    case.description, case.bound, case.memory_bound_mb = description, bound, memory_mb
+
+
+async def test_header_list_beyond_max_header_list_size(hostile_server, hostile_case) -> None:
+    """RFC 9113 §6.5.2, §10.5.1: a 100 kB field section (over our 64 KiB
+    SETTINGS_MAX_HEADER_LIST_SIZE, within the decoder's hard stop) is answered 431
+    without running the app; request after request."""
+    _describe(hostile_case, "10.5.1", "field sections of 100 kB (HEADERS + CONTINUATION)",
+              "BB_H2_MAX_HEADER_LIST_SIZE=65536 → 431 per request")
+    server = hostile_server()
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        while not stop.is_set():
+            peer = await H2Attacker.open(server.port)
+            # Our SETTINGS ACKed first: before it the server's decoder applies HPACK's
+            # default list limit (a connection error, tested elsewhere).
+            await peer.wait_for(lambda r: r.frames >= 2, 2.0)
+            sid = 1
+            while not stop.is_set() and sid < 41 and not peer.finished:
+                block = request_block(peer.encoder, extra=[("x-big", "v" * 100_000)])
+                pieces = [block[i:i + 16384] for i in range(0, len(block), 16384)]
+                peer.send(frame(HEADERS, END_STREAM, sid, pieces[0]))
+                for i, piece in enumerate(pieces[1:], 2):
+                    peer.send(frame(CONTINUATION, END_HEADERS if i == len(pieces) else 0,
+                                    sid, piece))
+                await peer.drain()
+                sid += 2
+                await asyncio.sleep(0)
+            sent = sid // 2
+            await peer.wait_for(lambda r, n=sent: sum(r.statuses.values()) >= n, 2.0)
+            statuses = peer.received.statuses
+            peer.close()
+            answers["431" if set(statuses) == {"431"} else f"statuses {dict(statuses)}"] += 1
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "431")
+
+
+async def test_zero_window_slow_reader(hostile_server, hostile_case) -> None:
+    """RFC 9113 §6.9, §10.5: a peer that asks for 1 MB responses on 50 streams with
+    SETTINGS_INITIAL_WINDOW_SIZE 0 and never opens a window holds them only for one
+    BB_H2_IDLE_TIMEOUT; then GOAWAY ENHANCE_YOUR_CALM and the connection is dropped."""
+    _describe(hostile_case, "6.9", "zero-window slow reader: 50 × 1 MB responses, window 0",
+              "one 64 kB app chunk held per stream (back-pressure); BB_H2_IDLE_TIMEOUT=1 s "
+              "without DATA progress → GOAWAY ENHANCE_YOUR_CALM")
+    server = hostile_server({"BB_H2_IDLE_TIMEOUT": "1"})
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        peer = await H2Attacker.open(server.port, {0x4: 0})
+        for sid in range(1, 101, 2):
+            peer.headers(sid, "/big", extra=[])
+        await peer.drain()
+        received = await peer.wait_goaway(6.0)
+        peer.close()
+        answers[f"GOAWAY {received.goaway}" if received.goaway else "no answer"] += 1
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "GOAWAY ENHANCE_YOUR_CALM")
+
+
+async def test_stream_exhaustion_held_streams(hostile_server, hostile_case) -> None:
+    """RFC 9113 §5.1.2: five connections each hold SETTINGS_MAX_CONCURRENT_STREAMS
+    streams open forever; every stream beyond the limit gets RST_STREAM
+    REFUSED_STREAM, and the held ones cost bounded memory."""
+    _describe(hostile_case, "5.1.2",
+              "5 connections × 110 never-ending requests (MAX_CONCURRENT_STREAMS held)",
+              "BB_H2_MAX_CONCURRENT_STREAMS=100 per connection (REFUSED_STREAM beyond), "
+              "BB_MAX_CONNECTIONS per worker")
+    server = hostile_server()
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        peers = [await H2Attacker.open(server.port) for _ in range(5)]
+        for peer in peers:
+            await peer.wait_for(lambda r: r.frames >= 2, 2.0)  # our SETTINGS applied
+            for sid in range(1, 221, 2):
+                peer.headers(sid, "/hold", end_stream=False)
+        await stop.wait()
+        for peer in peers:
+            refused = peer.received.reset_codes["REFUSED_STREAM"]
+            answers["REFUSED_STREAM x10" if refused == 10 else f"refused {refused}"] += 1
+            peer.close()
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "REFUSED_STREAM x10")
+
+
+async def test_rfc8441_websocket_streams_held_open(hostile_server, hostile_case) -> None:
+    """RFC 8441 §4, RFC 9113 §5.1.2: extended CONNECT WebSocket streams held open and
+    silent; beyond BB_H2_MAX_WEBSOCKET_STREAMS each is refused."""
+    _describe(hostile_case, "5.1.2",
+              "RFC 8441 WebSocket streams opened and held silent, 60 per connection",
+              "BB_H2_MAX_WEBSOCKET_STREAMS=50 here → REFUSED_STREAM beyond")
+    hostile_case.rfc = "RFC 8441"
+    server = hostile_server({"BB_H2_ENABLE_WEBSOCKET": "1", "BB_H2_MAX_WEBSOCKET_STREAMS": "50"})
+    extra = [(":protocol", "websocket"), ("sec-websocket-version", "13")]
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        peers = [await H2Attacker.open(server.port) for _ in range(3)]
+        for peer in peers:
+            await peer.wait_for(lambda r: r.frames >= 2, 2.0)
+            for sid in range(1, 121, 2):
+                peer.headers(sid, "/ws", end_stream=False, method="CONNECT", extra=extra)
+        await stop.wait()
+        for peer in peers:
+            refused = peer.received.reset_codes["REFUSED_STREAM"]
+            answers["REFUSED_STREAM x10" if refused == 10 else f"refused {refused}"] += 1
+            peer.close()
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "REFUSED_STREAM x10")
