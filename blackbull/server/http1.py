@@ -21,6 +21,7 @@ log = logging.getLogger("blackbull.server")
 
 _BODY_BUFFER_HIGH = 256 * 1024   # buffered request body bytes before we stop reading
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_FEED_PIECE = 8192               # bytes parsed between two pipeline-limit checks
 _DISCONNECT = {"type": "http.disconnect"}
 
 
@@ -185,7 +186,7 @@ class HTTP1Handler(ProtocolHandler):
 
     __slots__ = (
         "parser", "cycles", "loop", "writable", "closing", "settings", "_timer",
-        "_timer_kind", "_upgrade", "_error", "_body_cycle",
+        "_timer_kind", "_upgrade", "_error", "_body_cycle", "_unparsed",
     )
 
     def __init__(self) -> None:
@@ -198,6 +199,7 @@ class HTTP1Handler(ProtocolHandler):
         self._upgrade: tuple[Request, bytes] | None = None
         self._error: RequestError | None = None
         self._body_cycle: RequestCycle | None = None
+        self._unparsed = bytearray()
 
     def start(self, initial_data: bytes) -> None:
         self.loop = asyncio.get_running_loop()
@@ -212,6 +214,52 @@ class HTTP1Handler(ProtocolHandler):
 
     # --- input -----------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
+        """Parse in pieces of _FEED_PIECE bytes and stop between two once more than
+        BB_H1_MAX_PIPELINE requests wait (RFC 9112 §9.3.2): one 256 KiB read of tiny
+        pipelined requests must not become thousands of request cycles at once. The
+        rest stays unparsed, with reading paused, until the queue drains."""
+        if self._unparsed:
+            self._unparsed += data
+            return
+        if len(data) <= _FEED_PIECE:
+            self._handle(data)
+            return
+        view = memoryview(data)
+        end = len(data)
+        pos = 0
+        while pos < end:
+            piece = bytes(view[pos:pos + _FEED_PIECE])
+            pos += len(piece)
+            self._handle(piece)
+            if pos < end and not self._keep_feeding(bytes(view[pos:])):
+                return
+
+    def _keep_feeding(self, rest: bytes) -> bool:
+        """After one piece: False when the rest of the read must not be parsed now."""
+        if self.conn.closed or self._error is not None:
+            return False
+        if self.conn.handler is not self:  # switched protocols: the rest is theirs
+            self.conn.handler.data_received(rest)  # type: ignore[union-attr]
+            return False
+        if self._upgrade is not None:  # switching after earlier requests: keep it for then
+            request, trailing = self._upgrade
+            self._upgrade = (request, trailing + rest)
+            return False
+        if len(self.cycles) > self.settings.h1_max_pipeline:
+            self._unparsed = bytearray(rest)
+            self.conn.pause_reading()
+            return False
+        return True
+
+    def _feed_unparsed(self) -> None:
+        if self._unparsed and not self.conn.closed and self.conn.handler is self:
+            data = bytes(self._unparsed)
+            self._unparsed = bytearray()
+            self.data_received(data)
+            if not self._unparsed and len(self.cycles) <= self.settings.h1_max_pipeline:
+                self.conn.resume_reading()
+
+    def _handle(self, data: bytes) -> None:
         for event in self.parser.feed(data):
             kind = type(event)
             if kind is Request:
@@ -277,6 +325,10 @@ class HTTP1Handler(ProtocolHandler):
 
     def body_consumed(self) -> None:
         if len(self.cycles) <= self.settings.h1_max_pipeline and self._error is None:
+            if self._unparsed:
+                # Not from inside receive(): the app's current message is being built.
+                self.loop.call_soon(self._feed_unparsed)
+                return
             self.conn.resume_reading()
 
     # --- cycle completion --------------------------------------------------------------
@@ -360,6 +412,12 @@ class HTTP1Handler(ProtocolHandler):
         cycles = self.cycles
         if self.parser.in_message and self._body_cycle is None:
             kind, delay = "header", self.settings.h1_header_timeout
+        elif self._body_cycle is not None and not self._body_cycle.disconnected:
+            # A body that stops arriving (slow-body attack): the same number of seconds
+            # is allowed between two pieces of it, restarted by each piece.
+            kind, delay = "body", self.settings.h1_header_timeout
+            if self._timer_kind == "body":
+                self._cancel_timer()
         elif not cycles:
             kind, delay = "idle", self.settings.h1_keepalive_timeout
         else:
@@ -383,7 +441,25 @@ class HTTP1Handler(ProtocolHandler):
         if kind == "header":
             log.info("request head timeout from %s", self.conn.client)
             self.conn.write(simple_response(408, b"408 Request Timeout\n"))
+        elif kind == "body" and not self._on_body_timeout():
+            return
         self.conn.close()
+
+    def _on_body_timeout(self) -> bool:
+        """RFC 9110 §15.5.9: the body stopped arriving → 408 (if the app has not begun
+        its answer) and close. False when we are the ones not reading (back-pressure):
+        the client is not to blame, the timer starts again."""
+        cycle = self._body_cycle
+        if cycle is None or getattr(self.conn, "_paused_reading", False):
+            self._update_timer()
+            return False
+        log.info("request body timeout from %s", self.conn.client)
+        first = bool(self.cycles) and self.cycles[0] is cycle
+        cycle.disconnect()
+        if first and cycle.writer is None and not cycle.response_complete:
+            cycle.response_complete = True
+            self.conn.write(simple_response(408, b"408 Request Timeout\n"))
+        return True
 
     # --- connection events -----------------------------------------------------------
     def eof_received(self) -> bool | None:

@@ -1,14 +1,16 @@
 """Fixtures of the hostile suite, and its result file.
 
 Every attack test fills a ``hostile_case`` (its bound, the honest client's ratio, the
-memory peak); after the run the cases are merged into
+memory peak). At its teardown the case is written into
 ``reports/raw/hostile-blackbull-loopback.json`` (schema: ``conformance/RESULTS.md``,
-suite ``hostile``). A case's status is its test's outcome: only a passed test is a pass.
-Under xdist each worker drops its cases into a spool directory and the controller
-merges them.
+suite ``hostile``), replacing the previous result of the same case: the file always
+holds the latest outcome of every attack, whichever way the tests were run (one file,
+the whole suite, xdist workers). A case's status is its test's outcome: only a passed
+test is a pass. Updates are serialised with ``flock``.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import time
 from collections.abc import Iterator
@@ -17,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from conformance.report.schema import CaseResult, SuiteResult, utc_now
+from conformance.report.schema import CaseResult, SuiteResult, load_result, utc_now
 from tests.conftest import ROOT
 from tests.hostile.harness import Measurement, ServerProcess
 
 RAW = ROOT / "reports" / "raw"
-SPOOL = RAW / ".hostile-spool"
+RESULT = RAW / "hostile-blackbull-loopback.json"
 TOOL = {"name": "tests/hostile", "version": "1", "runner": "pytest"}
 
 
@@ -89,10 +91,30 @@ def hostile_case(request: pytest.FixtureRequest) -> Iterator[HostileCase]:
         if call.longrepr is not None:
             case.message = (case.message + " | " if case.message else "") + \
                 str(call.longrepr).strip().splitlines()[-1][:400]
-    data = case.to_result(status).to_dict()
-    data["duration_s"] = round(time.monotonic() - started, 2)
-    SPOOL.mkdir(parents=True, exist_ok=True)
-    (SPOOL / f"{case.id}.json").write_text(json.dumps(data), encoding="utf-8")
+    result = case.to_result(status)
+    result.extra["duration_s"] = round(time.monotonic() - started, 2)
+    result.extra["finished"] = utc_now()
+    record_case(result)
+
+
+def record_case(case: CaseResult, path: Path = RESULT) -> None:
+    """Put ``case`` into the suite's result file, replacing an older result of its id."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        suite = load_result(path) if path.exists() else None
+        if suite is None or suite.suite != "hostile" or suite.status != "ok":
+            suite = SuiteResult(suite="hostile", variant="loopback", target="blackbull",
+                                tool=TOOL)
+        cases = {c.id: c for c in suite.cases}
+        cases[case.id] = case
+        suite.cases = sorted(cases.values(), key=lambda c: c.id)
+        suite.started = utc_now()
+        suite.duration_s = sum(float(c.extra.get("duration_s", 0.0)) for c in suite.cases)
+        suite.message = "latest outcome of each attack (tests/hostile)"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(suite.to_dict(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
 
 
 @pytest.fixture
@@ -108,26 +130,3 @@ def hostile_server() -> Iterator[Any]:
     yield start
     for server in servers:
         server.stop()
-
-
-#: When this run began (the controller imports this conftest before any test runs):
-#: spool files older than this were left by an interrupted run and are dropped.
-_STARTED = (utc_now(), time.monotonic(), time.time())
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if hasattr(session.config, "workerinput") or not SPOOL.is_dir():
-        return  # an xdist worker: the controller merges
-    cases = []
-    for path in sorted(SPOOL.glob("*.json")):
-        if path.stat().st_mtime >= _STARTED[2]:
-            cases.append(CaseResult.from_dict(json.loads(path.read_text(encoding="utf-8"))))
-        path.unlink()
-    SPOOL.rmdir()
-    if not cases:
-        return
-    started, t0, _ = _STARTED
-    cases.sort(key=lambda c: c.id)
-    result = SuiteResult(suite="hostile", variant="loopback", target="blackbull", tool=TOOL,
-                         started=started, duration_s=time.monotonic() - t0, cases=cases)
-    result.write(Path(RAW))
