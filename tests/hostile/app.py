@@ -2,7 +2,8 @@
 
 ``GET /`` answers ``ok`` (the honest client's request); ``/big?N`` answers N bytes (for
 slow-reader attacks); ``/hold`` keeps its stream open until the peer goes away (stream
-exhaustion); any body is drained. WebSocket connections are echoed.
+exhaustion); any body is drained. WebSocket connections are echoed, except on
+``/ws-close``, which the app closes at once.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http":
         await _http(scope, receive, send)
     elif scope["type"] == "websocket":
-        await _websocket(receive, send)
+        await _websocket(scope, receive, send)
     elif scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -59,11 +60,15 @@ async def _http(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _websocket(receive: Any, send: Any) -> None:
+async def _websocket(scope: dict[str, Any], receive: Any, send: Any) -> None:
     message = await receive()
     if message["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
+    if scope["path"] == "/ws-close":
+        # The server starts the closing handshake at once (never-closing-peer tests).
+        await send({"type": "websocket.close", "code": 1000})
+        return
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":

@@ -84,6 +84,10 @@ def hostile_case(request: pytest.FixtureRequest) -> Iterator[HostileCase]:
         status = "error"
     elif call.passed:
         status = "pass"
+    elif hasattr(call, "wasxfail"):
+        status = "fail"  # a known gap (xfail) is not a pass
+        case.message = (case.message + " | " if case.message else "") + \
+            f"known gap: {call.wasxfail}"
     elif call.skipped:
         status = "skipped"
     else:
