@@ -15,14 +15,18 @@ def main() -> int:
     parser.add_argument("--clients", nargs="+", default=list(CLIENTS), choices=CLIENTS)
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=SERVERS)
     parser.add_argument("--out", type=Path,
-                        default=REPO_ROOT / "reports" / "raw" / "rfc8441-matrix.json")
+                        default=REPO_ROOT / "reports" / "raw" / "rfc8441-matrix.json",
+                        help="base name: one <stem>-<server>.json per server is written")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rfc8441-") as workdir:
-        result = main_async(tuple(args.clients), tuple(args.servers), Path(workdir), args.out)
-    s = result.summary
-    print(f"{result.status}: {s['pass']} pass, {s['fail']} fail, {s['error']} error, "
-          f"{s['not-supported']} not-supported of {s['total']} → {args.out}")
-    return 0 if result.status == "ok" else 1
+        results = main_async(tuple(args.clients), tuple(args.servers), Path(workdir),
+                             args.out)
+    for result in results:
+        s = result.summary
+        print(f"{result.target}: {result.status}: {s['pass']} pass, {s['fail']} fail, "
+              f"{s['error']} error, {s['not-supported']} not-supported of {s['total']}")
+    print(f"written next to {args.out} as {args.out.stem}-<server>.json")
+    return 0 if all(r.status == "ok" for r in results) else 1
 
 
 if __name__ == "__main__":

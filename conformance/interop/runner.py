@@ -2,9 +2,10 @@
 
 Every cell is real traffic on loopback. A scenario one end cannot perform is
 ``not-supported`` with the reason; one that could not run is ``error``; neither is ever
-a pass. The result follows conformance/RESULTS.md (suite ``rfc8441-matrix``), each case
-named ``<client>×<server>/<scenario>`` and carrying ``client``/``server`` for the
-report's matrix table.
+a pass. The results follow conformance/RESULTS.md (suite ``rfc8441-matrix``): one file per server
+(``<out>-<server>.json``, target = that server), each case named
+``<client>×<server>/<scenario>`` and carrying ``client``/``server`` for the report's
+matrix table.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from conformance.interop import client_blackbull, client_chromium, client_h2raw
+from conformance.interop import client_blackbull, client_chromium, client_h2raw, client_node
 from conformance.interop.endpoint import Endpoint
 from conformance.interop.scenarios import (
     BY_ID,
@@ -27,7 +28,7 @@ from conformance.interop.servers import SERVERS, servers
 from conformance.report.schema import CaseResult, SuiteResult, utc_now
 
 SUITE = "rfc8441-matrix"
-CLIENTS = ("blackbull", "h2-raw", "chromium")
+CLIENTS = ("blackbull", "h2-raw", "node", "chromium")
 SCENARIO_TIMEOUT = 60.0
 Verdicts = dict[str, tuple[Outcome, str]]
 ScenarioFn = Callable[[Endpoint], Awaitable[None]]
@@ -53,6 +54,8 @@ async def run_scenario(fn: ScenarioFn, ep: Endpoint) -> tuple[Outcome, str]:
 async def run_client(client: str, ep: Endpoint, report_dir: Path) -> Verdicts:
     if client == "chromium":
         return await client_chromium.run_cell(ep, report_dir)
+    if client == "node":
+        return await client_node.run_cell(ep, report_dir)
     table = {"blackbull": client_blackbull.SCENARIOS, "h2-raw": client_h2raw.SCENARIOS}[client]
     return {name: await run_scenario(fn, ep) for name, fn in table.items()}
 
@@ -69,26 +72,35 @@ def cases_for(client: str, server: str, verdicts: Verdicts) -> list[CaseResult]:
 
 
 async def run_matrix(clients: tuple[str, ...], server_names: tuple[str, ...],
-                     workdir: Path) -> SuiteResult:
-    started, t0 = utc_now(), time.monotonic()
-    result = SuiteResult(SUITE, "tls", "blackbull",
-                         {"name": "rfc8441-matrix", "version": "1", "runner": "python"},
-                         started=started)
+                     workdir: Path) -> list[SuiteResult]:
+    """One result per server (its ``target``), each holding every client's cells, so the
+    report compares servers while its matrix table reads client/server from the cases."""
+    t0 = time.monotonic()
+    results = {name: SuiteResult(SUITE, "tls", name, {"name": "rfc8441-matrix", "version": "1",
+                                                      "runner": "python"}, started=utc_now())
+               for name in server_names}
     with servers(server_names, workdir) as running:
         for server in server_names:
             ep = running.endpoints.get(server)
+            t_server = time.monotonic()
             for client in clients:
                 if ep is None:
                     reason = running.unavailable.get(server, "server did not start")
                     verdicts: Verdicts = {s.id: (Outcome.ERROR, reason) for s in SCENARIOS}
                 else:
                     verdicts = await run_client(client, ep, running.report_dir)
-                result.cases += cases_for(client, server, verdicts)
+                results[server].cases += cases_for(client, server, verdicts)
                 print(f"{client}×{server}: " + ", ".join(
                     f"{k}={v[0].value}" for k, v in verdicts.items()), flush=True)
-    result.duration_s = round(time.monotonic() - t0, 1)
-    result.extra["peers"] = peer_versions()
-    return result
+            results[server].duration_s = round(time.monotonic() - t_server, 1)
+            if ep is None:
+                results[server].message = running.unavailable.get(server, "")
+    peers = peer_versions()
+    for result in results.values():
+        result.extra["peers"] = peers
+        result.extra["clients"] = list(clients)
+    print(f"matrix done in {time.monotonic() - t0:.1f}s", flush=True)
+    return list(results.values())
 
 
 def peer_versions() -> dict[str, str]:
@@ -97,6 +109,11 @@ def peer_versions() -> dict[str, str]:
     import subprocess
 
     versions = {}
+    try:
+        versions["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True,
+                                          timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        versions["node"] = "not installed"
     for dist in ("hypercorn", "h2", "wsproto"):
         try:
             versions[dist] = metadata.version(dist)
@@ -113,19 +130,22 @@ def peer_versions() -> dict[str, str]:
     return versions
 
 
-def write(result: SuiteResult, out: Path) -> Path:
-    return result.write(out.parent, out.stem)
+def write_all(results: list[SuiteResult], out: Path) -> list[Path]:
+    """``<out stem>-<server>.json`` per server, next to ``out``."""
+    return [r.write(out.parent, f"{out.stem}-{r.target}") for r in results]
 
 
 def main_async(clients: tuple[str, ...], server_names: tuple[str, ...], workdir: Path,
-               out: Path) -> SuiteResult:
+               out: Path) -> list[SuiteResult]:
     try:
-        result = asyncio.run(run_matrix(clients, server_names, workdir))
+        results = asyncio.run(run_matrix(clients, server_names, workdir))
     except Exception as exc:  # the harness itself broke: say so, never a pass
-        result = SuiteResult(SUITE, "tls", "blackbull", {"name": "rfc8441-matrix"},
-                             status="error", message=f"{type(exc).__name__}: {exc}")
-    write(result, out)
-    return result
+        results = [SuiteResult(SUITE, "tls", "blackbull", {"name": "rfc8441-matrix"},
+                               status="error", message=f"{type(exc).__name__}: {exc}")]
+        results[0].write(out.parent, out.stem)
+        return results
+    write_all(results, out)
+    return results
 
 
-__all__ = ["CLIENTS", "SERVERS", "main_async", "run_matrix", "write"]
+__all__ = ["CLIENTS", "SERVERS", "main_async", "run_matrix", "write_all"]
