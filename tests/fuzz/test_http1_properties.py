@@ -1,0 +1,64 @@
+"""Property tests of the HTTP/1.1 request parser (RFC 9112)."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from blackbull.protocol.http1.events import Data, EndOfMessage, Request, RequestError
+from blackbull.protocol.http1.parser import RequestParser
+from fuzz.targets import http1_request_parser
+
+TOKEN = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+VALUE = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ;=/,.",
+                max_size=40).map(str.strip)
+PATH = st.text("abcdefghijklmnopqrstuvwxyz0123456789-._~/%", max_size=30).map(
+    lambda p: "/" + p.replace("%", "%25"))
+RESERVED = {"host", "content-length", "transfer-encoding", "connection", "upgrade", "expect",
+            "te", "trailer", "keep-alive", "http2-settings"}
+
+
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    """RFC 9112 §2.2: any input is a request, a RequestError, or more to come; the
+    parser itself never fails."""
+    http1_request_parser(data)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[bytes, str, str, list[tuple[str, str]], bytes]:
+    method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]))
+    path = draw(PATH)
+    headers = draw(st.lists(st.tuples(TOKEN, VALUE), max_size=8).map(
+        lambda hs: [(n, v) for n, v in hs if n not in RESERVED]))
+    body = draw(st.binary(max_size=300))
+    chunked = draw(st.booleans())
+    head = f"{method} {path} HTTP/1.1\r\nHost: example\r\n"
+    head += "".join(f"{n}: {v}\r\n" for n, v in headers)
+    if chunked:
+        head += "Transfer-Encoding: chunked\r\n\r\n"
+        encoded = (f"{len(body):x}\r\n".encode() + body + b"\r\n" if body else b"") + \
+            b"0\r\n\r\n"
+    else:
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        encoded = body
+    return head.encode() + encoded, method, path, headers, body
+
+
+@given(requests(), st.lists(st.integers(0, 10_000), max_size=6))
+def test_valid_request_parses_the_same_at_any_split(req, cuts: list[int]) -> None:
+    """RFC 9112 §2.1: message framing does not depend on how the bytes arrive: the
+    same request, cut anywhere, gives the same head, body and end."""
+    wire, method, path, headers, body = req
+    points = sorted({c % (len(wire) + 1) for c in cuts} | {0, len(wire)})
+    parser = RequestParser()
+    events = []
+    for start, end in zip(points, points[1:], strict=False):
+        events += parser.feed(wire[start:end])
+    assert not any(isinstance(e, RequestError) for e in events), events
+    (request,) = [e for e in events if isinstance(e, Request)]
+    assert request.method == method
+    assert request.raw_path == path.encode()
+    for name, value in headers:
+        assert (name.encode(), value.encode()) in request.headers
+    assert b"".join(e.data for e in events if isinstance(e, Data)) == body
+    assert isinstance(events[-1], EndOfMessage)
