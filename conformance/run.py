@@ -18,12 +18,15 @@ status is 1 when a case that passes in the baseline no longer passes, else 0.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,16 +203,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+@contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """One orchestrator per report directory at a time.
+
+    Runs in a shared tree otherwise delete each other's fresh results (``clear_stale``)
+    and merge half-written ones; the second run waits for the first.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".conformance.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another `python -m conformance` using {out} ...", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def run_jobs(plan: Plan, raw: Path, logs: Path, jobs: int) -> None:
+    clear_stale(raw, plan)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for job in pool.map(lambda j: j.run(logs), plan.jobs):
+            print(f"[{job.name}] exit {job.returncode} in {job.duration_s:.1f}s {job.note}",
+                  flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    with exclusive(args.out):
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     raw, logs = args.out / "raw", args.out / "logs"
     plan = make_plan(args, raw)
     if not args.report_only:
-        clear_stale(raw, plan)
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            for job in pool.map(lambda j: j.run(logs), plan.jobs):
-                print(f"[{job.name}] exit {job.returncode} in {job.duration_s:.1f}s {job.note}",
-                      flush=True)
+        run_jobs(plan, raw, logs, args.jobs)
     gated = {RAW_SUITE[s] for s in plan.suites}
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]

@@ -64,3 +64,35 @@ def test_matrix_runs_inside_the_unit_run_or_on_its_own(tmp_path: Path) -> None:
     alone = make_plan(parse_args(["--suite", "rfc8441"]), tmp_path)
     matrix_jobs = [job for job in alone.jobs if job.name == "rfc8441-matrix"]
     assert len(matrix_jobs) == 1 and "--out" in matrix_jobs[0].argv
+
+
+def test_second_run_on_the_same_reports_waits_for_the_first(tmp_path: Path) -> None:
+    """Two orchestrators in one tree must not delete each other's fresh results."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl,sys,time; f=open(sys.argv[1],'w'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()",
+         str(tmp_path / ".conformance.lock")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    started = [holder]
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        second = subprocess.Popen(
+            [sys.executable, "-m", "conformance", "--report-only", "--suite", "h2spec",
+             "--out", str(tmp_path), "--baseline", str(tmp_path / "baseline.json")],
+            cwd=repo, stdout=subprocess.PIPE, text=True)
+        started.append(second)
+        assert second.stdout is not None
+        assert "waiting for another" in second.stdout.readline()
+        assert not (tmp_path / "compliance.json").exists()
+        holder.communicate("", timeout=30)  # release the lock
+        second.communicate(timeout=120)
+        assert (tmp_path / "compliance.json").exists()
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
