@@ -115,11 +115,19 @@ def _gate(data: dict[str, Any]) -> str:
     if gate["ok"]:
         return (f'<p class="gate-ok">Regression gate: no regressions against '
                 f'{_e(gate["baseline"])} ({gate["baseline_passes"]} baseline passes).</p>')
+    per_run: dict[str, int] = {}
+    for r in gate["regressions"]:
+        per_run[r["run"]] = per_run.get(r["run"], 0) + 1
+    counts = ", ".join(f"{_e(run)} {n}" for run, n in per_run.items())
     items = "".join(f'<li><code>{_e(r["run"])} {_e(r["case"])}</code>: {_e(r["was"])} → '
                     f'{_e(r["now"])} <span class="msg">{_e(r["message"])}</span></li>'
-                    for r in gate["regressions"][:300])
+                    for r in gate["regressions"][:1000])
+    # A long list stays folded so the rest of the page is still readable at a glance.
+    opened = " open" if len(gate["regressions"]) <= 20 else ""
     return (f'<div class="gate-bad"><b>Regression gate: {len(gate["regressions"])} '
-            f'regressions</b> against {_e(gate["baseline"])}<ul>{items}</ul></div>')
+            f'regressions</b> against {_e(gate["baseline"])} ({counts})'
+            f'<details{opened}><summary>cases</summary><ul>{items}</ul>'
+            f'</details></div>')
 
 
 def _sections(data: dict[str, Any]) -> str:
