@@ -209,9 +209,14 @@ def _matrix(data: dict[str, Any]) -> str:
                 cells.append('<td class="c st-none">—</td>')
                 continue
             s = cell["summary"]
-            tip = "; ".join(f'{x["id"]}: {x["status"]}' for x in cell["cases"])
+            # Scenarios one end cannot perform are "n/a", outside the score.
+            scored = s["total"] - s["not-supported"] - s["informational"]
+            na = s["total"] - scored
+            tip = "; ".join(f'{x["id"]}: {x["status"]} {x["message"]}'.strip()
+                            for x in cell["cases"])
             cells.append(f'<td class="c st-{_e(cell["status"])}" title="{_e(tip)}">'
-                         f'{s["pass"]}/{s["total"]}</td>')
+                         f'{s["pass"]}/{scored}{f" <small>+{na} n/a</small>" if na else ""}'
+                         f'</td>')
         rows.append(f"<tr><th>{_e(r)}</th>{''.join(cells)}</tr>")
     return (errors + f"<table><tr><th>client \\ server</th>{head}</tr>{''.join(rows)}</table>")
 
