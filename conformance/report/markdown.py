@@ -47,6 +47,28 @@ def _comparison(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _matrix(data: dict[str, Any]) -> list[str]:
+    m = data["rfc8441_matrix"]
+    if not m["rows"]:
+        return []
+    lines = ["## RFC 8441 interop matrix (client × server)", "",
+             "| client \\ server | " + " | ".join(m["cols"]) + " |",
+             "|---|" + "---|" * len(m["cols"])]
+    for r in m["rows"]:
+        cells = []
+        for c in m["cols"]:
+            cell = m["cells"].get(f"{r}|{c}")
+            if cell is None:
+                cells.append("—")
+                continue
+            s = cell["summary"]
+            scored = s["total"] - s["not-supported"] - s["informational"]
+            na = f" (+{s['total'] - scored} n/a)" if s["total"] != scored else ""
+            cells.append(f"{_ICON.get(cell['status'], '')} {s['pass']}/{scored}{na}")
+        lines.append(f"| {r} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _sections(data: dict[str, Any]) -> list[str]:
     lines = ["## RFC sections", "",
              "Counts include subsections (evidence for §6.9.1 also counts for §6.9). "
@@ -114,7 +136,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += ["Tools: " + "; ".join(
         f"{t['suite']}: {t.get('name', '')} {t.get('version', '')} ({t.get('runner', '')})"
         for t in prov["tools"]), ""]
-    for part in (_suites, _gate, _comparison, _sections, _failures):
+    for part in (_suites, _gate, _matrix, _comparison, _sections, _failures):
         block = part(data)
         if block:
             lines += block + [""]

@@ -143,3 +143,11 @@ def test_informational_cases_are_neither_pass_nor_failure_in_the_score(tmp_path:
     ]).write(tmp_path)
     head = build_report(tmp_path, REPO, "blackbull").to_dict()["headline"][0]
     assert (head["pass"], head["total"], head["summary"]["total"]) == (1, 1, 2)
+
+
+def test_markdown_shows_the_rfc8441_matrix(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    _write_fixture(raw)
+    md = write_report(build_report(raw, REPO, "blackbull"), tmp_path).markdown.read_text()
+    assert "## RFC 8441 interop matrix" in md
+    assert "| chromium | ✅ 1/1 | — |" in md
