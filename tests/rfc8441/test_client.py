@@ -223,3 +223,26 @@ async def test_server_close_code_reaches_client(serve, server_ssl_context, clien
         assert await ws.receive() == (WSOpcode.CLOSE, struct.pack("!H", 4002))
         await ws.close()
         assert ws.closed and ws.end_stream_received and ws.reset_code is None
+
+
+async def test_lost_connection_ends_sessions_abnormally(peer) -> None:
+    """RFC 6455 §7.1.5 over RFC 8441: when the HTTP/2 connection drops, every session
+    ends with 1006 and says the connection (not a stream reset) was lost."""
+    p, port = await peer()
+    async with WebSocketH2Client("127.0.0.1", port) as c:
+        ws = await c.connect("/ws")
+        p._writer.transport.abort()
+        assert await ws.receive() == (WSOpcode.CLOSE, b"")
+        assert ws.close_code == 1006 and ws.connection_lost and ws.reset_code is None
+        with pytest.raises(ConnectionError):
+            await c.connect("/again")
+
+
+async def test_send_after_close_is_refused(serve) -> None:
+    """RFC 6455 §5.5.1 over RFC 8441 §5: after our Close no data frame may follow."""
+    srv = await serve(interop_app, ON)
+    async with WebSocketH2Client("127.0.0.1", srv.bound_port) as c:
+        ws = await c.connect("/ws")
+        await ws.close()
+        with pytest.raises(ConnectionError):
+            await ws.send_text("late")
