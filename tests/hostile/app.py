@@ -2,7 +2,8 @@
 
 ``GET /`` answers ``ok`` (the honest client's request); ``/big?N`` answers N bytes (for
 slow-reader attacks); ``/hold`` keeps its stream open until the peer goes away (stream
-exhaustion); any body is drained. WebSocket connections are echoed, except on
+exhaustion); ``/slow?S`` answers after S seconds; ``/tasks`` counts the tasks alive
+in the server's event loop; any body is drained. WebSocket connections are echoed, except on
 ``/ws-close``, which the app closes at once.
 """
 from __future__ import annotations
@@ -53,7 +54,11 @@ async def _http(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     if path == "/slow":
         await asyncio.sleep(float(scope["query_string"] or b"0.5"))
-    body = b"ok" if size == 0 else str(size).encode()
+    if path == "/tasks":
+        # Every task alive in the server's loop but this one: the soak test's leak check.
+        body = str(len(asyncio.all_tasks()) - 1).encode()
+    else:
+        body = b"ok" if size == 0 else str(size).encode()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain"),
                             (b"content-length", str(len(body)).encode())]})
