@@ -61,6 +61,11 @@ class Received:
     closed: bool = False
     reset_codes: Counter | None = None
     statuses: Counter | None = None
+    goaway_last: int | None = None
+    #: stream id → :status, and the streams the server ended (END_STREAM seen)
+    stream_status: dict[int, int] | None = None
+    ended: set[int] | None = None
+    reset_ids: set[int] | None = None
 
 
 class H2Attacker:
@@ -70,7 +75,8 @@ class H2Attacker:
         self.reader = reader
         self.writer = writer
         self.encoder = hpack.Encoder()
-        self.received = Received(reset_codes=Counter(), statuses=Counter())
+        self.received = Received(reset_codes=Counter(), statuses=Counter(),
+                                 stream_status={}, ended=set(), reset_ids=set())
         self.decoder = hpack.Decoder()
         self._buf = b""
         self._blocks: dict[tuple, bytes] = {}
@@ -128,11 +134,17 @@ class H2Attacker:
     def _note(self, ftype: int, flags: int, sid: int, payload: bytes) -> None:
         rec = self.received
         rec.frames += 1
+        if ftype in (DATA, HEADERS) and flags & END_STREAM:
+            rec.ended.add(sid)
         if ftype == GOAWAY and len(payload) >= 8:
             rec.goaway = ERROR_NAMES.get(int.from_bytes(payload[4:8], "big"), "UNKNOWN")
+            rec.goaway_last = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF
         elif ftype == RST_STREAM and len(payload) == 4:
             rec.resets += 1
+            rec.reset_ids.add(sid)
             rec.reset_codes[ERROR_NAMES.get(int.from_bytes(payload, "big"), "?")] += 1
+        elif ftype == PING and not flags & ACK and self.auto_ack:
+            self.send(frame(PING, ACK, 0, payload))
         elif ftype == HEADERS and flags & END_HEADERS:
             if flags & 0x8:  # PADDED
                 payload = payload[1:len(payload) - payload[0]]
@@ -141,6 +153,7 @@ class H2Attacker:
             for name, value in self.decoder.decode(payload, raw=True):
                 if name == b":status":
                     rec.statuses[value.decode()] += 1
+                    rec.stream_status[sid] = int(value)
         elif ftype == SETTINGS and not flags & ACK and self.auto_ack:
             self.send(settings(ack=True))
 
