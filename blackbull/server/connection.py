@@ -152,6 +152,11 @@ class Connection(asyncio.Protocol):
             self.transport.abort()
 
     @property
+    def paused_reading(self) -> bool:
+        """True while the server holds the socket's reading back (back-pressure)."""
+        return self._paused_reading
+
+    @property
     def scheme(self) -> str:
         return "https" if self.scheme_secure else "http"
 

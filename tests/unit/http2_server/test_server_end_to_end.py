@@ -454,9 +454,9 @@ async def test_ping_flood_from_a_peer_that_never_reads_is_bounded(serve) -> None
     for _ in range(3000):  # up to 51 MB of PINGs (102 MB of answers unread)
         writer.write(burst)
         await asyncio.sleep(0)
-        if conn._paused_reading:
+        if conn.paused_reading:
             break
-    assert conn._paused_reading  # the server stopped reading the flood
+    assert conn.paused_reading  # the server stopped reading the flood
     assert conn.transport.get_write_buffer_size() < 16 * 1024 * 1024
     writer.transport.abort()
 

@@ -101,7 +101,7 @@ async def test_slow_app_pauses_reading_and_every_message_arrives_in_order(serve)
         producer = asyncio.create_task(produce())  # may block: the server stops reading
         await asyncio.sleep(0.5)
         for conn in srv.state.connections:
-            seen_paused.append(conn._paused_reading)
+            seen_paused.append(conn.paused_reading)
             assert len(conn.handler.bridge.inbox) < 200
         gate.set()
         await asyncio.wait_for(producer, 10)
