@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -45,9 +44,7 @@ async def run_scenario(fn: ScenarioFn, ep: Endpoint) -> tuple[Outcome, str]:
     except TimeoutError:
         return Outcome.FAIL, f"no progress within {SCENARIO_TIMEOUT:.0f}s (timeout)"
     except Exception as exc:  # a refused handshake, a reset, a dropped connection
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        return Outcome.FAIL, (f"{type(exc).__name__}: {exc} "
-                              f"(at {Path(where.filename).name}:{where.lineno})")
+        return Outcome.FAIL, f"{type(exc).__name__}: {exc}"
     return Outcome.PASS, ""
 
 
