@@ -47,9 +47,11 @@ Headers = list[tuple[bytes, bytes]]
 _LINGER = 1.0
 _DRAIN_PING = b"bb-drain"
 MAX_STREAM_ID = 0x7FFFFFFF
-#: Input is handled in pieces of _CHUNK bytes, for at most _TURN seconds per
-#: event-loop turn and connection (see data_received).
+#: Input is handled in pieces of _CHUNK bytes (growing to _MAX_CHUNK while they are
+#: cheap), for at most _TURN seconds per event-loop turn and connection (see
+#: data_received).
 _CHUNK = 1024
+_MAX_CHUNK = 16 * 1024
 _TURN = 0.001
 
 
@@ -73,7 +75,9 @@ class HTTP2Handler(ProtocolHandler):
         self._settings_timer: asyncio.TimerHandle | None = None
         #: Streams opened by the read being handled; their app tasks start after it.
         self._unstarted: list[H2Stream] = []
-        self._backlog = bytearray()
+        self._backlog = b""
+        self._backlog_pos = 0
+        self._chunk = _CHUNK
         self._progress_mark = -1
         self._dispatch = {
             RequestReceived: self._on_request,
@@ -148,30 +152,49 @@ class HTTP2Handler(ProtocolHandler):
         hold the loop for a whole 256 KiB read while other connections wait (RFC 9113
         §10.5), and bulk uploads still go through in large turns."""
         if self._backlog:
-            self._backlog += data
+            self._backlog = self._backlog[self._backlog_pos:] + data
+            self._backlog_pos = 0
             return
-        if len(data) <= _CHUNK:
+        if len(data) <= self._chunk:
             self._process(data)
             return
-        self._backlog = bytearray(data)
+        self._backlog = data
+        self._backlog_pos = 0
         self._drain_backlog()
 
     def _drain_backlog(self) -> None:
-        backlog = self._backlog
         if self.conn.closed:
-            backlog.clear()
+            self._backlog = b""
             return
-        deadline = self.loop.time() + _TURN
-        while backlog:
-            data = bytes(backlog[:_CHUNK])
-            del backlog[:_CHUNK]
+        clock = self.loop.time
+        now = clock()
+        deadline = now + _TURN
+        backlog = self._backlog
+        view = memoryview(backlog)
+        pos = self._backlog_pos
+        end = len(backlog)
+        while pos < end:
+            data = bytes(view[pos:pos + self._chunk])
+            pos += len(data)
+            self._backlog_pos = pos
             self._process(data)
-            if self.loop.time() >= deadline:
+            if self._backlog is not backlog:  # more arrived meanwhile (re-based)
+                return self._drain_backlog()
+            before, now = now, clock()
+            # Cheap input (bulk DATA) earns bigger pieces; costly input smaller ones.
+            if now - before < _TURN / 10:
+                self._chunk = min(self._chunk * 2, _MAX_CHUNK)
+            elif now - before > _TURN / 2:
+                self._chunk = _CHUNK
+            if now >= deadline:
                 break
-        if backlog:
+        if pos < end:
             self.conn.pause_reading()
             self.loop.call_soon(self._drain_backlog)
-        elif not self.sender.paused:
+            return
+        self._backlog = b""
+        self._backlog_pos = 0
+        if not self.sender.paused:
             self.conn.resume_reading()
 
     def _process(self, data: bytes) -> None:
