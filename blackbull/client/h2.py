@@ -451,6 +451,11 @@ class WebSocketH2Client:
         for sid in list(self._pending) + list(self.sessions):
             if fatal or sid > event.last_stream_id:
                 self._stream_gone(sid, int(event.error_code))
+        if not event.remote and self._writer is not None:
+            # We failed the connection (a connection error, §5.4.1): our GOAWAY goes
+            # out, then the TCP connection closes.
+            self._flush()
+            self._writer.close()
 
     def _on_connection_lost(self) -> None:
         for sid in list(self._pending) + list(self.sessions):

@@ -12,6 +12,7 @@ from wsproto.frame_protocol import Opcode as PeerOpcode
 from blackbull.client import HandshakeError, WebSocketH2Client, WebSocketH2Session, WSOpcode
 from blackbull.config import Settings
 from conformance.interop.app import app as interop_app
+from tests.conftest_h2 import parse_frames
 from tests.rfc8441.h2peer import H2Peer
 
 ON = Settings(h2_enable_websocket=True)
@@ -246,3 +247,38 @@ async def test_send_after_close_is_refused(serve) -> None:
         await ws.close()
         with pytest.raises(ConnectionError):
             await ws.send_text("late")
+
+
+async def test_connection_error_sends_goaway_and_closes() -> None:
+    """RFC 9113 §5.4.1: a peer breaking HTTP/2 (PING on a stream) gets our GOAWAY
+    PROTOCOL_ERROR, the TCP connection closes and the sessions end."""
+    from hyperframe.frame import GoAwayFrame, PingFrame, SettingsFrame
+
+    got = bytearray()
+    closed = asyncio.Event()
+    go = asyncio.Event()
+
+    async def bad_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        settings = SettingsFrame(0)
+        settings.settings = {8: 1}  # SETTINGS_ENABLE_CONNECT_PROTOCOL
+        writer.write(settings.serialize())
+        await go.wait()
+        ping = PingFrame(0)
+        ping.stream_id = 1  # §6.7: PING on a stream is a connection error
+        writer.write(ping.serialize())
+        while data := await reader.read(65536):
+            got.extend(data)
+        closed.set()
+        writer.close()
+
+    server = await asyncio.start_server(bad_server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    c = WebSocketH2Client("127.0.0.1", port)
+    await c.open()
+    go.set()
+    await asyncio.wait_for(closed.wait(), 5)
+    goaways = [f for f in parse_frames(bytes(got)[24:]) if isinstance(f, GoAwayFrame)]
+    assert goaways and goaways[-1].error_code == 1
+    await c.aclose()
+    server.close()
+    await server.wait_closed()
