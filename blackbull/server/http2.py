@@ -70,6 +70,7 @@ class HTTP2Handler(ProtocolHandler):
         self._last_active = 0.0
         self._linger: asyncio.TimerHandle | None = None
         self._stream_error_logged = False
+        self._ws_cap_logged = False
         self._limit_logged = False
         self._drain_timer: asyncio.TimerHandle | None = None
         self._settings_timer: asyncio.TimerHandle | None = None
@@ -370,6 +371,11 @@ class HTTP2Handler(ProtocolHandler):
             return
         ws_count = sum(isinstance(s, H2WebSocketStream) for s in self.streams.values())
         if ws_count > settings.h2_max_websocket_streams:
+            if not self._ws_cap_logged:  # a limit hit is logged once per connection
+                self._ws_cap_logged = True
+                log.info("HTTP/2 %s: over h2_max_websocket_streams=%d, WebSocket stream %d "
+                         "refused (further ones not logged)", self.conn.client,
+                         settings.h2_max_websocket_streams, sid)
             self.streams.pop(sid, None)
             self.reset(sid, ErrorCode.REFUSED_STREAM)
             return

@@ -156,14 +156,18 @@ async def test_goaway_and_close_from_the_client_disconnect_every_session(serve) 
     await wait_events(lambda: sum(e["type"] == "websocket.disconnect" for e in EVENTS) == 2)
 
 
-async def test_per_connection_websocket_cap(serve) -> None:
+async def test_per_connection_websocket_cap(serve, caplog) -> None:
     """RFC 8441 §5 (many WebSockets share one connection) with our limit: past
-    ``h2_max_websocket_streams`` a CONNECT gets REFUSED_STREAM; earlier ones go on."""
+    ``h2_max_websocket_streams`` a CONNECT gets REFUSED_STREAM (logged once per
+    connection); earlier ones go on."""
     srv = await serve(recording_echo, ON.replace(h2_max_websocket_streams=2))
+    caplog.set_level("INFO", logger="blackbull.server")
     async with WebSocketH2Client("127.0.0.1", srv.bound_port) as c:
         a, b = await c.connect("/a"), await c.connect("/b")
-        with pytest.raises(Exception, match="RST_STREAM 7"):
-            await c.connect("/c")
+        for path in ("/c", "/d"):
+            with pytest.raises(Exception, match="RST_STREAM 7"):
+                await c.connect(path)
+        assert sum("h2_max_websocket_streams" in r.getMessage() for r in caplog.records) == 1
         await b.send_text("still here")
         assert await b.receive() == (WSOpcode.TEXT, "still here")
         await a.close()
