@@ -141,6 +141,8 @@ def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
                 if args.autobahn_runner:
                     argv += ["--runner", args.autobahn_runner]
                 plan.jobs.append(Job(f"autobahn-{target}", argv, timeout=3600, weight=3))
+            if target == OURS:
+                _autobahn_variants(plan, raw, args)
     if OURS in plan.targets and "unit" in plan.suites:
         plan.jobs.append(_unit_job(raw, args))
         plan.expected.append(Expectation("unit", OURS))
@@ -152,6 +154,28 @@ def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
         plan.expected.append(Expectation(MATRIX_SUITE, ""))
     plan.jobs.sort(key=lambda j: -j.weight)
     return plan
+
+
+#: Our other Autobahn columns: wss, WebSocket over RFC 8441 through the bridge, and our
+#: client against the fuzzingserver.
+AUTOBAHN_VARIANTS = (("wss", ["--tls"]), ("h2-bridge", ["--h2-bridge"]),
+                     ("client", ["--mode", "client"]))
+
+
+def _autobahn_variants(plan: Plan, raw: Path, args: argparse.Namespace) -> None:
+    py = sys.executable
+    for variant, flags in AUTOBAHN_VARIANTS:
+        plan.expected.append(Expectation("autobahn", OURS, variant))
+        if not autobahn_available():
+            continue
+        argv = [py, "-m", "conformance.autobahn", "--target", OURS, *flags,
+                "--out", str(raw / f"autobahn-{OURS}-{variant}.json")]
+        cases = QUICK_AUTOBAHN if args.quick else args.autobahn_variant_cases
+        if cases:
+            argv += ["--cases", cases]
+        if args.autobahn_runner:
+            argv += ["--runner", args.autobahn_runner]
+        plan.jobs.append(Job(f"autobahn-{OURS}-{variant}", argv, timeout=3600, weight=2))
 
 
 def clear_stale(raw: Path, plan: Plan) -> None:
@@ -186,6 +210,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"Autobahn cases {QUICK_AUTOBAHN} only (~11 s instead of ~10 min)")
     parser.add_argument("--autobahn-runner", choices=("docker", "python2.7", "python3-port"),
                         help="force the Autobahn runner (default: the first available)")
+    parser.add_argument("--autobahn-variant-cases", default="",
+                        help="case patterns for the wss, h2-bridge and client Autobahn runs "
+                             "(default: all 517; ws always runs all unless --quick)")
     parser.add_argument("--jobs", type=int, default=2, help="suites run side by side")
     parser.add_argument("--unit-workers", type=int, default=1, help="pytest -n for the unit run")
     parser.add_argument("--unit-timeout", type=float, default=1800)
@@ -242,7 +269,7 @@ def _main(args: argparse.Namespace) -> int:
     gated = {RAW_SUITE[s] for s in plan.suites}
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]
-    partial = frozenset({"autobahn"} if args.quick else set())
+    partial = frozenset({"autobahn"} if args.quick or args.autobahn_variant_cases else set())
     report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated,
                           partial)
     if args.update_baseline:
