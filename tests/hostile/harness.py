@@ -194,6 +194,15 @@ async def _run_window(attack: Attack | None, window: float, answers: Counter) ->
 
 
 @contextlib.contextmanager
+def machine_lock() -> Iterator[None]:
+    """Hold the hostile suite's machine-wide lock: load generators (the soak, the
+    shutdown test) must not run during another test's measurement windows."""
+    with open(_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
 def _measuring_alone() -> Iterator[None]:
     """One measurement at a time on this machine (a lock file shared by xdist workers
     and concurrent sessions), with the attacker (this process) at nice +10 meanwhile:

@@ -12,7 +12,7 @@ import signal
 
 from tests.hostile.clients import http1_get
 from tests.hostile.h2raw import H2Attacker
-from tests.hostile.harness import ServerProcess
+from tests.hostile.harness import ServerProcess, machine_lock
 
 H1_REQUESTS = 100
 H2_CONNECTIONS = 2
@@ -33,6 +33,11 @@ async def test_sigterm_with_200_requests_in_flight_loses_none() -> None:
     the client opens after the signal either complete or lie above the final GOAWAY's
     last-stream-id and are retried, unprocessed, on a standby server; the server exits
     0 within BB_GRACEFUL_TIMEOUT."""
+    with machine_lock():  # its 200 requests must not fall into another test's windows
+        await _shutdown_under_load()
+
+
+async def _shutdown_under_load() -> None:
     server = ServerProcess({"BB_GRACEFUL_TIMEOUT": "10"})
     standby = ServerProcess()
     try:
