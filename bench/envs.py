@@ -67,8 +67,10 @@ class PeerEnv:
         """Installed version of *dist* in this venv ("?" when unknown)."""
         code = f"import importlib.metadata as m; print(m.version({dist!r}))"
         try:
+            # Not from the repo root: an ``blackbull.egg-info`` there would answer instead.
             out = subprocess.run([str(self.python), "-c", code], capture_output=True,
-                                 text=True, check=True, timeout=30)
+                                 text=True, check=True, timeout=30, cwd=self.path,
+                                 env=clean_env())
         except (OSError, subprocess.SubprocessError):
             return "?"
         return out.stdout.strip() or "?"
