@@ -450,7 +450,7 @@ class HTTP1Handler(ProtocolHandler):
         its answer) and close. False when we are the ones not reading (back-pressure):
         the client is not to blame, the timer starts again."""
         cycle = self._body_cycle
-        if cycle is None or getattr(self.conn, "_paused_reading", False):
+        if cycle is None or self.conn.paused_reading:
             self._update_timer()
             return False
         log.info("request body timeout from %s", self.conn.client)
