@@ -86,6 +86,12 @@ class Settings:
         1000, "BB_H2_MAX_RESET_BURST", "Peer RST_STREAM token bucket size (Rapid Reset guard).")
     h2_max_reset_rate: float = _setting(
         33.0, "BB_H2_MAX_RESET_RATE", "Peer RST_STREAM tokens refilled per second.")
+    h2_max_flood_burst: int = _setting(
+        1000, "BB_H2_MAX_FLOOD_BURST",
+        "Token bucket size for PING, SETTINGS, PRIORITY(_UPDATE) and empty DATA frames "
+        "(CVE-2019-9512/9513/9515/9518); empty bucket → GOAWAY ENHANCE_YOUR_CALM.")
+    h2_max_flood_rate: float = _setting(
+        100.0, "BB_H2_MAX_FLOOD_RATE", "Flood tokens refilled per second.")
     h2_max_continuation_frames: int = _setting(
         64, "BB_H2_MAX_CONTINUATION_FRAMES", "CONTINUATION frames in one header block.")
     h2_settings_timeout: float = _setting(
