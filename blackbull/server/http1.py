@@ -22,6 +22,7 @@ log = logging.getLogger("blackbull.server")
 _BODY_BUFFER_HIGH = 256 * 1024   # buffered request body bytes before we stop reading
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _FEED_PIECE = 8192               # bytes parsed between two pipeline-limit checks
+_LINGER = 1.0                    # seconds input is still read (and dropped) after an error
 _DISCONNECT = {"type": "http.disconnect"}
 
 
@@ -186,7 +187,7 @@ class HTTP1Handler(ProtocolHandler):
 
     __slots__ = (
         "parser", "cycles", "loop", "writable", "closing", "settings", "_timer",
-        "_timer_kind", "_upgrade", "_error", "_body_cycle", "_unparsed",
+        "_timer_kind", "_upgrade", "_error", "_body_cycle", "_unparsed", "_discarding",
     )
 
     def __init__(self) -> None:
@@ -200,6 +201,7 @@ class HTTP1Handler(ProtocolHandler):
         self._error: RequestError | None = None
         self._body_cycle: RequestCycle | None = None
         self._unparsed = bytearray()
+        self._discarding = False
 
     def start(self, initial_data: bytes) -> None:
         self.loop = asyncio.get_running_loop()
@@ -218,6 +220,8 @@ class HTTP1Handler(ProtocolHandler):
         BB_H1_MAX_PIPELINE requests wait (RFC 9112 §9.3.2): one 256 KiB read of tiny
         pipelined requests must not become thousands of request cycles at once. The
         rest stays unparsed, with reading paused, until the queue drains."""
+        if self._discarding:
+            return  # answered and closing (see _close_after_answer)
         if self._unparsed:
             self._unparsed += data
             return
@@ -236,7 +240,7 @@ class HTTP1Handler(ProtocolHandler):
 
     def _keep_feeding(self, rest: bytes) -> bool:
         """After one piece: False when the rest of the read must not be parsed now."""
-        if self.conn.closed or self._error is not None:
+        if self.conn.closed or self._error is not None or self._discarding:
             return False
         if self.conn.handler is not self:  # switched protocols: the rest is theirs
             self.conn.handler.data_received(rest)  # type: ignore[union-attr]
@@ -314,7 +318,32 @@ class HTTP1Handler(ProtocolHandler):
         if error.respond:
             body = f"{error.status} {error.reason}\n".encode()
             self.conn.write(simple_response(error.status, body))
+            self._close_after_answer()
+            return
         self.conn.close()
+
+    def _close_after_answer(self) -> None:
+        """RFC 9112 §9.6: after an error answer, close our side first and keep reading
+        (and discarding) for a moment: closing with the client's bytes still unread
+        would send a TCP reset that can destroy the answer before the client reads it
+        (e.g. a slowloris client still dribbling its head when 408 goes out)."""
+        transport = self.conn.transport
+        if self.conn.closed or transport is None or not transport.can_write_eof():
+            self.conn.close()
+            return
+        try:
+            transport.write_eof()
+        except OSError:  # the peer is already gone
+            self.conn.close()
+            return
+        self._discarding = True
+        # What was buffered for the refused request is garbage now: free it at once.
+        self._unparsed = bytearray()
+        s = self.settings
+        self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
+                                    s.h1_max_headers, s.h1_max_body)
+        self.conn.resume_reading()
+        self.loop.call_later(_LINGER, self.conn.close)
 
     def _apply_backpressure(self) -> None:
         cycles = self.cycles
@@ -441,7 +470,9 @@ class HTTP1Handler(ProtocolHandler):
         if kind == "header":
             log.info("request head timeout from %s", self.conn.client)
             self.conn.write(simple_response(408, b"408 Request Timeout\n"))
-        elif kind == "body" and not self._on_body_timeout():
+            self._close_after_answer()
+            return
+        if kind == "body" and not self._on_body_timeout():
             return
         self.conn.close()
 
@@ -466,7 +497,7 @@ class HTTP1Handler(ProtocolHandler):
         # A half-closed client may still read our answers (RFC 9112 §9.6): keep the write
         # side open while complete requests are in flight. A request whose body can now
         # never arrive is a disconnect (returning None closes the transport).
-        if self._body_cycle is not None or not self.cycles:
+        if self._discarding or self._body_cycle is not None or not self.cycles:
             return None
         self.closing = True
         return True
