@@ -7,6 +7,7 @@ from typing import Any
 
 import h2.events
 import h2.settings
+import pytest
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from blackbull.config import Settings
@@ -172,7 +173,7 @@ async def test_shutdown_closes_the_websocket_with_1001(serve) -> None:
     writer.write(conn.data_to_send())
     data = b""
     while not any(type(f).__name__ == "HeadersFrame" for f in parse_frames(data)):
-        data += await asyncio.wait_for(reader.read(65536), 5)
+        data += (await asyncio.wait_for(reader.read(65536), 5)) or pytest.fail("closed by the server")
     shutdown = asyncio.create_task(srv.shutdown())
     while chunk := await asyncio.wait_for(reader.read(65536), 5):
         data += chunk

@@ -277,13 +277,13 @@ async def test_graceful_shutdown_sends_goaway_and_drains(serve) -> None:
 
     data = b""
     while not frames_of("PingFrame"):
-        data += await asyncio.wait_for(reader.read(65536), 5)
+        data += (await asyncio.wait_for(reader.read(65536), 5)) or pytest.fail("closed by the server")
     first = frames_of("GoAwayFrame")[0]
     assert first.last_stream_id == 2**31 - 1 and first.error_code == 0
     ping = frames_of("PingFrame")[0]
     writer.write(Raw.frame(0x6, 0x1, 0, ping.opaque_data))  # the ACK ends the first step
     while len(frames_of("GoAwayFrame")) < 2:
-        data += await asyncio.wait_for(reader.read(65536), 5)
+        data += (await asyncio.wait_for(reader.read(65536), 5)) or pytest.fail("closed by the server")
     final = frames_of("GoAwayFrame")[1]
     assert final.last_stream_id == 1 and final.error_code == 0
     RECORD["slow-release"].set()
@@ -309,7 +309,7 @@ async def test_requests_in_flight_during_the_first_goaway_are_served(serve) -> N
     writer.write(raw.headers(1, req("/")))
     data = b""
     while not any(type(f).__name__ == "PingFrame" for f in parse_frames(data)):
-        data += await asyncio.wait_for(reader.read(65536), 5)
+        data += (await asyncio.wait_for(reader.read(65536), 5)) or pytest.fail("closed by the server")
     ping = next(f for f in parse_frames(data) if type(f).__name__ == "PingFrame")
     writer.write(Raw.frame(0x6, 0x1, 0, ping.opaque_data))
     while chunk := await asyncio.wait_for(reader.read(65536), 5):
@@ -353,7 +353,7 @@ async def test_peer_goaway_does_not_make_us_reset_the_connection(serve) -> None:
     data = b""
     while not any(type(f).__name__ == "PingFrame" and "ACK" in f.flags
                   for f in parse_frames(data)):
-        data += await asyncio.wait_for(reader.read(65536), 5)
+        data += (await asyncio.wait_for(reader.read(65536), 5)) or pytest.fail("closed by the server")
     writer.close()
 
 
@@ -435,7 +435,7 @@ async def test_first_frame_from_the_server_is_settings(serve) -> None:
     writer.write(Raw.preface({4: 65535}))
     data = b""
     while not parse_frames(data):
-        data += await asyncio.wait_for(reader.read(65536), 5)
+        data += (await asyncio.wait_for(reader.read(65536), 5)) or pytest.fail("closed by the server")
     first = parse_frames(data)[0]
     assert type(first).__name__ == "SettingsFrame" and "ACK" not in first.flags
     writer.close()
