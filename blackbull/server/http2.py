@@ -126,9 +126,7 @@ class HTTP2Handler(ProtocolHandler):
             "server", local, max_closed_streams=settings.h2_max_closed_streams,
             max_continuation_frames=settings.h2_max_continuation_frames,
             reset_burst=settings.h2_max_reset_burst, reset_rate=settings.h2_max_reset_rate,
-            # BB_H2_MAX_FLOOD_BURST / BB_H2_MAX_FLOOD_RATE once Settings has them.
-            flood_burst=getattr(settings, "h2_max_flood_burst", 1000),
-            flood_rate=getattr(settings, "h2_max_flood_rate", 100.0),
+            flood_burst=settings.h2_max_flood_burst, flood_rate=settings.h2_max_flood_rate,
             clock=self.loop.time)
         self.sender = HTTP2Sender(h2)
         if self._upgrade is not None:

@@ -2,8 +2,8 @@
 HPACK abuse (RFC 9113 §10.5, RFC 7541 §7.3).
 
 Frames that give the application nothing (PING, SETTINGS, PRIORITY, PRIORITY_UPDATE,
-empty DATA) draw from a per-connection token bucket (1000 tokens, 100/s refill in the
-core's defaults); CONTINUATION is capped per header block (``BB_H2_MAX_CONTINUATION_FRAMES``
+empty DATA) draw from a per-connection token bucket (``BB_H2_MAX_FLOOD_BURST`` tokens,
+refilled at ``BB_H2_MAX_FLOOD_RATE`` per second); CONTINUATION is capped per header block (``BB_H2_MAX_CONTINUATION_FRAMES``
 frames, 2 × ``BB_H2_MAX_HEADER_LIST_SIZE`` + 16 KiB bytes); the decoded field section is
 capped by ``BB_H2_MAX_HEADER_LIST_SIZE`` (431) and hard-stopped at twice that (the
 HPACK decoder gives up: COMPRESSION_ERROR).
@@ -33,7 +33,8 @@ from tests.hostile.harness import measure
 
 MEMORY_BOUND_MB = 30.0
 CALM = "GOAWAY ENHANCE_YOUR_CALM"
-FLOOD_BOUND = "1000 frames, refilled 100/s, per connection, then GOAWAY ENHANCE_YOUR_CALM"
+FLOOD_BOUND = ("BB_H2_MAX_FLOOD_BURST=1000 frames, refilled BB_H2_MAX_FLOOD_RATE=100/s, per "
+               "connection, then GOAWAY ENHANCE_YOUR_CALM")
 
 
 async def _run(hostile_server, case: HostileCase, *, description: str, bound: str,
