@@ -27,17 +27,20 @@ def _settled(peer: H2Attacker, sids: list[int]) -> bool:
                          for s in sids)
 
 
-async def test_sigterm_with_200_requests_in_flight_loses_none() -> None:
+async def test_sigterm_with_200_requests_in_flight_loses_none(hostile_case) -> None:
     """RFC 9113 §6.8, RFC 9112 §9.6: 100 HTTP/1.1 requests and 100 HTTP/2 streams are
     being served (1 s each) when SIGTERM arrives: every one completes with 200; streams
     the client opens after the signal either complete or lie above the final GOAWAY's
     last-stream-id and are retried, unprocessed, on a standby server; the server exits
     0 within BB_GRACEFUL_TIMEOUT."""
+    hostile_case.rfc, hostile_case.section = "RFC 9113", "6.8"
+    hostile_case.description = "SIGTERM with 100 HTTP/1.1 + 100 HTTP/2 requests in flight"
+    hostile_case.bound = "BB_GRACEFUL_TIMEOUT=10 s; every request completes or is retried"
     with machine_lock():  # its 200 requests must not fall into another test's windows
-        await _shutdown_under_load()
+        await _shutdown_under_load(hostile_case)
 
 
-async def _shutdown_under_load() -> None:
+async def _shutdown_under_load(case) -> None:
     server = ServerProcess({"BB_GRACEFUL_TIMEOUT": "10"})
     standby = ServerProcess()
     try:
@@ -90,8 +93,10 @@ async def _shutdown_under_load() -> None:
         for peer in peers:
             peer.close()
         assert server.proc.wait(15) == 0
-        print(f"shutdown: {H1_REQUESTS} h1 + {H2_CONNECTIONS * H2_STREAMS} h2 completed; "
-              f"{(RACING + 2) * H2_CONNECTIONS} racing streams, {retried} retried on the standby")
+        case.message = (f"shutdown: {H1_REQUESTS} h1 + {H2_CONNECTIONS * H2_STREAMS} h2 "
+                        f"completed; {(RACING + 2) * H2_CONNECTIONS} racing streams, "
+                        f"{retried} retried on the standby")
+        print(case.message)
     finally:
         server.stop()
         standby.stop()

@@ -60,15 +60,20 @@ DEFLATE_GAP = ("RSS grows ~20 kB per WebSocket connection with permessage-deflat
     pytest.param(False, id="ws-plain"),
     pytest.param(True, id="ws-deflate", marks=pytest.mark.xfail(strict=True, reason=DEFLATE_GAP)),
 ])
-async def test_soak_10000_mixed_connections_leave_nothing_behind(deflate: bool) -> None:
+async def test_soak_10000_mixed_connections_leave_nothing_behind(deflate: bool,
+                                                                hostile_case) -> None:
     """RFC 9112 §9.6, RFC 9113 §6.8, RFC 6455 §7: 10 000 connections, each opened,
     used once and closed: RSS back within 10 % of its start (after a warm-up of 600),
     the same number of descriptors, no task left in the server's loop."""
+    hostile_case.rfc, hostile_case.section = "RFC 9113", "6.8"
+    hostile_case.description = (f"soak: {TOTAL} connections (HTTP/1.1, h2, WebSocket "
+                                f"{'with' if deflate else 'without'} permessage-deflate)")
+    hostile_case.bound = "RSS within 10 % of start; descriptors and server tasks back to start"
     with machine_lock():  # 10 000 connections must not fall into another test's windows
-        await _soak(deflate)
+        await _soak(deflate, hostile_case)
 
 
-async def _soak(deflate: bool) -> None:
+async def _soak(deflate: bool, case) -> None:
     server = ServerProcess({"BB_H2_IDLE_TIMEOUT": "2",
                             "BB_WS_PERMESSAGE_DEFLATE": "1" if deflate else "0"})
     try:
@@ -79,8 +84,9 @@ async def _soak(deflate: bool) -> None:
         outcome = await _mixed(server.port, TOTAL)
         tasks_end = await _settled_tasks(server.port)
         rss_end, fds_end, hwm = server.rss_kb(), server.fds(), server.hwm_kb()
-        print(f"soak: {outcome}; RSS {rss_start} → {rss_end} kB (peak {hwm} kB); "
-              f"fds {fds_start} → {fds_end}; tasks {tasks_start} → {tasks_end}")
+        case.message = (f"soak: {outcome}; RSS {rss_start} → {rss_end} kB (peak {hwm} kB); "
+                        f"fds {fds_start} → {fds_end}; tasks {tasks_start} → {tasks_end}")
+        print(case.message)
         assert outcome == {"ok": TOTAL, "failed": 0}
         assert rss_end <= rss_start * 1.10, (rss_start, rss_end)
         assert fds_end <= fds_start, (fds_start, fds_end)
