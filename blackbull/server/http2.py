@@ -35,6 +35,7 @@ from ..protocol.http2 import (
 from ..protocol.http2.settings import decode_settings_header
 from .asgi import base_scope
 from .connection import ProtocolHandler
+from .http2_input import InputPacer
 from .http2_sender import HTTP2Sender
 from .http2_stream import H2Stream, StreamWindowView
 from .http2_websocket import H2WebSocketStream
@@ -47,12 +48,6 @@ Headers = list[tuple[bytes, bytes]]
 _LINGER = 1.0
 _DRAIN_PING = b"bb-drain"
 MAX_STREAM_ID = 0x7FFFFFFF
-#: Input is handled in pieces of _CHUNK bytes (growing to _MAX_CHUNK while they are
-#: cheap), for at most _TURN seconds per event-loop turn and connection (see
-#: data_received).
-_CHUNK = 1024
-_MAX_CHUNK = 16 * 1024
-_TURN = 0.001
 
 
 class HTTP2Handler(ProtocolHandler):
@@ -76,9 +71,7 @@ class HTTP2Handler(ProtocolHandler):
         self._settings_timer: asyncio.TimerHandle | None = None
         #: Streams opened by the read being handled; their app tasks start after it.
         self._unstarted: list[H2Stream] = []
-        self._backlog = b""
-        self._backlog_pos = 0
-        self._chunk = _CHUNK
+        self.pacer: InputPacer = None  # type: ignore[assignment]  # made in start()
         self._progress_mark = -1
         self._dispatch = {
             RequestReceived: self._on_request,
@@ -129,6 +122,10 @@ class HTTP2Handler(ProtocolHandler):
             flood_burst=settings.h2_max_flood_burst, flood_rate=settings.h2_max_flood_rate,
             clock=self.loop.time)
         self.sender = HTTP2Sender(h2)
+        conn = self.conn
+        self.pacer = InputPacer(self.loop, self._process, pause=conn.pause_reading,
+                                resume=self._resume_after_backlog,
+                                closed=lambda: conn.closed)
         if self._upgrade is not None:
             h2.initiate_upgrade_connection(self._upgrade[0] or None)
         else:
@@ -145,54 +142,9 @@ class HTTP2Handler(ProtocolHandler):
             self._flush()
 
     def data_received(self, data: bytes) -> None:
-        """Input is handled in _CHUNK pieces for at most _TURN seconds per event-loop
-        turn; the rest waits, with reading paused, for the next turns. One connection
-        sending costly input (header blocks full of fields, CVE-2019-9516) then cannot
-        hold the loop for a whole 256 KiB read while other connections wait (RFC 9113
-        §10.5), and bulk uploads still go through in large turns."""
-        if self._backlog:
-            self._backlog = self._backlog[self._backlog_pos:] + data
-            self._backlog_pos = 0
-            return
-        if len(data) <= self._chunk:
-            self._process(data)
-            return
-        self._backlog = data
-        self._backlog_pos = 0
-        self._drain_backlog()
+        self.pacer.feed(data)  # paced: see http2_input
 
-    def _drain_backlog(self) -> None:
-        if self.conn.closed:
-            self._backlog = b""
-            return
-        clock = self.loop.time
-        now = clock()
-        deadline = now + _TURN
-        backlog = self._backlog
-        view = memoryview(backlog)
-        pos = self._backlog_pos
-        end = len(backlog)
-        while pos < end:
-            data = bytes(view[pos:pos + self._chunk])
-            pos += len(data)
-            self._backlog_pos = pos
-            self._process(data)
-            if self._backlog is not backlog:  # more arrived meanwhile (re-based)
-                return self._drain_backlog()
-            before, now = now, clock()
-            # Cheap input (bulk DATA) earns bigger pieces; costly input smaller ones.
-            if now - before < _TURN / 10:
-                self._chunk = min(self._chunk * 2, _MAX_CHUNK)
-            elif now - before > _TURN / 2:
-                self._chunk = _CHUNK
-            if now >= deadline:
-                break
-        if pos < end:
-            self.conn.pause_reading()
-            self.loop.call_soon(self._drain_backlog)
-            return
-        self._backlog = b""
-        self._backlog_pos = 0
+    def _resume_after_backlog(self) -> None:
         if not self.sender.paused:
             self.conn.resume_reading()
 
@@ -233,7 +185,7 @@ class HTTP2Handler(ProtocolHandler):
         self.conn.pause_reading()
 
     def resume_writing(self) -> None:
-        if not self._backlog:
+        if not self.pacer.pending:
             self.conn.resume_reading()
         self.sender.paused = False
         self.sender.pump()
