@@ -83,6 +83,8 @@ class Plan:
     suites: list[str]
     jobs: list[Job] = field(default_factory=list)
     expected: list[Expectation] = field(default_factory=list)
+    #: Raw suites whose files an earlier test run produced: not cleared as stale.
+    kept_suites: set[str] = field(default_factory=set)
 
 
 def autobahn_available() -> bool:
@@ -125,6 +127,8 @@ def unit_runs_matrix(paths: list[str]) -> bool:
 
 def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
     plan = Plan(targets=args.targets, suites=args.suites)
+    if args.reuse_test_results:
+        plan.kept_suites = {RAW_SUITE["unit"], MATRIX_SUITE}
     py = sys.executable
     for target in plan.targets:
         if "h2spec" in plan.suites:
@@ -144,10 +148,12 @@ def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
             if target == OURS:
                 _autobahn_variants(plan, raw, args)
     if OURS in plan.targets and "unit" in plan.suites:
-        plan.jobs.append(_unit_job(raw, args))
+        if not args.reuse_test_results:
+            plan.jobs.append(_unit_job(raw, args))
         plan.expected.append(Expectation("unit", OURS))
     if OURS in plan.targets and "rfc8441" in plan.suites:
-        in_unit = "unit" in plan.suites and unit_runs_matrix(args.unit_paths)
+        in_unit = "unit" in plan.suites and (
+            args.reuse_test_results or unit_runs_matrix(args.unit_paths))
         if interop_available() and not in_unit:
             plan.jobs.append(_interop_job(raw))
         # The matrix spans servers; any target name in its file satisfies it.
@@ -180,7 +186,7 @@ def _autobahn_variants(plan: Plan, raw: Path, args: argparse.Namespace) -> None:
 
 def clear_stale(raw: Path, plan: Plan) -> None:
     """Drop old raw files of the suites/targets about to run, so none can pass for them."""
-    suites = {RAW_SUITE[s] for s in plan.suites}
+    suites = {RAW_SUITE[s] for s in plan.suites} - plan.kept_suites
     for path in raw.glob("*.json") if raw.is_dir() else []:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -217,6 +223,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--unit-workers", type=int, default=1, help="pytest -n for the unit run")
     parser.add_argument("--unit-timeout", type=float, default=1800)
     parser.add_argument("--unit-paths", nargs="+", default=["tests"])
+    parser.add_argument("--reuse-test-results", action="store_true",
+                        help="do not run the unit tests (and the RFC 8441 matrix inside them) "
+                             "again: use the files a `BB_RFC_REPORT=<out>/raw/unit-blackbull-"
+                             "pytest.json python -m pytest` run left in <out>/raw")
     args = parser.parse_args(argv)
     if args.targets:
         names = list(TARGETS) if args.targets == "all" else args.targets.split(",")

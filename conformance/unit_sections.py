@@ -13,6 +13,7 @@ Citations are read where the items are collected and carried on
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -71,7 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    path = config.getoption("--rfc-report")
+    # BB_RFC_REPORT lets a plain `python -m pytest` (the README's test command in CI) write
+    # the same file, so the conformance run can reuse it instead of running the tests again.
+    # Popped, so pytest runs that the tests themselves start do not overwrite the file.
+    path = config.getoption("--rfc-report") or os.environ.pop("BB_RFC_REPORT", None)
     # Only the process that owns the session writes the file (xdist workers do not).
     if path and not hasattr(config, "workerinput"):
         config.pluginmanager.register(_Collector(Path(path), config), "rfc-collector")

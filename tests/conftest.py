@@ -17,6 +17,8 @@ from blackbull.config import Settings
 from blackbull.server.serve import Server, make_ssl_context
 
 ROOT = Path(__file__).resolve().parent.parent
+# RFC-section collection (writes nothing unless --rfc-report or BB_RFC_REPORT is given).
+pytest_plugins = ["conformance.unit_sections"]
 StartServer = Callable[..., Awaitable[Server]]
 
 
