@@ -49,7 +49,8 @@ class Settings:
         16 * 1024 * 1024, "BB_H1_MAX_BODY", "Bytes of a request body; larger → 413.")
     h1_header_timeout: float = _setting(
         10.0, "BB_H1_HEADER_TIMEOUT",
-        "Seconds a client has to send a complete request head; then 408 and close.")
+        "Seconds a client has to send a complete request head, and the most allowed between "
+        "two pieces of a request body; then 408 and close.")
     h1_keepalive_timeout: float = _setting(
         5.0, "BB_H1_KEEPALIVE_TIMEOUT", "Seconds an idle keep-alive connection is kept open.")
     h1_max_pipeline: int = _setting(
@@ -98,7 +99,9 @@ class Settings:
         10.0, "BB_H2_SETTINGS_TIMEOUT",
         "Seconds the peer has to acknowledge our SETTINGS; then GOAWAY SETTINGS_TIMEOUT.")
     h2_idle_timeout: float = _setting(
-        60.0, "BB_H2_IDLE_TIMEOUT", "Seconds an HTTP/2 connection with no open stream is kept.")
+        60.0, "BB_H2_IDLE_TIMEOUT", "Seconds an HTTP/2 connection with no open stream is kept; also the most a "
+        "connection's responses may send no DATA (peer window closed or socket not read) "
+        "before GOAWAY ENHANCE_YOUR_CALM.")
 
     # --- WebSocket (RFC 6455, RFC 7692) ----------------------------------------------
     ws_max_frame_size: int = _setting(
