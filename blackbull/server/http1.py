@@ -206,13 +206,17 @@ class HTTP1Handler(ProtocolHandler):
     def start(self, initial_data: bytes) -> None:
         self.loop = asyncio.get_running_loop()
         s = self.settings = self.conn.state.settings
-        self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
-                                    s.h1_max_headers, s.h1_max_body)
+        self._new_parser()
         self.conn.transport.set_write_buffer_limits(high=s.h1_write_buffer)  # type: ignore[union-attr]
         if initial_data:
             self.data_received(initial_data)
         else:
             self._update_timer()
+
+    def _new_parser(self) -> None:
+        s = self.settings
+        self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
+                                    s.h1_max_headers, s.h1_max_body)
 
     # --- input -----------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
@@ -339,9 +343,7 @@ class HTTP1Handler(ProtocolHandler):
         self._discarding = True
         # What was buffered for the refused request is garbage now: free it at once.
         self._unparsed = bytearray()
-        s = self.settings
-        self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
-                                    s.h1_max_headers, s.h1_max_body)
+        self._new_parser()
         self.conn.resume_reading()
         self.loop.call_later(_LINGER, self.conn.close)
 
@@ -404,9 +406,7 @@ class HTTP1Handler(ProtocolHandler):
             return
         # Not upgrading after all (RFC 9110 §7.8): serve it as a plain request.
         request.upgrade = None
-        s = self.settings
-        self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
-                                    s.h1_max_headers, s.h1_max_body)
+        self._new_parser()
         self._on_request(request)
         if trailing:
             self.data_received(trailing)
