@@ -15,6 +15,7 @@ from ..protocol.http1.events import Data, EndOfMessage, Request, RequestError
 from ..protocol.http1.parser import RequestParser
 from ..protocol.http1.response import ResponseError, ResponseWriter, simple_response
 from .asgi import base_scope
+from .clock import http_date
 from .connection import ProtocolHandler
 
 log = logging.getLogger("blackbull.server")
@@ -129,7 +130,8 @@ class RequestCycle:
             writer = ResponseWriter(
                 start["status"], list(start.get("headers", ())),
                 head_request=self.request.method == "HEAD",
-                version=self.request.http_version, keep_alive=keep_alive)
+                version=self.request.http_version, keep_alive=keep_alive,
+                date=http_date())
             data = writer.body(body, more)  # a ResponseError here leaves room for a 500
             self.writer = writer
         elif writer.complete:
@@ -176,7 +178,7 @@ class RequestCycle:
         if self.writer is None and not self.disconnected:
             self.keep_alive = self.keep_alive and self.body_complete
             handler.conn.write(simple_response(500, b"Internal Server Error",
-                                               close=not self.keep_alive))
+                                               close=not self.keep_alive, date=http_date()))
         else:
             self.keep_alive = False
         handler.cycle_done(self)
@@ -321,7 +323,7 @@ class HTTP1Handler(ProtocolHandler):
             log.info("bad request from %s: %s %s", self.conn.client, error.status, error.reason)
         if error.respond:
             body = f"{error.status} {error.reason}\n".encode()
-            self.conn.write(simple_response(error.status, body))
+            self.conn.write(simple_response(error.status, body, date=http_date()))
             self._close_after_answer()
             return
         self.conn.close()
@@ -469,7 +471,7 @@ class HTTP1Handler(ProtocolHandler):
         self._timer_kind = ""
         if kind == "header":
             log.info("request head timeout from %s", self.conn.client)
-            self.conn.write(simple_response(408, b"408 Request Timeout\n"))
+            self.conn.write(simple_response(408, b"408 Request Timeout\n", date=http_date()))
             self._close_after_answer()
             return
         if kind == "body" and not self._on_body_timeout():
@@ -489,7 +491,7 @@ class HTTP1Handler(ProtocolHandler):
         cycle.disconnect()
         if first and cycle.writer is None and not cycle.response_complete:
             cycle.response_complete = True
-            self.conn.write(simple_response(408, b"408 Request Timeout\n"))
+            self.conn.write(simple_response(408, b"408 Request Timeout\n", date=http_date()))
         return True
 
     # --- connection events -----------------------------------------------------------

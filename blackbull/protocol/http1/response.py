@@ -27,12 +27,16 @@ def status_line(status: int, version: str = "1.1") -> bytes:
 
 
 def simple_response(status: int, body: bytes = b"", close: bool = True,
-                    extra: list[tuple[bytes, bytes]] | None = None) -> bytes:
-    """A complete server-generated response (errors, 100/101, …)."""
+                    extra: list[tuple[bytes, bytes]] | None = None,
+                    date: bytes | None = None) -> bytes:
+    """A complete server-generated response (errors, 100/101, …); ``date`` is the
+    ``Date`` field value to send (RFC 9110 §6.6.1), if any."""
     out = [status_line(status)]
     for name, value in extra or ():
         out.append(b"%s: %s\r\n" % (name, value))
     if status >= 200:
+        if date is not None:
+            out.append(b"date: %s\r\n" % date)
         out.append(b"content-type: text/plain; charset=utf-8\r\n")
         out.append(b"content-length: %d\r\n" % len(body))
     if close:
@@ -58,11 +62,13 @@ class ResponseWriter:
 
     __slots__ = (
         "status", "headers", "head_request", "version", "keep_alive", "chunked",
-        "content_length", "sent_body", "head_sent", "complete", "no_body",
+        "content_length", "sent_body", "head_sent", "complete", "no_body", "date",
     )
 
     def __init__(self, status: int, headers: list[tuple[bytes, bytes]], *,
-                 head_request: bool, version: str, keep_alive: bool) -> None:
+                 head_request: bool, version: str, keep_alive: bool,
+                 date: bytes | None = None) -> None:
+        """``date``: the ``Date`` value to add unless the app sent one (RFC 9110 §6.6.1)."""
         if not 100 <= status <= 999 or 100 <= status < 200:
             raise ResponseError(f"invalid response status {status}")
         self.status = status
@@ -76,6 +82,7 @@ class ResponseWriter:
         self.head_sent = False
         self.complete = False
         self.no_body = head_request or _no_body_status(status)
+        self.date = date
 
     def body(self, data: bytes, more: bool) -> bytes:
         """Bytes for the next body piece (the head goes out with the first one)."""
@@ -105,6 +112,7 @@ class ResponseWriter:
         self.head_sent = True
         lines = [status_line(self.status, self.version)]
         has_connection_close = False
+        date = self.date
         for name, value in self.headers:
             if _bad_field(name, value):
                 raise ResponseError("invalid header field")
@@ -118,7 +126,11 @@ class ResponseWriter:
                 if b"close" in value.lower():
                     has_connection_close = True
                     self.keep_alive = False
+            elif low == b"date":
+                date = None  # the app's own Date wins
             lines.append(b"%s: %s\r\n" % (name, value))
+        if date is not None:
+            lines.append(b"date: %s\r\n" % date)
         if self.content_length is None and not _no_body_status(self.status):
             if not more:
                 length = len(data)
