@@ -109,6 +109,19 @@ class Settings:
     ws_max_message_size: int = _setting(
         16 * 1024 * 1024, "BB_WS_MAX_MESSAGE_SIZE",
         "Bytes of one (reassembled, inflated) message; larger → 1009.")
+    ws_max_fragments: int = _setting(
+        131072, "BB_WS_MAX_FRAGMENTS",
+        "Frames in one fragmented WebSocket message; more → 1009 (Autobahn 9.3.1 sends "
+        "65536).")
+    ws_max_empty_fragments: int = _setting(
+        1024, "BB_WS_MAX_EMPTY_FRAGMENTS",
+        "Frames without payload in one WebSocket message; more → 1008.")
+    ws_max_ping_burst: int = _setting(
+        100, "BB_WS_MAX_PING_BURST",
+        "Token bucket size for received PINGs and unsolicited PONGs per WebSocket; empty "
+        "bucket → close 1008.")
+    ws_max_ping_rate: float = _setting(
+        10.0, "BB_WS_MAX_PING_RATE", "PING/PONG tokens refilled per second.")
     ws_queue_depth: int = _setting(
         256, "BB_WS_QUEUE_DEPTH",
         "Inbound messages queued for the app before the server stops reading the socket.")
