@@ -38,6 +38,8 @@ CLOSE_REPLY_GRACE = 1.0
 _CLOSE_MARK: dict[str, Any] = {"type": "blackbull.close-mark"}
 #: Bytes a client may send before the app accepts; past this we stop reading.
 _PENDING_HIGH = 256 * 1024
+#: Close codes of our limits (BB_WS_MAX_*): 1009 sizes and fragment count, 1008 floods.
+_LIMIT_CODES = frozenset((CloseCode.MESSAGE_TOO_BIG, CloseCode.POLICY_VIOLATION))
 
 
 class ClientDisconnected(OSError):
@@ -114,9 +116,11 @@ class WebSocketBridge:
         self._denial_body: list[bytes] = []
         self._close_timer: asyncio.TimerHandle | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
+        self._client: Any = None
 
     def start(self, scope: dict[str, Any]) -> None:
         """Run the app on ``scope`` (the carrier built it, ASGI ``websocket`` scope)."""
+        self._client = scope.get("client")
         scope["subprotocols"] = list(self.handshake.subprotocols)
         scope["extensions"]["websocket.http.response"] = {}
         self.task = self.state.spawn(self._run_app(scope))
@@ -141,6 +145,15 @@ class WebSocketBridge:
                 self._close_pending()
                 return
         self._flush()
+
+    @property
+    def wants_input(self) -> bool:
+        """False while back-pressure holds reading paused: the app is behind, or too much
+        arrived before it accepted. A carrier that paused reading for its own reasons
+        resumes only when this is True."""
+        if self.phase is Phase.HANDSHAKE:
+            return len(self._pending) <= _PENDING_HIGH
+        return len(self.inbox) < self.settings.ws_queue_depth
 
     def lost(self) -> None:
         """The carrier is gone (TCP closed, stream reset)."""
@@ -246,6 +259,11 @@ class WebSocketBridge:
             deflate=PerMessageDeflate(params, is_server=True) if params else None,
             max_frame_size=settings.ws_max_frame_size,
             max_message_size=settings.ws_max_message_size,
+            max_fragments=settings.ws_max_fragments,
+            max_empty_fragments=settings.ws_max_empty_fragments,
+            ping_burst=settings.ws_max_ping_burst,
+            ping_rate=settings.ws_max_ping_rate,
+            clock=asyncio.get_running_loop().time,
             auto_close=False)
         self.phase = Phase.OPEN
         if settings.ws_ping_interval > 0:
@@ -289,7 +307,11 @@ class WebSocketBridge:
         ws.answer_close()
         self._flush()
         if ws.failure is not None:
-            log.debug("websocket failed: %d %s", ws.failure.code, ws.failure.reason)
+            if ws.failure.code in _LIMIT_CODES:  # a limit hit: once per connection (here)
+                log.info("WebSocket from %s over a limit: close %d %s", self._client,
+                         ws.failure.code, ws.failure.reason)
+            else:
+                log.debug("websocket failed: %d %s", ws.failure.code, ws.failure.reason)
             self._finish(ws.failure.code, ws.failure.reason)
             # §7.1.7: no more input is processed (the core ignores it); end soon
             self.carrier.end_after_failure(self.settings.ws_close_timeout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Callable
 from enum import Enum
 
 from .close import build_close_payload, parse_close_payload
@@ -54,17 +55,36 @@ class WebSocketConnection:
         deflate: PerMessageDeflate | None = None,
         max_frame_size: int = 16 * 1024 * 1024,
         max_message_size: int = 16 * 1024 * 1024,
+        max_fragments: int = 131072,
+        max_empty_fragments: int = 1024,
+        ping_burst: int = 100,
+        ping_rate: float = 10.0,
+        clock: Callable[[], float] | None = None,
         auto_close: bool = True,
     ) -> None:
         """``auto_close=False`` lets the host answer a received Close (or send the Close
         of a failure) later with :meth:`answer_close`, e.g. after the application has
         answered the messages that arrived before it (§5.5.1 allows finishing the
-        current message first)."""
+        current message first).
+
+        Limits against hostile peers (RFC 6455 §10.4):
+
+        - ``max_fragments``: frames in one message (§5.4); more → 1009. Each frame costs
+          work however small it is, so this bounds a message made of tiny fragments.
+        - ``max_empty_fragments``: frames without payload in one message; more → 1008.
+          They add nothing, so the byte limits can never end such a message.
+        - ``ping_burst``/``ping_rate``: a token bucket for the control frames that give
+          the application nothing and (for PING) cost us an answer: PINGs and unsolicited
+          PONGs; an empty bucket → 1008. The core has no clock of its own: the bucket
+          works only when the host passes ``clock`` (seconds, e.g. ``loop.time``).
+        """
         self.role = role
         self.auto_close = auto_close
         self.failure: ConnectionFailed | None = None
         self.deflate = deflate
         self.max_message_size = max_message_size
+        self.max_fragments = max_fragments
+        self.max_empty_fragments = max_empty_fragments
         self.state = State.OPEN
         self.close_sent = False
         self.close_received: CloseReceived | None = None
@@ -77,7 +97,16 @@ class WebSocketConnection:
         self._msg_compressed = False
         self._msg_parts: list = []
         self._msg_size = 0
+        self._msg_frames = 0
+        self._msg_empty = 0
         self._utf8 = _Utf8Decoder("strict")
+        # control-frame budget (§5.5.2, §10.4)
+        self._clock = clock
+        self._ping_burst = ping_burst
+        self._ping_rate = ping_rate
+        self._ping_tokens = float(ping_burst)
+        self._ping_stamp = clock() if clock is not None else 0.0
+        self._pings_unanswered = 0
 
     # --- sending ----------------------------------------------------------------------
     def _frame(self, opcode: Opcode, payload: bytes, *, fin: bool = True,
@@ -107,6 +136,7 @@ class WebSocketConnection:
             raise ValueError("control frame payload over 125 bytes (RFC 6455 §5.5)")
         if not self.close_sent:
             self._frame(Opcode.PING, bytes(payload))
+            self._pings_unanswered += 1
 
     def send_pong(self, payload: bytes = b"") -> None:
         """Queue an unsolicited Pong (§5.5.3)."""
@@ -186,6 +216,7 @@ class WebSocketConnection:
             return self._on_control(chunk)
         if chunk.first:
             self._start_frame(chunk)
+            self._count_fragment(chunk.header.length)
         self._add_payload(chunk.data)
         if chunk.last and chunk.header.fin:
             return self._finish_message()
@@ -197,10 +228,15 @@ class WebSocketConnection:
             # RFC 7692 §6.1: permessage-deflate never sets RSV1 on control frames
             raise WebSocketProtocolError(CloseCode.PROTOCOL_ERROR, "RSV1 on a control frame")
         if header.opcode is Opcode.PING:
+            self._take_ping_token("PING")
             if not self.close_sent:
                 self._frame(Opcode.PONG, chunk.data)  # §5.5.2: answer as soon as practical
             return Ping(chunk.data)
         if header.opcode is Opcode.PONG:
+            if self._pings_unanswered:
+                self._pings_unanswered -= 1  # the answer to one of our PINGs: free
+            else:
+                self._take_ping_token("unsolicited PONG")  # §5.5.3 allows them; budgeted
             return Pong(chunk.data)
         code, reason = parse_close_payload(chunk.data)
         event = CloseReceived(code, reason)
@@ -210,6 +246,34 @@ class WebSocketConnection:
         elif self.auto_close:
             self.answer_close()
         return event
+
+    def _take_ping_token(self, what: str) -> None:
+        """§10.4: one token per PING or unsolicited PONG; an empty bucket → 1008."""
+        clock = self._clock
+        if clock is None:
+            return
+        now = clock()
+        self._ping_tokens = min(self._ping_burst, self._ping_tokens
+                                + (now - self._ping_stamp) * self._ping_rate)
+        self._ping_stamp = now
+        self._ping_tokens -= 1
+        if self._ping_tokens < 0:
+            raise WebSocketProtocolError(
+                CloseCode.POLICY_VIOLATION,
+                f"{what} flood: over {self._ping_burst} at {self._ping_rate:g}/s")
+
+    def _count_fragment(self, length: int) -> None:
+        """§5.4, §10.4: bound the frames of one message, and its empty frames apart."""
+        self._msg_frames += 1
+        if self._msg_frames > self.max_fragments:
+            raise WebSocketProtocolError(CloseCode.MESSAGE_TOO_BIG,
+                                         f"message in over {self.max_fragments} fragments")
+        if length == 0:
+            self._msg_empty += 1
+            if self._msg_empty > self.max_empty_fragments:
+                raise WebSocketProtocolError(
+                    CloseCode.POLICY_VIOLATION,
+                    f"message with over {self.max_empty_fragments} empty fragments")
 
     def _start_frame(self, chunk: FrameChunk) -> None:
         """§5.4 fragmentation rules; RFC 7692 §6.1 RSV1 placement."""
@@ -229,6 +293,8 @@ class WebSocketConnection:
         self._msg_compressed = header.rsv1
         self._msg_parts = []
         self._msg_size = 0
+        self._msg_frames = 0
+        self._msg_empty = 0
         if header.opcode is Opcode.TEXT:
             self._utf8 = _Utf8Decoder("strict")
         if header.rsv1:
@@ -246,7 +312,9 @@ class WebSocketConnection:
             raise WebSocketProtocolError(CloseCode.MESSAGE_TOO_BIG,
                                          f"message over {self.max_message_size} bytes")
         if self._msg_opcode is Opcode.TEXT:
-            self._msg_parts.append(self._decode(data, final))
+            text = self._decode(data, final)
+            if text:
+                self._msg_parts.append(text)
         elif data:
             self._msg_parts.append(data)
 
