@@ -128,7 +128,7 @@ class RequestCycle:
                     and not self.body_complete:
                 keep_alive = False  # the client may never send the body we skipped
             writer = ResponseWriter(
-                start["status"], list(start.get("headers", ())),
+                start["status"], start.get("headers", ()),
                 head_request=self.request.method == "HEAD",
                 version=self.request.http_version, keep_alive=keep_alive,
                 date=http_date())
@@ -190,6 +190,7 @@ class HTTP1Handler(ProtocolHandler):
     __slots__ = (
         "parser", "cycles", "loop", "writable", "closing", "settings", "_timer",
         "_timer_kind", "_upgrade", "_error", "_body_cycle", "_unparsed", "_discarding",
+        "_idle_timer", "_idle_since",
     )
 
     def __init__(self) -> None:
@@ -199,6 +200,8 @@ class HTTP1Handler(ProtocolHandler):
         self.closing = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_kind = ""
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._idle_since = -1.0
         self._upgrade: tuple[Request, bytes] | None = None
         self._error: RequestError | None = None
         self._body_cycle: RequestCycle | None = None
@@ -300,7 +303,7 @@ class HTTP1Handler(ProtocolHandler):
             self.conn.state.spawn(cycle.run(self.conn.state.app))
 
     def _on_error(self, error: RequestError) -> None:
-        self._cancel_timer()
+        self._cancel_all_timers()
         last = self._body_cycle
         if last is None and not self.cycles:
             self._send_error(error)
@@ -343,6 +346,7 @@ class HTTP1Handler(ProtocolHandler):
             self.conn.close()
             return
         self._discarding = True
+        self._cancel_all_timers()
         # What was buffered for the refused request is garbage now: free it at once.
         self._unparsed = bytearray()
         self._new_parser()
@@ -396,7 +400,7 @@ class HTTP1Handler(ProtocolHandler):
             return  # after the earlier requests are answered
         request, trailing = self._upgrade  # type: ignore[misc]
         self._upgrade = None
-        self._cancel_timer()
+        self._cancel_all_timers()
         handler = None
         if request.upgrade == b"websocket":
             handler = _websocket_handler(request)
@@ -437,10 +441,10 @@ class HTTP1Handler(ProtocolHandler):
 
     # --- timers ------------------------------------------------------------------------
     def _update_timer(self) -> None:
-        """Keep-alive timeout while idle; header timeout while a request head arrives."""
+        """Header timeout while a request head arrives, body timeout between two pieces
+        of a body, keep-alive timeout while idle (no request in flight or arriving)."""
         if self.conn.closed:
             return
-        cycles = self.cycles
         if self.parser.in_message and self._body_cycle is None:
             kind, delay = "header", self.settings.h1_header_timeout
         elif self._body_cycle is not None and not self._body_cycle.disconnected:
@@ -449,22 +453,57 @@ class HTTP1Handler(ProtocolHandler):
             kind, delay = "body", self.settings.h1_header_timeout
             if self._timer_kind == "body":
                 self._cancel_timer()
-        elif not cycles:
-            kind, delay = "idle", self.settings.h1_keepalive_timeout
         else:
-            kind, delay = "", 0.0
+            if self._timer_kind:
+                self._cancel_timer()
+            if self.cycles:
+                self._idle_since = -1.0  # busy: the app is answering
+            else:
+                self._mark_idle()
+            return
+        self._idle_since = -1.0
         if kind == self._timer_kind:
             return  # a running header timer is not restarted by more bytes (slowloris)
         self._cancel_timer()
-        if kind and delay > 0:
+        if delay > 0:
             self._timer_kind = kind
             self._timer = self.loop.call_later(delay, self._on_timeout, kind)
+
+    def _mark_idle(self) -> None:
+        """The keep-alive timer is lazy: one timer stays armed across requests and, when
+        it fires, closes only if the connection has been idle for the whole timeout
+        (otherwise it re-arms for the rest), instead of one timer per request."""
+        if self._idle_since < 0:
+            self._idle_since = self.loop.time()
+        if self._idle_timer is None:
+            delay = self.settings.h1_keepalive_timeout
+            if delay > 0:
+                self._idle_timer = self.loop.call_later(delay, self._on_idle_check)
+
+    def _on_idle_check(self) -> None:
+        self._idle_timer = None
+        since = self._idle_since
+        if since < 0 or self.conn.closed:
+            return  # not idle now: the next idle moment arms a new timer
+        remaining = since + self.settings.h1_keepalive_timeout - self.loop.time()
+        if remaining > 0.001:
+            self._idle_timer = self.loop.call_later(remaining, self._on_idle_check)
+            return
+        self._idle_since = -1.0
+        self.conn.close()
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._timer_kind = ""
+
+    def _cancel_all_timers(self) -> None:
+        self._cancel_timer()
+        self._idle_since = -1.0
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
 
     def _on_timeout(self, kind: str) -> None:
         self._timer = None
@@ -505,7 +544,7 @@ class HTTP1Handler(ProtocolHandler):
         return True
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self._cancel_timer()
+        self._cancel_all_timers()
         for cycle in self.cycles:
             cycle.disconnect()
         self.writable.set()

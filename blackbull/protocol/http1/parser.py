@@ -23,6 +23,7 @@ Event = Request | Data | EndOfMessage | RequestError
 # protocol, or h2spec's "INVALID CONNECTION PREFACE"): close without an HTTP answer.
 _HTTP_LINE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ (?:.* HTTP/\d\.\d\r?$|/)")
 _KNOWN_UPGRADES = (b"websocket", b"h2c")
+_END = EndOfMessage()  # carries nothing: one instance serves every message
 
 
 class _Limit(Exception):
@@ -150,7 +151,8 @@ class RequestParser:
         request = Request(
             method=method,
             raw_path=raw_path,
-            path=unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"),
+            path=(unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path
+                  ).decode("utf-8", "surrogateescape"),
             query_string=query,
             http_version=version,
             headers=headers,
@@ -201,7 +203,7 @@ class RequestParser:
 
     def on_message_complete(self) -> None:
         self._started = False
-        self._events.append(EndOfMessage())
+        self._events.append(_END)
 
     # --- upgrade ---------------------------------------------------------------------
     def _on_upgrade(self, data: bytes, offset: int) -> None:

@@ -57,6 +57,41 @@ def _no_body_status(status: int) -> bool:
     return status < 200 or status in (204, 304)
 
 
+# What a response field means for framing (see ResponseWriter._head).
+_PLAIN, _LENGTH, _CLOSE, _DATE, _FRAMING = "plain", "length", "close", "date", "framing"
+#: (name, value) → (encoded line, kind, content length): apps tend to send the same
+#: field objects with every response, so each is validated and encoded once. Bounded:
+#: cleared when full (fields carrying per-response values only churn it).
+_FIELD_CACHE: dict[tuple[bytes, bytes], tuple[bytes, str, int]] = {}
+_FIELD_CACHE_MAX = 1024
+
+
+def _field_entry(field: tuple[bytes, bytes] | list[bytes]) -> tuple[bytes, str, int]:
+    name, value = field
+    if _bad_field(name, value):
+        raise ResponseError("invalid header field")
+    low = name.lower()
+    length = -1
+    kind = _PLAIN
+    if low == b"content-length":
+        if not value.strip().isdigit():
+            raise ResponseError(f"invalid content-length {value!r}")
+        kind, length = _LENGTH, int(value)
+    elif low == b"transfer-encoding":
+        kind = _FRAMING
+    elif low == b"connection":
+        if b"close" in value.lower():
+            kind = _CLOSE
+    elif low == b"date":
+        kind = _DATE
+    entry = (b"%s: %s\r\n" % (name, value), kind, length)
+    if type(field) is tuple and type(name) is bytes and type(value) is bytes:
+        if len(_FIELD_CACHE) >= _FIELD_CACHE_MAX:
+            _FIELD_CACHE.clear()
+        _FIELD_CACHE[field] = entry  # type: ignore[index]
+    return entry
+
+
 class ResponseWriter:
     """Frames one response. ``keep_alive`` ends False when the connection must close."""
 
@@ -113,22 +148,29 @@ class ResponseWriter:
         lines = [status_line(self.status, self.version)]
         has_connection_close = False
         date = self.date
-        for name, value in self.headers:
-            if _bad_field(name, value):
-                raise ResponseError("invalid header field")
-            low = name.lower()
-            if low == b"content-length":
-                self.content_length = int(value)
-            elif low == b"transfer-encoding":
-                # We frame the body ourselves; an app-set chunked would double-chunk.
-                continue
-            elif low == b"connection":
-                if b"close" in value.lower():
-                    has_connection_close = True
-                    self.keep_alive = False
-            elif low == b"date":
+        cache = _FIELD_CACHE
+        for field in self.headers:
+            try:
+                entry = cache.get(field)
+            except TypeError:  # an ASGI header given as a list: not hashable
+                entry = None
+            if entry is None:
+                entry = _field_entry(field)
+            line, kind, length = entry
+            if kind is _PLAIN:
+                lines.append(line)
+            elif kind is _LENGTH:
+                self.content_length = length
+                lines.append(line)
+            elif kind is _CLOSE:
+                has_connection_close = True
+                self.keep_alive = False
+                lines.append(line)
+            elif kind is _DATE:
                 date = None  # the app's own Date wins
-            lines.append(b"%s: %s\r\n" % (name, value))
+                lines.append(line)
+            # _FRAMING (transfer-encoding): we frame the body ourselves; an app-set
+            # chunked would double-chunk, so the app's field is dropped.
         if date is not None:
             lines.append(b"date: %s\r\n" % date)
         if self.content_length is None and not _no_body_status(self.status):

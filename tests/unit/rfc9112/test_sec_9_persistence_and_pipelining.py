@@ -77,6 +77,27 @@ async def test_idle_keep_alive_connection_is_closed_after_timeout(serve):
     writer.close()
 
 
+async def test_keep_alive_timeout_counts_from_the_last_response(serve):
+    """RFC 9112 §9.8: the idle timeout (BB_H1_KEEPALIVE_TIMEOUT) runs from the end of
+    the last exchange: requests every 0.2 s keep a 0.5 s-timeout connection open well past
+    0.5 s, and once they stop it closes no sooner than 0.5 s after the last response."""
+    import time
+
+    from blackbull.config import Settings
+
+    srv = await serve(hello, Settings(h1_keepalive_timeout=0.5))
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    for _ in range(6):  # 1.2 s of traffic on one connection
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await asyncio.wait_for(reader.readuntil(b"hello"), 3)
+        last = time.monotonic()
+        await asyncio.sleep(0.2)
+    assert await asyncio.wait_for(reader.read(), 3) == b""  # closed by the server
+    idle = time.monotonic() - last
+    assert 0.45 <= idle < 2.0, idle
+    writer.close()
+
+
 async def test_slow_request_head_gets_408_after_header_timeout(serve):
     """RFC 9110 §15.5.9: a client too slow to send its request head gets 408 and a close;
     trickling bytes does not extend the deadline (slowloris)."""
