@@ -24,9 +24,11 @@ from .events import (
     Pong,
     TextMessage,
 )
-from .frames import FrameChunk, FrameParser, Opcode, encode_frame
+from .frames import FrameChunk, FrameParser, Opcode, encode_frame, frame_head
 
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+#: Payloads larger than this are queued apart from their frame header (one copy less).
+_JOIN_LATER = 4096
 
 
 class Role(Enum):
@@ -111,8 +113,16 @@ class WebSocketConnection:
     # --- sending ----------------------------------------------------------------------
     def _frame(self, opcode: Opcode, payload: bytes, *, fin: bool = True,
                rsv1: bool = False) -> None:
-        mask = os.urandom(4) if self.role is Role.CLIENT else None
-        self._out.append(encode_frame(opcode, payload, fin=fin, rsv1=rsv1, mask=mask))
+        if self.role is Role.CLIENT:
+            self._out.append(encode_frame(opcode, payload, fin=fin, rsv1=rsv1,
+                                          mask=os.urandom(4)))
+        elif len(payload) > _JOIN_LATER:
+            # A large payload is not copied behind its header here: data_to_send joins
+            # everything queued in one copy.
+            self._out.append(frame_head(opcode, len(payload), fin=fin, rsv1=rsv1))
+            self._out.append(payload)
+        else:
+            self._out.append(encode_frame(opcode, payload, fin=fin, rsv1=rsv1))
 
     def _message(self, opcode: Opcode, payload: bytes) -> None:
         if self.close_sent:

@@ -93,18 +93,23 @@ def encode_frame(
 
     ``mask`` is the 4-byte masking key a client must use (§5.3); servers pass None.
     """
-    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | int(opcode)
-    n = len(payload)
-    mask_bit = 0x80 if mask is not None else 0
-    if n < 126:
-        head = bytes((first, mask_bit | n))
-    elif n < 0x10000:
-        head = bytes((first, mask_bit | 126)) + _U16.pack(n)
-    else:
-        head = bytes((first, mask_bit | 127)) + _U64.pack(n)
+    head = frame_head(opcode, len(payload), fin=fin, rsv1=rsv1, masked=mask is not None)
     if mask is None:
         return head + payload
     return head + mask + apply_mask(payload, mask)
+
+
+def frame_head(opcode: Opcode, length: int, *, fin: bool = True, rsv1: bool = False,
+               masked: bool = False) -> bytes:
+    """The first 2–10 octets of a frame (RFC 6455 §5.2): flags, opcode, minimal length
+    encoding; the masking key (if any) and the payload follow."""
+    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | int(opcode)
+    mask_bit = 0x80 if masked else 0
+    if length < 126:
+        return bytes((first, mask_bit | length))
+    if length < 0x10000:
+        return bytes((first, mask_bit | 126)) + _U16.pack(length)
+    return bytes((first, mask_bit | 127)) + _U64.pack(length)
 
 
 @dataclass(slots=True)
@@ -176,10 +181,13 @@ class FrameParser:
             take = min(remaining, len(buf))
             if take == 0:
                 return
-            raw = bytes(buf[:take])
-            del buf[:take]
             offset = self._received
-            data = raw if header.mask is None else apply_mask(raw, header.mask, offset)
+            with memoryview(buf) as view:  # one copy out of the buffer, unmasked on the way
+                piece = view[:take]
+                data = piece.tobytes() if header.mask is None \
+                    else apply_mask(piece, header.mask, offset)
+                piece.release()
+            del buf[:take]
             self._received += take
             last = self._received == header.length
             if last:
