@@ -34,6 +34,7 @@ from ..protocol.http2 import (
 )
 from ..protocol.http2.settings import decode_settings_header
 from .asgi import base_scope
+from .clock import http_date
 from .connection import ProtocolHandler
 from .http2_input import InputPacer
 from .http2_sender import HTTP2Sender
@@ -273,7 +274,8 @@ class HTTP2Handler(ProtocolHandler):
             self._limit_logged = True
             log.info("HTTP/2 request headers over BB_H2_MAX_HEADER_LIST_SIZE=%d from %s: "
                      "431 (further ones not logged)", limit, self.conn.client)
-        self.send_headers(sid, [(b":status", b"431"), (b"content-length", b"0")], True)
+        self.send_headers(sid, [(b":status", b"431"), (b"content-length", b"0"),
+                                (b"date", http_date())], True)
         if not end_stream:
             self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
 

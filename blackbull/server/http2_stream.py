@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..protocol.http2 import ErrorCode, Priority, StreamState
 from ..protocol.http2.headers import CONNECTION_SPECIFIC
 from ..protocol.http2.priority import merge_priority
+from .clock import http_date
 
 if TYPE_CHECKING:
     from .http2 import HTTP2Handler
@@ -203,11 +204,16 @@ class H2Stream:
             raise RuntimeError("http.response.body before http.response.start")
         status = int(start["status"])
         headers = [(b":status", _STATUS.get(status) or str(status).encode())]
+        dated = False
         for name, value in start.get("headers", ()):
             name = bytes(name).lower()
             if name in CONNECTION_SPECIFIC:
                 continue  # RFC 9113 §8.2.2: never sent on HTTP/2
+            if name == b"date":
+                dated = True  # the app's own Date wins
             headers.append((name, bytes(value)))
+        if not dated:
+            headers.append((b"date", http_date()))  # RFC 9110 §6.6.1
         return headers
 
     async def _send_body(self, body: bytes, more: bool) -> None:
@@ -289,7 +295,8 @@ class H2Stream:
             self.headers_sent = True
             self.response_complete = True
             self.handler.send_headers(self.stream_id, [(b":status", b"500"),
-                                                       (b"content-length", b"0")],
+                                                       (b"content-length", b"0"),
+                                                       (b"date", http_date())],
                                       end_stream=True)
         else:
             self.handler.reset(self.stream_id, ErrorCode.INTERNAL_ERROR)
