@@ -6,9 +6,10 @@ builds the ASGI ``websocket`` scope and hands the session to the transport-indep
 :class:`~blackbull.server.ws_bridge.WebSocketBridge`; it answers 101 when the app
 accepts (§4.2.2) and owns the TCP side of the closing handshake (§7.1.1, §7.1.7).
 
-Received bytes go through the HTTP/2 handler's :class:`InputPacer` (RFC 6455 §10.4):
-a read full of small frames is parsed over several event-loop turns, with reading
-paused meanwhile, so one flooding peer cannot hold the loop while others wait.
+Received bytes go to the bridge whole; the bridge paces them by frames (RFC 6455
+§10.4, ``ws_bridge.FRAMES_PER_TURN``): a read full of small frames is parsed over
+several event-loop turns, with reading paused meanwhile, so one flooding peer cannot
+hold the loop while others wait.
 """
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from ..protocol.websocket.handshake import (
 )
 from .asgi import base_scope
 from .connection import ProtocolHandler
-from .http2_input import InputPacer
 from .ws_bridge import ClientDisconnected, Headers, Phase, WebSocketBridge, pick_subprotocol
 
 __all__ = ["ClientDisconnected", "WebSocketHandler", "pick_subprotocol"]
@@ -38,7 +38,6 @@ class WebSocketHandler(ProtocolHandler):
     def __init__(self, request: Request) -> None:
         self.request = request
         self.bridge: WebSocketBridge | None = None
-        self.pacer: InputPacer | None = None
         self._end_timer: asyncio.TimerHandle | None = None
 
     # --- ProtocolHandler --------------------------------------------------------------
@@ -56,25 +55,16 @@ class WebSocketHandler(ProtocolHandler):
             if state.settings.ws_permessage_deflate else None
         self.bridge = bridge = WebSocketBridge(state, self, handshake, deflate)
         conn = self.conn
-        self.pacer = InputPacer(asyncio.get_running_loop(), bridge.feed,
-                                pause=conn.pause_reading, resume=self._resume_after_backlog,
-                                closed=lambda: conn.closed)
         scope = base_scope(conn, "websocket", request.http_version, request.method,
                            request.path, request.raw_path, request.query_string,
                            request.headers)
         bridge.start(scope)
         if initial_data:
-            self.pacer.feed(initial_data)
+            bridge.feed(initial_data)
 
     def data_received(self, data: bytes) -> None:
-        if self.pacer is not None:
-            self.pacer.feed(data)  # paced: see http2_input
-
-    def _resume_after_backlog(self) -> None:
-        """The pacer's backlog is done: read again unless the bridge's back-pressure
-        still wants reading paused."""
-        if self.bridge is None or self.bridge.wants_input:
-            self.conn.resume_reading()
+        if self.bridge is not None:
+            self.bridge.feed(data)  # paced by frames in the bridge
 
     def eof_received(self) -> bool | None:
         return None  # asyncio closes the transport; connection_lost reports 1006
@@ -147,5 +137,4 @@ class WebSocketHandler(ProtocolHandler):
         self.conn.pause_reading()
 
     def resume_reading(self) -> None:
-        if self.pacer is None or not self.pacer.pending:  # else the pacer resumes at its end
-            self.conn.resume_reading()
+        self.conn.resume_reading()

@@ -38,6 +38,8 @@ CLOSE_REPLY_GRACE = 1.0
 _CLOSE_MARK: dict[str, Any] = {"type": "blackbull.close-mark"}
 #: Bytes a client may send before the app accepts; past this we stop reading.
 _PENDING_HIGH = 256 * 1024
+#: Frame pieces the core handles per event-loop turn (RFC 6455 §10.4 fairness).
+FRAMES_PER_TURN = 128
 #: Close codes of our limits (BB_WS_MAX_*): 1009 sizes and fragment count, 1008 floods.
 _LIMIT_CODES = frozenset((CloseCode.MESSAGE_TOO_BIG, CloseCode.POLICY_VIOLATION))
 
@@ -111,6 +113,7 @@ class WebSocketBridge:
         self._writable = asyncio.Event()
         self._writable.set()
         self._pending = bytearray()
+        self._backlogged = False  # frames wait in the core for the next turn
         self._connect_delivered = False
         self._denial: dict[str, Any] | None = None
         self._denial_body: list[bytes] = []
@@ -135,16 +138,41 @@ class WebSocketBridge:
             return
         if self.ws is None:
             return
-        for event in self.ws.receive_data(data):
+        self._parse(data)
+
+    def _parse(self, data: bytes) -> None:
+        """Hand bytes to the core, at most FRAMES_PER_TURN frame pieces per loop turn
+        (RFC 6455 §10.4): the rest of a read full of small frames waits for the next
+        turns with reading paused, so one flooding peer cannot hold the loop. Large
+        frames cost per byte, not per frame, and go through in whole reads."""
+        ws = self.ws
+        assert ws is not None
+        for event in ws.receive_data(data, FRAMES_PER_TURN):
             if isinstance(event, TextMessage):
                 self._deliver({"type": "websocket.receive", "text": event.data})
             elif isinstance(event, BytesMessage):
                 self._deliver({"type": "websocket.receive", "bytes": event.data})
             elif isinstance(event, CloseReceived | ConnectionFailed):
+                self._backlogged = False
                 self._flush()
                 self._close_pending()
                 return
         self._flush()
+        if ws.input_backlog:
+            if not self._backlogged:
+                self._backlogged = True
+                self.carrier.pause_reading()
+            asyncio.get_running_loop().call_soon(self._continue_input)
+        elif self._backlogged:
+            self._backlogged = False
+            if self.wants_input:
+                self.carrier.resume_reading()
+
+    def _continue_input(self) -> None:
+        if self.ws is None or self.phase is Phase.CLOSED or self.carrier.closed:
+            self._backlogged = False
+            return
+        self._parse(b"")
 
     @property
     def wants_input(self) -> bool:
@@ -153,7 +181,7 @@ class WebSocketBridge:
         resumes only when this is True."""
         if self.phase is Phase.HANDSHAKE:
             return len(self._pending) <= _PENDING_HIGH
-        return len(self.inbox) < self.settings.ws_queue_depth
+        return len(self.inbox) < self.settings.ws_queue_depth and not self._backlogged
 
     def lost(self) -> None:
         """The carrier is gone (TCP closed, stream reset)."""
@@ -198,7 +226,7 @@ class WebSocketBridge:
             self._complete_close()
             assert self.disconnect is not None
             return self.disconnect
-        if len(self.inbox) < self.settings.ws_queue_depth:
+        if len(self.inbox) < self.settings.ws_queue_depth and not self._backlogged:
             self.carrier.resume_reading()
         return message
 

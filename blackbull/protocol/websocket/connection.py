@@ -94,6 +94,8 @@ class WebSocketConnection:
                                    allow_rsv1=deflate is not None,
                                    max_frame_size=max_frame_size)
         self._out: list[bytes] = []
+        #: True after a receive_data call whose budget ran out (more may be buffered).
+        self.input_backlog = False
         # the message being assembled (§5.4)
         self._msg_opcode: Opcode | None = None
         self._msg_compressed = False
@@ -172,24 +174,36 @@ class WebSocketConnection:
         return out
 
     # --- receiving --------------------------------------------------------------------
-    def receive_data(self, data: bytes) -> list[Event]:
+    def receive_data(self, data: bytes, budget: int | None = None) -> list[Event]:
         """Feed received bytes; return what they mean.
+
+        ``budget`` caps the frame pieces handled in this call (RFC 6455 §10.4: a host
+        spreads a read full of small frames over several turns). When it runs out,
+        :attr:`input_backlog` is True and the rest stays buffered: call again (with
+        ``b""``) to go on.
 
         After a :class:`ConnectionFailed` or once the connection is CLOSED, further
         bytes are ignored (§7.1.7: do not process data after failing; §5.5.1: nothing
         follows a Close).
         """
+        self.input_backlog = False
         if self.failure is not None or self.close_received is not None \
                 or self.state is State.CLOSED:
             return []
         events: list[Event] = []
-        self._parser.feed(data)
+        if data:
+            self._parser.feed(data)
         try:
             for chunk in self._parser.chunks():
                 event = self._on_chunk(chunk)
                 if event is not None:
                     events.append(event)
                     if isinstance(event, CloseReceived):
+                        break
+                if budget is not None:
+                    budget -= 1
+                    if budget <= 0:
+                        self.input_backlog = True
                         break
         except WebSocketProtocolError as exc:
             events.append(self._fail(exc.code, exc.reason))

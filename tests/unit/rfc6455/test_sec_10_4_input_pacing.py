@@ -1,16 +1,16 @@
-"""RFC 6455 §10.4: the HTTP/1.1 WebSocket handler paces its input. A read full of small
-frames is parsed over several event-loop turns with reading paused meanwhile (the
-HTTP/2 handler's InputPacer), so one flooding peer cannot hold the loop."""
+"""RFC 6455 §10.4: the WebSocket bridge paces its input by frames. A read full of small
+frames is parsed over several event-loop turns (at most ``FRAMES_PER_TURN`` frame
+pieces each) with reading paused meanwhile, so one flooding peer cannot hold the loop;
+large frames go through in whole reads."""
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
 from blackbull.config import Settings
-from blackbull.protocol.websocket import Opcode
+from blackbull.protocol.websocket import Opcode, WebSocketConnection
 from blackbull.server.connection import Connection
-from blackbull.server.http2_input import MAX_CHUNK
-from blackbull.server.ws_bridge import WebSocketBridge
+from blackbull.server.ws_bridge import FRAMES_PER_TURN
 
 from .wsutil import client_frame
 
@@ -35,9 +35,10 @@ async def counting_app(scope: dict, receive: Any, send: Any) -> None:
 
 async def test_a_read_full_of_frames_is_parsed_over_many_turns_with_reading_paused(
         serve, monkeypatch) -> None:
-    """RFC 6455 §10.4: 40 000 one-byte messages (280 kB) sent in one write reach the
-    core in pieces of at most MAX_CHUNK over many loop turns; reading is paused while a
-    backlog waits and resumed at the end; every message arrives, in full."""
+    """RFC 6455 §10.4: 40 000 one-byte messages (280 kB) sent in one write are parsed at
+    most FRAMES_PER_TURN per call, one call per loop turn, so over at least
+    40 000 / FRAMES_PER_TURN turns; reading is paused while a backlog waits and resumed
+    at the end; every message arrives, in full."""
     loop = asyncio.get_running_loop()
     turn = 0
     ticking = True
@@ -48,14 +49,15 @@ async def test_a_read_full_of_frames_is_parsed_over_many_turns_with_reading_paus
         if ticking:
             loop.call_soon(tick)
 
-    feeds: list[tuple[int, int]] = []
+    parses: list[tuple[int, int]] = []
     reading: list[str] = []
-    real_feed = WebSocketBridge.feed
+    real_receive = WebSocketConnection.receive_data
     real_pause, real_resume = Connection.pause_reading, Connection.resume_reading
 
-    def spy_feed(self: WebSocketBridge, data: bytes) -> None:
-        feeds.append((turn, len(data)))
-        real_feed(self, data)
+    def spy_receive(self: WebSocketConnection, data: bytes, budget: int | None = None):
+        events = real_receive(self, data, budget)
+        parses.append((turn, len(events)))
+        return events
 
     def spy_pause(self: Connection) -> None:
         reading.append("pause")
@@ -65,7 +67,7 @@ async def test_a_read_full_of_frames_is_parsed_over_many_turns_with_reading_paus
         reading.append("resume")
         real_resume(self)
 
-    monkeypatch.setattr(WebSocketBridge, "feed", spy_feed)
+    monkeypatch.setattr(WebSocketConnection, "receive_data", spy_receive)
     monkeypatch.setattr(Connection, "pause_reading", spy_pause)
     monkeypatch.setattr(Connection, "resume_reading", spy_resume)
 
@@ -77,7 +79,7 @@ async def test_a_read_full_of_frames_is_parsed_over_many_turns_with_reading_paus
     writer.write(UPGRADE)
     await reader.readuntil(b"\r\n\r\n")
     await asyncio.sleep(0.05)  # the app has accepted; frames now go to the core
-    feeds.clear()
+    parses.clear()
     reading.clear()
     loop.call_soon(tick)
     writer.write(client_frame(Opcode.BINARY, b"x") * MESSAGES)
@@ -89,7 +91,38 @@ async def test_a_read_full_of_frames_is_parsed_over_many_turns_with_reading_paus
         writer.close()
 
     assert box["messages"] == MESSAGES
-    assert sum(n for _, n in feeds) == 7 * MESSAGES
-    assert max(n for _, n in feeds) <= MAX_CHUNK
-    assert len({t for t, _ in feeds}) >= 5  # spread over many loop turns
+    assert sum(n for _, n in parses) == MESSAGES
+    assert max(n for _, n in parses) <= FRAMES_PER_TURN
+    busy_turns = {t for t, n in parses if n}
+    assert len(busy_turns) >= MESSAGES // FRAMES_PER_TURN  # one budget per loop turn
     assert "pause" in reading and reading[-1] == "resume"
+
+
+def test_core_budget_leaves_the_rest_buffered_in_order() -> None:
+    """RFC 6455 §10.4 (sans I/O): with a budget of 100 frame pieces, 1000 buffered
+    messages come out 100 per call with ``input_backlog`` set until the last call, all
+    of them, in order."""
+    from blackbull.protocol.websocket import BytesMessage, Role
+
+    ws = WebSocketConnection(Role.SERVER)
+    data = b"".join(client_frame(Opcode.BINARY, b"%d" % i) for i in range(1000))
+    got = ws.receive_data(data, 100)
+    calls = 1
+    assert len(got) == 100 and ws.input_backlog
+    while ws.input_backlog:
+        events = ws.receive_data(b"", 100)
+        assert len(events) <= 100
+        got += events
+        calls += 1
+    assert calls == 11  # the tenth full call cannot know nothing follows: one empty call
+    assert all(isinstance(e, BytesMessage) for e in got)
+    assert [e.data for e in got] == [b"%d" % i for i in range(1000)]
+
+
+def test_core_without_budget_parses_everything_at_once() -> None:
+    """RFC 6455 §10.4: no budget (the client side, tests) keeps the old behaviour."""
+    from blackbull.protocol.websocket import Role
+
+    ws = WebSocketConnection(Role.SERVER)
+    events = ws.receive_data(client_frame(Opcode.BINARY, b"x") * 500)
+    assert len(events) == 500 and not ws.input_backlog
