@@ -130,6 +130,9 @@ class H2WebSocketStream:
             self.write(body)
         self.end()
 
+    def writelines(self, parts: list[bytes]) -> None:
+        self.write(b"".join(parts))  # DATA frames are cut from it anyway
+
     def write(self, data: bytes) -> None:
         if self._ended or self._lost or not data:
             return

@@ -115,6 +115,9 @@ class WebSocketHandler(ProtocolHandler):
     def write(self, data: bytes) -> None:
         self.conn.write(data)
 
+    def writelines(self, parts: list[bytes]) -> None:
+        self.conn.writelines(parts)
+
     def end(self) -> None:
         self.conn.close()
 

@@ -69,6 +69,9 @@ class WebSocketCarrier(Protocol):
     def write(self, data: bytes) -> None:
         """WebSocket frame bytes."""
 
+    def writelines(self, parts: list[bytes]) -> None:
+        """Several pieces of frame bytes, in order (a vectored write where possible)."""
+
     def end(self) -> None:
         """The closing handshake is complete: close the underlying connection/stream."""
 
@@ -386,9 +389,11 @@ class WebSocketBridge:
 
     def _flush(self) -> None:
         if self.ws is not None:
-            data = self.ws.data_to_send()
-            if data:
-                self.carrier.write(data)
+            parts = self.ws.output_parts()
+            if len(parts) == 1:
+                self.carrier.write(parts[0])
+            elif parts:
+                self.carrier.writelines(parts)  # no join: a large payload is not copied
 
     def _schedule_ping(self) -> None:
         self._ping_timer = asyncio.get_running_loop().call_later(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import struct
 from collections.abc import Callable
 from enum import Enum
 
@@ -24,9 +25,11 @@ from .events import (
     Pong,
     TextMessage,
 )
-from .frames import FrameChunk, FrameParser, Opcode, encode_frame, frame_head
+from .frames import FrameChunk, FrameParser, Opcode, apply_mask, encode_frame, frame_head
 
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
+_U16 = struct.Struct("!H")
+_U64 = struct.Struct("!Q")
 #: Payloads larger than this are queued apart from their frame header (one copy less).
 _JOIN_LATER = 4096
 
@@ -173,6 +176,13 @@ class WebSocketConnection:
         self._out.clear()
         return out
 
+    def output_parts(self) -> list[bytes]:
+        """The queued bytes as the pieces they were queued in (a large payload apart
+        from its frame header), for a vectored write that copies nothing; then empty."""
+        out = self._out
+        self._out = []
+        return out
+
     # --- receiving --------------------------------------------------------------------
     def receive_data(self, data: bytes, budget: int | None = None) -> list[Event]:
         """Feed received bytes; return what they mean.
@@ -190,6 +200,10 @@ class WebSocketConnection:
         if self.failure is not None or self.close_received is not None \
                 or self.state is State.CLOSED:
             return []
+        if self._msg_opcode is None and self.role is Role.SERVER and self._parser.idle:
+            whole = self._whole_message(data)
+            if whole is not None:
+                return [whole]
         events: list[Event] = []
         if data:
             self._parser.feed(data)
@@ -208,6 +222,41 @@ class WebSocketConnection:
         except WebSocketProtocolError as exc:
             events.append(self._fail(exc.code, exc.reason))
         return events
+
+    def _whole_message(self, data: bytes) -> Event | None:
+        """The common case in one step: ``data`` is exactly one masked, unfragmented,
+        uncompressed text or binary frame (§5.2 first octet 0x81/0x82, §5.3 masked) of
+        1 byte or more while nothing else is buffered: it is unmasked straight from the
+        read, with no buffering. It passes every check the general path makes (RSV bits
+        clear, FIN set, length within every limit); anything else returns None and goes
+        the general way."""
+        size = len(data)
+        if size < 6:
+            return None
+        b0 = data[0]
+        b1 = data[1]
+        if (b0 != 0x82 and b0 != 0x81) or b1 < 0x80:
+            return None
+        n = b1 & 0x7F
+        if n < 126:
+            start = 6
+        elif n == 126:
+            start = 8
+            n = _U16.unpack_from(data, 2)[0]
+        else:
+            start = 14
+            n = _U64.unpack_from(data, 2)[0]  # ≥ 2^63 never equals a read's size
+        if n == 0 or size != start + n or n > self._parser.max_frame_size \
+                or n > self.max_message_size or self.max_fragments < 1:
+            return None
+        with memoryview(data) as view:
+            payload = apply_mask(view[start:], view[start - 4:start].tobytes())
+        if b0 == 0x82:
+            return BytesMessage(payload)
+        try:
+            return TextMessage(payload.decode("utf-8"))  # strict: surrogates fail (§8.1)
+        except UnicodeDecodeError:
+            return self._fail(CloseCode.INVALID_PAYLOAD, "text message is not UTF-8 (§8.1)")
 
     def fail(self, code: int, reason: str = "") -> ConnectionFailed:
         """Fail the connection from outside the core (e.g. a limit of the host)."""

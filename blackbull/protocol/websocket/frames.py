@@ -160,6 +160,11 @@ class FrameParser:
     def feed(self, data: bytes) -> None:
         self._buf += data
 
+    @property
+    def idle(self) -> bool:
+        """True between frames with nothing buffered."""
+        return self._header is None and not self._buf
+
     def chunks(self) -> Iterator[FrameChunk]:
         """Yield every frame piece the buffered bytes allow; raise on a protocol error."""
         buf = self._buf

@@ -38,6 +38,10 @@ class StreamCarrier:
     def write(self, data: bytes) -> None:
         self.sent += data
 
+    def writelines(self, parts: list[bytes]) -> None:
+        for part in parts:
+            self.sent += part
+
     def end(self) -> None:
         self.ended = True
 

@@ -1,0 +1,92 @@
+"""RFC 6455 §5.2, §5.3, §8.1: a read that is exactly one masked, unfragmented data frame
+takes a one-step path in the core; it must mean exactly what the general frame parser says for
+the same bytes (the same events, the same failures), whatever the bytes are."""
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from blackbull.protocol.websocket import ConnectionFailed, Opcode, Role, WebSocketConnection
+
+from .wsutil import client_frame
+
+
+def _outcome(events: list) -> list:
+    return [(type(e).__name__, getattr(e, "data", None), getattr(e, "code", None))
+            for e in events]
+
+
+def _whole(frame: bytes, **kw) -> list:
+    return _outcome(WebSocketConnection(Role.SERVER, **kw).receive_data(frame))
+
+
+def _byte_by_byte(frame: bytes, **kw) -> list:
+    ws = WebSocketConnection(Role.SERVER, **kw)
+    events: list = []
+    for i in range(len(frame)):  # never one whole frame per call: the general path
+        events += ws.receive_data(frame[i:i + 1])
+    return _outcome(events)
+
+
+FRAMES = {
+    "binary": client_frame(Opcode.BINARY, b"\x00\xffabc" * 20),
+    "text": client_frame(Opcode.TEXT, "héllo ☃".encode()),
+    "text-125": client_frame(Opcode.TEXT, b"a" * 125),
+    "invalid-utf8": client_frame(Opcode.TEXT, b"ab\xc3\x28"),
+    "utf16-surrogate": client_frame(Opcode.TEXT, b"\xed\xa0\x80"),
+    "truncated-utf8": client_frame(Opcode.TEXT, b"ok\xe2\x82"),
+    "rsv2": client_frame(Opcode.BINARY, b"x", rsv2=True),
+    "rsv1-without-deflate": client_frame(Opcode.TEXT, b"x", rsv1=True),
+    "unmasked": client_frame(Opcode.BINARY, b"x" * 10, masked=False) + b"1234",
+    "not-fin": client_frame(Opcode.TEXT, b"part", fin=False),
+    "continuation-first": client_frame(Opcode.CONTINUATION, b"x"),
+    "reserved-opcode": client_frame(0x3, b"x"),
+    "ping": client_frame(Opcode.PING, b"x"),
+    "binary-300": client_frame(Opcode.BINARY, os.urandom(300)),
+    "binary-64k": client_frame(Opcode.BINARY, os.urandom(65536)),
+    "text-70k": client_frame(Opcode.TEXT, "☃".encode() * 23_000),
+    "text-70k-bad-end": client_frame(Opcode.TEXT, "☃".encode() * 23_000 + b"\xe2"),
+    "non-minimal-16-bit-length": b"\x82\xfe\x00\x05" + b"\0\0\0\0" + b"hello",
+    "non-minimal-64-bit-length": b"\x82\xff" + (5).to_bytes(8, "big") + b"\0\0\0\0" + b"hello",
+    "64-bit-length-high-bit": b"\x82\xff" + (1 << 63 | 5).to_bytes(8, "big") + b"\0" * 4 + b"hello",
+    "frame-and-a-half": client_frame(Opcode.BINARY, b"a" * 200) + b"\x82",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_whole_small_frame_means_what_the_general_parser_says(name: str) -> None:
+    """RFC 6455 §5.2/§5.3/§8.1: same events and failure codes on both paths."""
+    frame = FRAMES[name]
+    assert _whole(frame) == _byte_by_byte(frame)
+
+
+def test_invalid_utf8_in_one_read_fails_with_1007() -> None:
+    """RFC 6455 §8.1: a text frame that is not UTF-8 fails the connection with 1007."""
+    events = WebSocketConnection(Role.SERVER).receive_data(FRAMES["invalid-utf8"])
+    assert len(events) == 1 and isinstance(events[0], ConnectionFailed)
+    assert events[0].code == 1007
+
+
+@pytest.mark.parametrize("size", [100, 1000, 70_000])
+def test_limits_apply_on_the_one_step_path(size: int) -> None:
+    """RFC 6455 §10.4: a frame over BB_WS_MAX_FRAME_SIZE / message size is 1009 there too."""
+    frame = client_frame(Opcode.BINARY, b"x" * size)
+    for kw in ({"max_frame_size": size - 1}, {"max_message_size": size - 1}):
+        assert _whole(frame, **kw) == _byte_by_byte(frame, **kw)
+        assert _whole(frame, **kw)[0][2] == 1009
+
+
+def test_random_small_frames_agree() -> None:
+    """RFC 6455 §5.2: 3000 random first octets, payloads and UTF-8-ish bytes agree."""
+    rng = random.Random(6455)
+    for _ in range(3000):
+        n = rng.randrange(1, 126) if rng.random() < 0.8 else rng.randrange(126, 3000)
+        payload = bytes(rng.choice(b"ab\xc3\xa9\xed\xa0\x80\xff") for _ in range(n)) \
+            if rng.random() < 0.5 else os.urandom(n)
+        frame = bytearray(client_frame(rng.choice([1, 2]), payload))
+        if rng.random() < 0.3:
+            frame[0] = rng.randrange(256)
+        frame = bytes(frame)
+        assert _whole(frame) == _byte_by_byte(frame), frame
