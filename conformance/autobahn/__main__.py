@@ -9,6 +9,7 @@ from pathlib import Path
 from conformance.autobahn.fuzz import ECHO_APP, RunOptions, run
 from conformance.autobahn.results import behavior_counts
 from conformance.autobahn.runners import RUNNER_NAMES
+from conformance.autobahn.shards import MIN_CHUNK_S
 from conformance.targets import TARGETS
 
 
@@ -32,10 +33,20 @@ def parse_args(argv: list[str] | None = None) -> RunOptions:
     parser.add_argument("--h2-bridge", action="store_true",
                         help="variant h2-bridge: reach the server over RFC 8441 through "
                              "conformance/h2bridge")
+    parser.add_argument("--shards", type=int, default=1,
+                        help="server mode: wstest processes run side by side, each against "
+                             "its own server, the cases split between them and the reports "
+                             "merged case by case (default 1)")
+    parser.add_argument("--chunk-seconds", type=float, default=MIN_CHUNK_S,
+                        help="with --shards: the smallest estimated share of cases one wstest "
+                             f"process runs (default {MIN_CHUNK_S:g})")
     ns = parser.parse_args(argv)
+    if ns.shards < 1:
+        parser.error("--shards must be at least 1")
     return RunOptions(target=ns.target, tls=ns.tls, cases=_patterns(ns.cases),
                       exclude=_patterns(ns.exclude), runner=ns.runner, mode=ns.mode,
-                      app=ns.app, out=ns.out, h2_bridge=ns.h2_bridge)
+                      app=ns.app, out=ns.out, h2_bridge=ns.h2_bridge,
+                      shards=ns.shards, chunk_seconds=ns.chunk_seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
           f"status={doc['status']} duration={doc['duration_s']}s -> {out}")
     print("summary:", doc["summary"])
     print("behaviors:", behavior_counts(doc))
+    timing = doc.get("timing")
+    if timing:
+        print(f"timing: {timing['workers']} worker(s), {timing['chunks']} wstest run(s), "
+              f"wstest CPU {timing['wstest_cpu_s']}s, server CPU {timing['server_cpu_s']}s")
     if doc["message"]:
         print("message:", doc["message"])
     return 0 if doc["status"] == "ok" else 1

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from queue import Empty, Queue
 from typing import Any
 
 from conformance.autobahn.results import RunInfo, base_document, convert, resolve_patterns
@@ -27,6 +31,7 @@ from conformance.autobahn.runners import (
     prepare_runner,
     select_runner,
 )
+from conformance.autobahn.shards import MIN_CHUNK_S, MergeError, merge_indexes, plan_chunks
 from conformance.h2bridge import hook as h2bridge_hook  # the h2-bridge variant (RFC 8441)
 from conformance.targets import REPO_ROOT, Protocol, TargetUnavailable, free_port, get_target
 from conformance.targets.base import CACHE_DIR, ServerHandle, make_tls_cert
@@ -47,6 +52,8 @@ class RunOptions:
     app: str = ECHO_APP
     out: Path | None = None
     h2_bridge: bool = False         # reach the server through conformance/h2bridge (RFC 8441)
+    shards: int = 1                 # wstest processes (each with its own server) in parallel
+    chunk_seconds: float = MIN_CHUNK_S  # smallest share of cases per wstest process (estimate)
     log: Callable[[str], None] = field(default=lambda msg: print(msg, file=sys.stderr))
 
     @property
@@ -150,30 +157,135 @@ def _run_server_mode(opts: RunOptions, runner: Runner, workdir: Path,
     if not target.supports(protocol):
         return not_supported(info, expected, f"{target.name} does not serve {protocol.value}")
     cert = make_tls_cert(workdir / "tls") if opts.tls else None
-    env = h2bridge_hook.SERVER_ENV if opts.h2_bridge else None
-    with contextlib.ExitStack() as stack:
-        server = stack.enter_context(_start(target.name, opts.app, cert, env))
-        url = stack.enter_context(h2bridge_hook.fuzz_url(server, cert, workdir)) \
-            if opts.h2_bridge else server.url("ws")
-        spec = client_spec(opts.target, url, opts.cases, opts.exclude)
-        (workdir / "fuzzingclient.json").write_text(json.dumps(spec, indent=2))
-        opts.log(f"{target.name} listening at {url} (pid {server.pid}); running wstest")
-        code = run_wstest(runner, ["fuzzingclient", "fuzzingclient.json"], workdir)
-        alive = server.running
+    if opts.shards > 1 and expected is not None and len(expected) > 1:
+        chunks = [Chunk(workdir / "chunks" / f"{n:03d}", ids, [])
+                  for n, ids in enumerate(plan_chunks(expected, opts.shards, opts.chunk_seconds))]
+        workers = min(opts.shards, len(chunks))
+    else:  # one wstest, the patterns as given (docker cannot list the case ids)
+        chunks = [Chunk(workdir, list(opts.cases), list(opts.exclude))]
+        workers = 1
+    queue: Queue[Chunk] = Queue()
+    for chunk in chunks:
+        queue.put(chunk)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        stats = list(pool.map(lambda n: _worker(n, opts, runner, workdir, cert, queue),
+                              range(workers)))
     index = workdir / "reports" / "servers" / "index.json"
+    problems = [f"wstest exited {c.code} (see {c.workdir}/wstest.log)"
+                for c in chunks if c.code not in (0, None)]
+    problems += [f"chunk {c.workdir} did not run" for c in chunks if c.code is None]
+    problems += [s.problem for s in stats if s.problem]
+    if workers > 1 or len(chunks) > 1:
+        found = [c.index for c in chunks if c.index.exists()]
+        try:
+            if found:
+                merge_indexes(found, index.parent)
+        except MergeError as exc:
+            return base_document(info, status="error", message=f"{exc}; see {workdir}")
     if not index.exists():
+        detail = "; ".join(problems) or f"wstest wrote no {index}"
         return base_document(info, status="error",
-                             message=f"wstest exited {code} without writing {index}; see {workdir}/wstest.log")
+                             message=f"{detail}; see {workdir}/wstest.log")
     doc = convert(index, opts.target, expected, info)
-    problems = []
-    if code != 0:
-        problems.append(f"wstest exited {code} (see {workdir}/wstest.log)")
-    if not alive:
-        problems.append("the server under test exited during the run")
     if problems:
         doc["message"] = "; ".join(problems)
     doc["workdir"] = str(workdir)
+    doc["timing"] = _timing(chunks, stats)
     return doc
+
+
+@dataclass
+class Chunk:
+    """One wstest process: the cases it runs and where it writes its report."""
+
+    workdir: Path
+    cases: list[str]
+    exclude: list[str]
+    code: int | None = None      # wstest's exit status; None: never ran
+    wall_s: float = 0.0
+    cpu_s: float | None = None   # wstest's user+system CPU seconds
+
+    @property
+    def index(self) -> Path:
+        return self.workdir / "reports" / "servers" / "index.json"
+
+
+@dataclass
+class WorkerStats:
+    """One worker: a server under test (and bridge) serving the chunks it took."""
+
+    chunks: int = 0
+    server_cpu_s: float | None = None   # the server's process group, user+system
+    problem: str = ""
+
+
+def _worker(number: int, opts: RunOptions, runner: Runner, workdir: Path, cert: Any,
+            queue: Queue[Chunk]) -> WorkerStats:
+    """Start a server under test, then run chunks from *queue* against it until it is empty."""
+    stats = WorkerStats()
+    env = h2bridge_hook.SERVER_ENV if opts.h2_bridge else None
+    try:
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(_start(opts.target, opts.app, cert, env))
+            url = server.url("ws")
+            if opts.h2_bridge:
+                logs = workdir / f"worker-{number}" if number else workdir
+                logs.mkdir(parents=True, exist_ok=True)
+                url = stack.enter_context(h2bridge_hook.fuzz_url(server, cert, logs))
+            opts.log(f"worker {number}: {opts.target} listening at {url} (pid {server.pid})")
+            while True:
+                try:
+                    chunk = queue.get_nowait()
+                except Empty:
+                    break
+                chunk.workdir.mkdir(parents=True, exist_ok=True)
+                spec = client_spec(opts.target, url, chunk.cases, chunk.exclude)
+                (chunk.workdir / "fuzzingclient.json").write_text(json.dumps(spec, indent=2))
+                t0 = time.monotonic()
+                chunk.code, chunk.cpu_s = run_wstest(
+                    runner, ["fuzzingclient", "fuzzingclient.json"], chunk.workdir)
+                chunk.wall_s = time.monotonic() - t0
+                stats.chunks += 1
+                if not server.running:
+                    stats.problem = "the server under test exited during the run"
+                    break
+            stats.server_cpu_s = group_cpu_seconds(server.pid)
+    except TargetUnavailable as exc:
+        stats.problem = f"worker {number}: {exc}"
+    return stats
+
+
+def _timing(chunks: Sequence[Chunk], stats: Sequence[WorkerStats]) -> dict[str, Any]:
+    """Where the time went: wstest processes, their CPU, and the servers' CPU."""
+    def total(values: Iterable[float | None]) -> float | None:
+        got = list(values)
+        return None if not got or None in got else round(sum(v or 0.0 for v in got), 3)
+
+    return {
+        "workers": len(stats), "chunks": len(chunks),
+        "wstest_cpu_s": total(c.cpu_s for c in chunks),
+        "server_cpu_s": total(s.server_cpu_s for s in stats),
+        "chunk_runs": [{"dir": str(c.workdir), "cases": len(c.cases), "exit": c.code,
+                        "wall_s": round(c.wall_s, 3),
+                        "cpu_s": None if c.cpu_s is None else round(c.cpu_s, 3)}
+                       for c in chunks],
+    }
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """User+system CPU seconds of the live processes in group *pgid* (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, seen = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # fields[0] is field 3 (state): pgrp is field 5, utime..cstime fields 14-17.
+        if int(fields[2]) == pgid:
+            total += sum(int(f) for f in fields[11:15])
+            seen = True
+    return total / tick if seen else None
 
 
 def _start(name: str, app: str, cert: Any, env: dict[str, str] | None = None) -> ServerHandle:
@@ -184,14 +296,29 @@ def _start(name: str, app: str, cert: Any, env: dict[str, str] | None = None) ->
 
 
 def run_wstest(runner: Runner, mode_and_spec: Sequence[str], workdir: Path,
-               extra: Sequence[str] = (), timeout: float = WSTEST_TIMEOUT) -> int:
-    """Run wstest in *workdir* (its report paths are relative to it); output to wstest.log."""
+               extra: Sequence[str] = (), timeout: float = WSTEST_TIMEOUT
+               ) -> tuple[int, float | None]:
+    """Run wstest in *workdir* (its report paths are relative to it); output to wstest.log.
+
+    Returns its exit status (-1 when it timed out and was killed) and the user+system
+    CPU seconds it used.
+    """
     mode, spec = mode_and_spec
     with open(workdir / "wstest.log", "wb") as log:
+        proc = subprocess.Popen(runner.argv(mode, spec, *extra), cwd=workdir, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
         try:
-            proc = subprocess.run(runner.argv(mode, spec, *extra), cwd=workdir, stdout=log,
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return -1
-    return proc.returncode
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return (-1 if timed_out.is_set() else proc.returncode), cpu
