@@ -21,8 +21,10 @@ import argparse
 import fcntl
 import json
 import os
+import resource
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -56,11 +58,13 @@ class Job:
     env: dict[str, str] = field(default_factory=dict)
     returncode: int | None = None
     duration_s: float = 0.0
+    start_s: float = 0.0  # seconds after the run began
     note: str = ""
 
-    def run(self, log_dir: Path) -> Job:
+    def run(self, log_dir: Path, epoch: float | None = None) -> Job:
         log_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
+        self.start_s = t0 - (t0 if epoch is None else epoch)
         with open(log_dir / f"{self.name}.log", "wb") as log:
             try:
                 proc = subprocess.run(self.argv, cwd=REPO_ROOT, stdout=log,
@@ -144,6 +148,8 @@ def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
                     argv += ["--cases", QUICK_AUTOBAHN]
                 if args.autobahn_runner:
                     argv += ["--runner", args.autobahn_runner]
+                if args.autobahn_shards > 1:
+                    argv += ["--shards", str(args.autobahn_shards)]
                 plan.jobs.append(Job(f"autobahn-{target}", argv, timeout=3600, weight=3))
             if target == OURS:
                 _autobahn_variants(plan, raw, args)
@@ -171,6 +177,8 @@ AUTOBAHN_VARIANTS = (("wss", ["--tls"]), ("h2-bridge", ["--h2-bridge"]),
 def _autobahn_variants(plan: Plan, raw: Path, args: argparse.Namespace) -> None:
     py = sys.executable
     for variant, flags in AUTOBAHN_VARIANTS:
+        if variant not in args.autobahn_variants:
+            continue
         plan.expected.append(Expectation("autobahn", OURS, variant))
         if not autobahn_available():
             continue
@@ -181,6 +189,8 @@ def _autobahn_variants(plan: Plan, raw: Path, args: argparse.Namespace) -> None:
             argv += ["--cases", cases]
         if args.autobahn_runner:
             argv += ["--runner", args.autobahn_runner]
+        if args.autobahn_shards > 1 and "client" not in flags:
+            argv += ["--shards", str(args.autobahn_shards)]
         plan.jobs.append(Job(f"autobahn-{OURS}-{variant}", argv, timeout=3600, weight=2))
 
 
@@ -219,6 +229,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--autobahn-variant-cases", default="",
                         help="case patterns for the wss, h2-bridge and client Autobahn runs "
                              "(default: all 517; ws always runs all unless --quick)")
+    parser.add_argument("--autobahn-variants", default=",".join(v for v, _ in AUTOBAHN_VARIANTS),
+                        help="comma-separated Autobahn columns besides ws to run for "
+                             f"{OURS} ('none' for ws only; default: all)")
+    parser.add_argument("--autobahn-shards", type=int, default=2,
+                        help="wstest processes per Autobahn server-mode run, each against its "
+                             "own server, reports merged case by case (default 2: wstest is "
+                             "single-threaded and a case is a ping-pong, so one uses ~1 core)")
     parser.add_argument("--jobs", type=int, default=2, help="suites run side by side")
     parser.add_argument("--unit-workers", type=int, default=1, help="pytest -n for the unit run")
     parser.add_argument("--unit-timeout", type=float, default=1800)
@@ -237,6 +254,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown target(s) {unknown}; known: {', '.join(TARGETS)}")
     args.targets = names
     args.suites = args.suites or list(SUITES)
+    known = [v for v, _ in AUTOBAHN_VARIANTS]
+    variants = [] if args.autobahn_variants == "none" else \
+        [v.strip() for v in args.autobahn_variants.split(",") if v.strip()]
+    if any(v not in known for v in variants):
+        parser.error(f"unknown Autobahn variant(s) in {args.autobahn_variants!r}; known: "
+                     f"{', '.join(known)} or none")
+    args.autobahn_variants = variants
+    if args.autobahn_shards < 1:
+        parser.error("--autobahn-shards must be at least 1")
     return args
 
 
@@ -257,12 +283,61 @@ def exclusive(out: Path) -> Iterator[None]:
         yield
 
 
-def run_jobs(plan: Plan, raw: Path, logs: Path, jobs: int) -> None:
+class LoadSampler:
+    """The 1-minute load average every *interval* seconds while the run goes on: the
+    machine is shared, so a wall time means little without it."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while True:
+            self.samples.append(round(os.getloadavg()[0], 2))
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(round(os.getloadavg()[0], 2))
+
+    def summary(self) -> dict[str, float]:
+        values = self.samples or [0.0]
+        return {"min": min(values), "mean": round(sum(values) / len(values), 2),
+                "max": max(values), "samples": len(self.samples)}
+
+
+def run_jobs(plan: Plan, raw: Path, logs: Path, jobs: int) -> dict:
+    """Run the plan's jobs; returns the timing record kept in the report's provenance."""
     clear_stale(raw, plan)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for job in pool.map(lambda j: j.run(logs), plan.jobs):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    with LoadSampler() as load, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for job in pool.map(lambda j: j.run(logs, t0), plan.jobs):
             print(f"[{job.name}] exit {job.returncode} in {job.duration_s:.1f}s {job.note}",
                   flush=True)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    timing = {
+        "wall_s": round(wall, 1), "jobs": jobs, "cpus": os.cpu_count() or 0,
+        # Every process the suites started (wstest, servers, h2spec, ...), once ended.
+        "children_cpu_s": round(cpu, 1),
+        "loadavg_1min": load.summary(),
+        "suites": [{"name": j.name, "start_s": round(j.start_s, 1),
+                    "wall_s": round(j.duration_s, 1), "exit": j.returncode, "note": j.note}
+                   for j in plan.jobs],
+    }
+    print(f"conformance run: {wall:.1f}s wall, {cpu:.1f} CPU-s in child processes, "
+          f"load average {timing['loadavg_1min']}", flush=True)
+    return timing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,8 +349,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     raw, logs = args.out / "raw", args.out / "logs"
     plan = make_plan(args, raw)
-    if not args.report_only:
-        run_jobs(plan, raw, logs, args.jobs)
+    timing = None if args.report_only else run_jobs(plan, raw, logs, args.jobs)
     gated = {RAW_SUITE[s] for s in plan.suites}
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]
@@ -289,6 +363,8 @@ def _main(args: argparse.Namespace) -> int:
                                         partial, gated))
         report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated,
                               partial)
+    if timing is not None:
+        report.provenance["timing"] = timing
     paths = write_report(report, args.out)
     _print_summary(report.to_dict(), paths.html)
     return 0 if report.gate.get("ok", True) else 1

@@ -96,3 +96,46 @@ def test_second_run_on_the_same_reports_waits_for_the_first(tmp_path: Path) -> N
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_autobahn_server_runs_are_sharded_and_the_client_column_is_not(tmp_path: Path) -> None:
+    plan = make_plan(parse_args(["--suite", "autobahn", "--autobahn-shards", "3"]), tmp_path)
+    argv = {job.name: job.argv for job in plan.jobs}
+    for name in ("autobahn-blackbull", "autobahn-blackbull-wss", "autobahn-blackbull-h2-bridge"):
+        assert argv[name][argv[name].index("--shards") + 1] == "3"
+    assert "--shards" not in argv["autobahn-blackbull-client"]
+    single = make_plan(parse_args(["--suite", "autobahn", "--autobahn-shards", "1"]), tmp_path)
+    assert all("--shards" not in job.argv for job in single.jobs)
+
+
+def test_autobahn_variants_can_be_chosen_and_unknown_ones_are_refused(tmp_path: Path) -> None:
+    import pytest
+
+    ws_only = make_plan(parse_args(["--suite", "autobahn", "--autobahn-variants", "none"]),
+                        tmp_path)
+    assert [job.name for job in ws_only.jobs] == ["autobahn-blackbull"]
+    assert [(e.suite, e.variant) for e in ws_only.expected] == [("autobahn", "ws")]
+    some = make_plan(parse_args(["--suite", "autobahn", "--autobahn-variants", "wss"]), tmp_path)
+    assert {e.variant for e in some.expected} == {"ws", "wss"}
+    with pytest.raises(SystemExit):
+        parse_args(["--autobahn-variants", "wss,carrier-pigeon"])
+
+
+def test_run_records_the_wall_time_of_the_run_and_of_each_suite(tmp_path: Path) -> None:
+    import sys
+
+    from conformance.run import Job, Plan, run_jobs
+
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    plan = Plan(targets=["blackbull"], suites=[], jobs=[
+        Job("burn", [sys.executable, "-c", burn], timeout=60),
+        Job("sleep", [sys.executable, "-c", "import time; time.sleep(0.5)"], timeout=60)])
+    timing = run_jobs(plan, tmp_path / "raw", tmp_path / "logs", jobs=1)
+    suites = {s["name"]: s for s in timing["suites"]}
+    assert set(suites) == {"burn", "sleep"} and all(s["exit"] == 0 for s in suites.values())
+    assert suites["sleep"]["wall_s"] >= 0.5
+    # One at a time (jobs=1): the second starts after the first ended.
+    assert suites["sleep"]["start_s"] >= suites["burn"]["wall_s"] - 0.1
+    assert timing["wall_s"] >= suites["burn"]["wall_s"] + suites["sleep"]["wall_s"] - 0.1
+    assert timing["children_cpu_s"] >= 0.3
+    assert timing["loadavg_1min"]["samples"] >= 1
