@@ -122,6 +122,18 @@ def _gate(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _timing(timing: dict[str, Any] | None) -> list[str]:
+    """The run's wall time, each suite's, CPU and load (written by ``python -m conformance``)."""
+    if not timing:
+        return []
+    load = timing.get("loadavg_1min", {})
+    suites = ", ".join(f"{s['name']} {s['wall_s']:.0f} s" for s in timing.get("suites", []))
+    return [f"Run time: {timing['wall_s']:.0f} s wall with {timing.get('jobs')} jobs on "
+            f"{timing.get('cpus')} CPUs ({timing.get('children_cpu_s', 0):.0f} CPU-s in the "
+            f"suites' processes; 1-min load average mean {load.get('mean')}, max "
+            f"{load.get('max')}). Suites: {suites}.", ""]
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     prov = data["provenance"]
     git = prov["git"]
@@ -136,6 +148,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += ["Tools: " + "; ".join(
         f"{t['suite']}: {t.get('name', '')} {t.get('version', '')} ({t.get('runner', '')})"
         for t in prov["tools"]), ""]
+    lines += _timing(prov.get("timing"))
     for part in (_suites, _gate, _matrix, _comparison, _sections, _failures):
         block = part(data)
         if block:

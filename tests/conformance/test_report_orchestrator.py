@@ -139,3 +139,21 @@ def test_run_records_the_wall_time_of_the_run_and_of_each_suite(tmp_path: Path) 
     assert timing["wall_s"] >= suites["burn"]["wall_s"] + suites["sleep"]["wall_s"] - 0.1
     assert timing["children_cpu_s"] >= 0.3
     assert timing["loadavg_1min"]["samples"] >= 1
+
+
+def test_the_markdown_report_shows_the_run_time(tmp_path: Path) -> None:
+    from conformance.report.build import build_report, write_report
+
+    report = build_report(tmp_path / "raw", Path(__file__).resolve().parents[2], "blackbull")
+    report.provenance["timing"] = {
+        "wall_s": 512.3, "jobs": 2, "cpus": 2, "children_cpu_s": 901.0,
+        "loadavg_1min": {"min": 1.0, "mean": 2.5, "max": 4.0, "samples": 52},
+        "suites": [{"name": "autobahn-blackbull", "start_s": 0.0, "wall_s": 498.7, "exit": 0,
+                    "note": ""},
+                   {"name": "h2spec-blackbull", "start_s": 0.1, "wall_s": 12.2, "exit": 0,
+                    "note": ""}]}
+    paths = write_report(report, tmp_path)
+    md = paths.markdown.read_text()
+    assert "Run time: 512 s wall with 2 jobs on 2 CPUs (901 CPU-s" in md
+    assert "mean 2.5, max 4.0" in md and "autobahn-blackbull 499 s, h2spec-blackbull 12 s" in md
+    assert json.loads(paths.json.read_text())["provenance"]["timing"]["wall_s"] == 512.3
