@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-import pytest
-
 from tests.hostile.checks import check_attack
 from tests.hostile.conftest import HostileCase
 from tests.hostile.harness import measure
@@ -92,14 +90,11 @@ async def test_endless_fragments_of_data(hostile_server, hostile_case) -> None:
     await _measured(hostile_server, hostile_case, act, "close 1009")
 
 
-@pytest.mark.xfail(strict=True, reason="no cap on the number of fragments of one message: "
-                   "empty continuation frames are absorbed for ever (needs e.g. "
-                   "BB_WS_MAX_FRAGMENTS in blackbull/protocol/websocket)")
 async def test_endless_empty_fragments(hostile_server, hostile_case) -> None:
     """RFC 6455 §5.4, §10.4: a message continued by empty fragments forever adds no
-    bytes, so only a fragment-count cap can end it → close 1009 (or 1008)."""
+    bytes, so no size limit ends it; the empty-fragment cap does → close 1008."""
     _describe(hostile_case, "RFC 6455", "10.4", "endless zero-length continuation fragments",
-              "none today (a fragment-count cap is missing)")
+              "BB_WS_MAX_EMPTY_FRAGMENTS=1024 (default) per message → close 1008")
 
     async def act(peer: WsAttacker) -> None:
         peer.send(ws_frame(TEXT, b"a", fin=False))
@@ -108,17 +103,31 @@ async def test_endless_empty_fragments(hostile_server, hostile_case) -> None:
             peer.send(empty * 1000)
             await peer.drain()
 
-    await _measured(hostile_server, hostile_case, act, ("close 1009", "close 1008"))
+    await _measured(hostile_server, hostile_case, act, "close 1008")
 
 
-@pytest.mark.xfail(strict=True, reason="no ping rate limit: every ping of a flood is "
-                   "answered (bounded only by back-pressure); needs a ping budget and "
-                   "close 1008 in blackbull/protocol/websocket or server/websocket.py")
+async def test_endless_one_byte_fragments(hostile_server, hostile_case) -> None:
+    """RFC 6455 §5.4, §10.4: one-byte fragments stay far below the byte limits for a
+    long time while each costs a frame's work; the fragment cap ends the message →
+    close 1009."""
+    _describe(hostile_case, "RFC 6455", "10.4", "140 000 one-byte continuation fragments",
+              "BB_WS_MAX_FRAGMENTS=131072 (default) per message → close 1009")
+    frames = ws_frame(CONT, b"a", fin=False) * 10_000
+
+    async def act(peer: WsAttacker) -> None:
+        peer.send(ws_frame(BINARY, b"a", fin=False))
+        for _ in range(14):
+            peer.send(frames)
+            await peer.drain()
+
+    await _measured(hostile_server, hostile_case, act, "close 1009")
+
+
 async def test_ping_flood(hostile_server, hostile_case) -> None:
     """RFC 6455 §5.5.2, §10.4: 20 000 PINGs in a burst → close 1008 (policy violation)
-    instead of 20 000 PONGs."""
+    once the ping budget is spent, instead of 20 000 PONGs."""
     _describe(hostile_case, "RFC 6455", "10.4", "20 000 pings in a burst, per connection",
-              "none today (pongs are bounded by back-pressure only)")
+              "BB_WS_MAX_PING_BURST=100, BB_WS_MAX_PING_RATE=10/s (defaults) → close 1008")
     ping = ws_frame(PING, b"12345678")
 
     async def act(peer: WsAttacker) -> None:
