@@ -6,10 +6,25 @@ anything but the tables, so while the dynamic table is unchanged the same block
 always means the same header list, and vice versa. Both directions remember those
 blocks and forget everything as soon as any other block (which may add entries,
 §6.2.1, or resize the table, §6.3) passes through.
+
+Blocks are decoded here, field by field, on ``hpack``'s table and Huffman code: the
+library's own loop costs several microseconds per field, and it cannot stop early. A
+literal with an empty name can never be part of a valid message (RFC 9113 §8.2.1), so
+decoding stops there with :class:`EmptyFieldName` (CVE-2019-9516 sends hundreds per
+block); the rest of the block is left undecoded, which breaks the shared HPACK context
+(RFC 7541 §2.2), so the caller must end the connection.
 """
 from __future__ import annotations
 
 from hpack import Decoder, Encoder
+from hpack.exceptions import (
+    HPACKDecodingError,
+    InvalidTableIndexError,
+    InvalidTableSizeError,
+    OversizedHeaderListError,
+)
+from hpack.huffman_table import decode_huffman
+from hpack.table import HeaderTable
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -18,13 +33,54 @@ Headers = list[tuple[bytes, bytes]]
 _ONE_OCTET_INDEXED = bytes(range(0x80, 0xFF))
 _CACHE_LIMIT = 256
 
+_STATIC = HeaderTable.STATIC_TABLE  # §2.3.1, indices 1..61
+_STATIC_LEN = len(_STATIC)
+#: §5.1: integers longer than this many continuation octets are a decoding error
+#: (the same bound as hpack's own decoder).
+_MAX_CONTINUATION = 5
+
+
+class EmptyFieldName(HPACKDecodingError):
+    """A literal field with an empty name (RFC 9113 §8.2.1): decoding stopped there."""
+
 
 def _only_indexed(block: bytes) -> bool:
     return bool(block) and not block.translate(None, _ONE_OCTET_INDEXED)
 
 
+def _integer(data: bytes, pos: int, number: int) -> tuple[int, int]:
+    """§5.1: the continuation octets of an integer whose prefix was all ones
+    (``number``); returns (value, position after it)."""
+    shift = 0
+    for _ in range(_MAX_CONTINUATION):
+        byte = data[pos]
+        pos += 1
+        number += (byte & 0x7F) << shift
+        if byte < 0x80:
+            return number, pos
+        shift += 7
+    raise HPACKDecodingError("HPACK integer representation too long")
+
+
+def _string(data: bytes, pos: int) -> tuple[bytes, int]:
+    """§5.2: a string literal, Huffman-decoded if its H bit is set."""
+    first = data[pos]
+    length = first & 0x7F
+    pos += 1
+    if length == 0x7F:
+        length, pos = _integer(data, pos, length)
+    end = pos + length
+    text = data[pos:end]
+    if len(text) != length:
+        raise HPACKDecodingError("Truncated header block")
+    if first & 0x80:
+        text = decode_huffman(text)
+    return text, end
+
+
 class HeaderDecoder:
-    """``hpack.Decoder`` returning raw ``(name, value)`` byte pairs."""
+    """Decodes header blocks to raw ``(name, value)`` byte pairs; the state (dynamic
+    table, limits) lives in an ``hpack.Decoder``."""
 
     __slots__ = ("decoder", "_cache")
 
@@ -37,14 +93,91 @@ class HeaderDecoder:
         hit = cache.get(block)
         if hit is not None:
             return list(hit)
-        headers = self.decoder.decode(block, raw=True)
+        headers = self._decode(block)
         if _only_indexed(block):
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
             cache[block] = tuple(headers)  # type: ignore[arg-type]
         elif cache:
             cache.clear()
-        return headers  # type: ignore[return-value]
+        return headers
+
+    def _decode(self, data: bytes) -> Headers:
+        """RFC 7541 §3.2, §6: the representations of one block, in order."""
+        decoder = self.decoder
+        table = decoder.header_table
+        dynamic = table.dynamic_entries
+        limit = decoder.max_header_list_size
+        headers: Headers = []
+        append = headers.append
+        size = 0
+        pos = 0
+        end = len(data)
+        try:
+            while pos < end:
+                first = data[pos]
+                pos += 1
+                if first & 0x80:  # §6.1 indexed field
+                    index = first & 0x7F
+                    if index == 0x7F:
+                        index, pos = _integer(data, pos, index)
+                    if 0 < index <= _STATIC_LEN:
+                        field = _STATIC[index - 1]
+                    elif _STATIC_LEN < index <= _STATIC_LEN + len(dynamic):
+                        field = dynamic[index - _STATIC_LEN - 1]
+                    else:
+                        raise InvalidTableIndexError(f"Invalid table index {index}")
+                    append(field)
+                    size += 32 + len(field[0]) + len(field[1])
+                    if size > limit:
+                        raise OversizedHeaderListError(
+                            f"A header list larger than {limit} has been received")
+                    continue
+                if first & 0x40:  # §6.2.1 literal with incremental indexing
+                    index = first & 0x3F
+                    if index == 0x3F:
+                        index, pos = _integer(data, pos, index)
+                    indexing = True
+                elif first & 0x20:  # §6.3 dynamic table size update
+                    if headers:  # §4.2: only at the beginning of a block
+                        raise HPACKDecodingError("Table size update not at the start of the block")
+                    new_size = first & 0x1F
+                    if new_size == 0x1F:
+                        new_size, pos = _integer(data, pos, new_size)
+                    if new_size > decoder.max_allowed_table_size:
+                        raise InvalidTableSizeError("Encoder exceeded max allowable table size")
+                    table.maxsize = new_size
+                    continue
+                else:  # §6.2.2 without indexing, §6.2.3 never indexed
+                    index = first & 0x0F
+                    if index == 0x0F:
+                        index, pos = _integer(data, pos, index)
+                    indexing = False
+                if index:
+                    if 0 < index <= _STATIC_LEN:
+                        name = _STATIC[index - 1][0]
+                    elif index <= _STATIC_LEN + len(dynamic):
+                        name = dynamic[index - _STATIC_LEN - 1][0]
+                    else:
+                        raise InvalidTableIndexError(f"Invalid table index {index}")
+                else:
+                    name, pos = _string(data, pos)
+                    if not name:
+                        raise EmptyFieldName("empty field name")
+                value, pos = _string(data, pos)
+                if indexing:
+                    table.add(name, value)
+                append((name, value))
+                size += 32 + len(name) + len(value)
+                if size > limit:
+                    raise OversizedHeaderListError(
+                        f"A header list larger than {limit} has been received")
+        except IndexError:
+            raise HPACKDecodingError("Truncated header block") from None
+        if table.maxsize > decoder.max_allowed_table_size:
+            # §4.2: a smaller setting we sent must be followed by a size update.
+            raise InvalidTableSizeError("Encoder did not shrink table size to within the max")
+        return headers
 
     @property
     def max_allowed_table_size(self) -> int:

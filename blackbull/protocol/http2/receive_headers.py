@@ -21,6 +21,7 @@ from .frames import (
     strip_padding,
 )
 from .headers import MalformedHeaders, validate_request, validate_response, validate_trailers
+from .hpack_codec import EmptyFieldName
 from .settings import SettingCode
 from .stream import CloseReason, Stream, StreamState, closed_stream_error
 
@@ -94,9 +95,16 @@ class HeaderBlockMixin:
 
     def _decode(self: H2Connection, block: bytes) -> list[tuple[bytes, bytes]]:
         """HPACK-decode (RFC 7541); any failure breaks the shared context: §4.3
-        makes it a connection error COMPRESSION_ERROR."""
+        makes it a connection error COMPRESSION_ERROR.
+
+        An empty field name makes the message malformed (§8.2.1, a stream error), but
+        decoding stops there (CVE-2019-9516: blocks of hundreds of them), so the HPACK
+        context is lost and the stream error becomes a connection error (§5.4.1)."""
         try:
             return self.decoder.decode(block)
+        except EmptyFieldName:
+            raise ConnectionError(ErrorCode.PROTOCOL_ERROR,
+                                  "empty field name (malformed, RFC 9113 §8.2.1)") from None
         except HPACKError as exc:
             raise ConnectionError(ErrorCode.COMPRESSION_ERROR, str(exc)) from None
         except Exception as exc:  # malformed input can surface as IndexError etc.
