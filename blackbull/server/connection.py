@@ -108,8 +108,9 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         self.closed = True
         self.state.connections.discard(self)
-        if self.handler is not None:
-            self.handler.connection_lost(exc)
+        handler, self.handler = self.handler, None  # no cycle left behind (handler.conn)
+        if handler is not None:
+            handler.connection_lost(exc)
 
     def pause_writing(self) -> None:
         if self.handler is not None:

@@ -72,8 +72,9 @@ class WebSocketHandler(ProtocolHandler):
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._end_timer is not None:
             self._end_timer.cancel()
-        if self.bridge is not None:
-            self.bridge.lost()
+        bridge, self.bridge = self.bridge, None  # no cycle left behind (bridge.carrier)
+        if bridge is not None:
+            bridge.lost()
 
     def pause_writing(self) -> None:
         if self.bridge is not None:

@@ -374,6 +374,10 @@ class WebSocketBridge:
             self.disconnect = {"type": "websocket.disconnect", "code": int(code),
                                "reason": reason}
         self.phase = Phase.CLOSED
+        if self.ws is not None and self.ws.deflate is not None:
+            # RFC 7692: the zlib streams are native memory the cyclic GC cannot see;
+            # give them back now, not when the connection's objects are collected
+            self.ws.deflate.close()
         self._wake()
 
     # --- plumbing ---------------------------------------------------------------------
