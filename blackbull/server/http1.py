@@ -39,7 +39,7 @@ class RequestCycle:
     def __init__(self, handler: HTTP1Handler, request: Request) -> None:
         self.handler = handler
         self.request = request
-        self.chunks: deque[bytes] = deque()
+        self.chunks: deque[bytes] | None = None  # made when a body piece arrives
         self.buffered = 0
         self.body_complete = not request.has_body
         self.waiter: asyncio.Future | None = None
@@ -59,7 +59,10 @@ class RequestCycle:
     def feed_body(self, data: bytes) -> None:
         if self.response_complete:
             return  # the app is done with this request: discard the rest of its body
-        self.chunks.append(data)
+        chunks = self.chunks
+        if chunks is None:
+            chunks = self.chunks = deque()
+        chunks.append(data)
         self.buffered += len(data)
         self._wake()
 
@@ -300,7 +303,8 @@ class HTTP1Handler(ProtocolHandler):
         self.cycles.append(cycle)
         self._body_cycle = None if cycle.body_complete else cycle
         if len(self.cycles) == 1:
-            self.conn.state.spawn(cycle.run(self.conn.state.app))
+            state = self.conn.state
+            state.spawn(cycle.run(state.app), self.loop)
 
     def _on_error(self, error: RequestError) -> None:
         self._cancel_all_timers()
@@ -383,7 +387,8 @@ class HTTP1Handler(ProtocolHandler):
             self.conn.close()
             return
         if cycles:
-            self.conn.state.spawn(cycles[0].run(self.conn.state.app))
+            state = self.conn.state
+            state.spawn(cycles[0].run(state.app), self.loop)
         elif self._error is not None:
             self._send_error(self._error)
             return

@@ -24,9 +24,11 @@ class ServerState:
     shutting_down: bool = False
     root_path: str = ""
 
-    def spawn(self, coro: Any) -> asyncio.Task:
-        """Start a task that the server tracks until it ends (for graceful shutdown)."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    def spawn(self, coro: Any, loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Task:
+        """Start a task that the server tracks until it ends (for graceful shutdown);
+        ``loop`` is the running loop when the caller has it at hand."""
+        task = (loop or asyncio.get_running_loop()).create_task(coro)
+        tasks = self.tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
         return task

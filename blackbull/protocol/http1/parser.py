@@ -23,7 +23,9 @@ Event = Request | Data | EndOfMessage | RequestError
 # protocol, or h2spec's "INVALID CONNECTION PREFACE"): close without an HTTP answer.
 _HTTP_LINE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ (?:.* HTTP/\d\.\d\r?$|/)")
 _KNOWN_UPGRADES = (b"websocket", b"h2c")
-_END = EndOfMessage()  # carries nothing: one instance serves every message
+_END = EndOfMessage()
+_METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS",
+                                      "PATCH", "CONNECT", "TRACE")}  # carries nothing: one instance serves every message
 
 
 class _Limit(Exception):
@@ -143,7 +145,8 @@ class RequestParser:
         self._head_buffer = b""
         parser = self._parser
         headers = self._headers
-        method = parser.get_method().decode("ascii")
+        raw_method = parser.get_method()
+        method = _METHODS.get(raw_method) or raw_method.decode("ascii")
         version = parser.get_http_version()
         if version not in ("1.1", "1.0"):
             raise _Limit(505, "HTTP version not supported")
