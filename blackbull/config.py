@@ -122,6 +122,10 @@ class Settings:
         "bucket → close 1008.")
     ws_max_ping_rate: float = _setting(
         10.0, "BB_WS_MAX_PING_RATE", "PING/PONG tokens refilled per second.")
+    ws_frames_per_turn: int = _setting(
+        128, "BB_WS_FRAMES_PER_TURN",
+        "WebSocket frame pieces parsed per event-loop turn; the rest of a read waits, "
+        "reading paused (fairness under floods).")
     ws_queue_depth: int = _setting(
         256, "BB_WS_QUEUE_DEPTH",
         "Inbound messages queued for the app before the server stops reading the socket.")

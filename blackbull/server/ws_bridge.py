@@ -38,8 +38,6 @@ CLOSE_REPLY_GRACE = 1.0
 _CLOSE_MARK: dict[str, Any] = {"type": "blackbull.close-mark"}
 #: Bytes a client may send before the app accepts; past this we stop reading.
 _PENDING_HIGH = 256 * 1024
-#: Frame pieces the core handles per event-loop turn (RFC 6455 §10.4 fairness).
-FRAMES_PER_TURN = 128
 #: Close codes of our limits (BB_WS_MAX_*): 1009 sizes and fragment count, 1008 floods.
 _LIMIT_CODES = frozenset((CloseCode.MESSAGE_TOO_BIG, CloseCode.POLICY_VIOLATION))
 
@@ -144,13 +142,13 @@ class WebSocketBridge:
         self._parse(data)
 
     def _parse(self, data: bytes) -> None:
-        """Hand bytes to the core, at most FRAMES_PER_TURN frame pieces per loop turn
+        """Hand bytes to the core, at most BB_WS_FRAMES_PER_TURN frame pieces per loop turn
         (RFC 6455 §10.4): the rest of a read full of small frames waits for the next
         turns with reading paused, so one flooding peer cannot hold the loop. Large
         frames cost per byte, not per frame, and go through in whole reads."""
         ws = self.ws
         assert ws is not None
-        for event in ws.receive_data(data, FRAMES_PER_TURN):
+        for event in ws.receive_data(data, self.settings.ws_frames_per_turn):
             if isinstance(event, TextMessage):
                 self._deliver({"type": "websocket.receive", "text": event.data})
             elif isinstance(event, BytesMessage):

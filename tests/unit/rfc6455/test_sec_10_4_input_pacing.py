@@ -1,5 +1,5 @@
 """RFC 6455 §10.4: the WebSocket bridge paces its input by frames. A read full of small
-frames is parsed over several event-loop turns (at most ``FRAMES_PER_TURN`` frame
+frames is parsed over several event-loop turns (at most ``BB_WS_FRAMES_PER_TURN`` frame
 pieces each) with reading paused meanwhile, so one flooding peer cannot hold the loop;
 large frames go through in whole reads."""
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import Any
 from blackbull.config import Settings
 from blackbull.protocol.websocket import Opcode, WebSocketConnection
 from blackbull.server.connection import Connection
-from blackbull.server.ws_bridge import FRAMES_PER_TURN
 
 from .wsutil import client_frame
 
@@ -18,6 +17,7 @@ UPGRADE = (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgr
            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
            b"Sec-WebSocket-Version: 13\r\n\r\n")
 MESSAGES = 40_000
+FRAMES_PER_TURN = 64  # BB_WS_FRAMES_PER_TURN for this test (default 128)
 
 
 async def counting_app(scope: dict, receive: Any, send: Any) -> None:
@@ -72,7 +72,8 @@ async def test_a_read_full_of_frames_is_parsed_over_many_turns_with_reading_paus
     monkeypatch.setattr(Connection, "resume_reading", spy_resume)
 
     # a deep queue: the bridge's own back-pressure must not be what pauses reading here
-    srv = await serve(counting_app, Settings(ws_queue_depth=10 * MESSAGES))
+    srv = await serve(counting_app, Settings(ws_queue_depth=10 * MESSAGES,
+                                             ws_frames_per_turn=FRAMES_PER_TURN))
     box = {"messages": 0, "done": asyncio.Event()}
     srv.state.lifespan_state["box"] = box
     reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
