@@ -25,7 +25,15 @@ from .events import (
     Pong,
     TextMessage,
 )
-from .frames import FrameChunk, FrameParser, Opcode, apply_mask, encode_frame, frame_head
+from .frames import (
+    FrameChunk,
+    FrameHeader,
+    FrameParser,
+    Opcode,
+    apply_mask,
+    encode_frame,
+    frame_head,
+)
 
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 _U16 = struct.Struct("!H")
@@ -224,10 +232,11 @@ class WebSocketConnection:
         return events
 
     def _whole_message(self, data: bytes) -> Event | None:
-        """The common case in one step: ``data`` is exactly one masked, unfragmented,
-        uncompressed text or binary frame (§5.2 first octet 0x81/0x82, §5.3 masked) of
-        1 byte or more while nothing else is buffered: it is unmasked straight from the
-        read, with no buffering. It passes every check the general path makes (RSV bits
+        """The common case in one step: ``data`` is exactly one masked, unfragmented text
+        or binary frame (§5.2 first octet 0x81/0x82, or 0xC1/0xC2 compressed when
+        permessage-deflate was agreed; §5.3 masked) of 1 byte or more while nothing else
+        is buffered: it is unmasked straight from the read, with no buffering (a
+        compressed one then goes through the message layer as the general path would). It passes every check the general path makes (RSV bits
         clear, FIN set, length within every limit); anything else returns None and goes
         the general way."""
         size = len(data)
@@ -235,7 +244,9 @@ class WebSocketConnection:
             return None
         b0 = data[0]
         b1 = data[1]
-        if (b0 != 0x82 and b0 != 0x81) or b1 < 0x80:
+        compressed = b0 == 0xC1 or b0 == 0xC2
+        if (b0 != 0x82 and b0 != 0x81 and not compressed) or b1 < 0x80 \
+                or (compressed and self.deflate is None):
             return None
         n = b1 & 0x7F
         if n < 126:
@@ -251,6 +262,13 @@ class WebSocketConnection:
             return None
         with memoryview(data) as view:
             payload = apply_mask(view[start:], view[start - 4:start].tobytes())
+        if compressed:  # RFC 7692 §6.1: RSV1 on the one frame: the message layer inflates
+            header = FrameHeader(True, True, Opcode.TEXT if b0 == 0xC1 else Opcode.BINARY,
+                                 n, None)
+            try:
+                return self._on_chunk(FrameChunk(header, payload, True, True))
+            except WebSocketProtocolError as exc:
+                return self._fail(exc.code, exc.reason)
         if b0 == 0x82:
             return BytesMessage(payload)
         try:

@@ -90,3 +90,35 @@ def test_random_small_frames_agree() -> None:
             frame[0] = rng.randrange(256)
         frame = bytes(frame)
         assert _whole(frame) == _byte_by_byte(frame), frame
+
+
+def _deflated(data: bytes) -> bytes:
+    import zlib
+
+    stream = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = stream.compress(data) + stream.flush(zlib.Z_SYNC_FLUSH)
+    return out[:-4]  # RFC 7692 §7.2.1: the trailing 00 00 ff ff is removed
+
+
+COMPRESSED = {
+    "text": client_frame(Opcode.TEXT, _deflated("héllo ☃ ".encode() * 50), rsv1=True),
+    "binary": client_frame(Opcode.BINARY, _deflated(os.urandom(3000)), rsv1=True),
+    "invalid-utf8": client_frame(Opcode.TEXT, _deflated(b"ab\xc3\x28"), rsv1=True),
+    "bomb": client_frame(Opcode.BINARY, _deflated(b"\0" * 200_000), rsv1=True),
+    "garbage": client_frame(Opcode.BINARY, b"\xff\xfe\xfd" * 10, rsv1=True),
+    "rsv1-continuation": client_frame(Opcode.CONTINUATION, _deflated(b"x"), rsv1=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPRESSED))
+def test_whole_compressed_frame_means_what_the_general_parser_says(name: str) -> None:
+    """RFC 7692 §6.1, §7.2.2 (and RFC 6455 §8.1, §10.4): a compressed single frame read
+    whole gives the same message or failure (1007, 1009, 1002) as byte by byte."""
+    from blackbull.protocol.websocket import DeflateParams, PerMessageDeflate
+
+    def kw() -> dict:
+        return {"deflate": PerMessageDeflate(DeflateParams(), is_server=True),
+                "max_message_size": 100_000}
+
+    frame = COMPRESSED[name]
+    assert _whole(frame, **kw()) == _byte_by_byte(frame, **kw())
