@@ -13,6 +13,11 @@ and applies the regression gate against ``conformance/baseline.json``:
 
 A suite that cannot run is reported as an error (red banner), never as a pass. The exit
 status is 1 when a case that passes in the baseline no longer passes, else 0.
+
+Time: the Autobahn server-mode runs are split over ``--autobahn-shards`` wstest processes
+(default 2; see conformance/autobahn/README.md), the suites run ``--jobs`` at a time, longest
+first, and ``compliance.json`` keeps ``provenance.timing``: the wall time of the whole run and
+of each suite, the CPU seconds of the processes they started and the load average meanwhile.
 """
 
 from __future__ import annotations
