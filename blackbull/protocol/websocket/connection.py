@@ -253,9 +253,13 @@ class WebSocketConnection:
             start = 6
         elif n == 126:
             start = 8
+            if size < start:
+                return None
             n = _U16.unpack_from(data, 2)[0]
         else:
             start = 14
+            if size < start:
+                return None
             n = _U64.unpack_from(data, 2)[0]  # ≥ 2^63 never equals a read's size
         if n == 0 or size != start + n or n > self._parser.max_frame_size \
                 or n > self.max_message_size or self.max_fragments < 1:

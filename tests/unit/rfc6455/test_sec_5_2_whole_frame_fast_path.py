@@ -52,6 +52,10 @@ FRAMES = {
     "non-minimal-64-bit-length": b"\x82\xff" + (5).to_bytes(8, "big") + b"\0\0\0\0" + b"hello",
     "64-bit-length-high-bit": b"\x82\xff" + (1 << 63 | 5).to_bytes(8, "big") + b"\0" * 4 + b"hello",
     "frame-and-a-half": client_frame(Opcode.BINARY, b"a" * 200) + b"\x82",
+    # atheris finding: a read shorter than its own 64-bit length field
+    "short-64-bit-length-field": b"\x82\xff\xc5\x00\x00\xc1\xc5",
+    "short-16-bit-length-field": b"\x82\xfe\x01\x00\x00\x00",
+    "short-read": client_frame(Opcode.BINARY, b"a" * 300)[:7],
 }
 
 
@@ -88,6 +92,8 @@ def test_random_small_frames_agree() -> None:
         frame = bytearray(client_frame(rng.choice([1, 2]), payload))
         if rng.random() < 0.3:
             frame[0] = rng.randrange(256)
+        if rng.random() < 0.2:
+            del frame[rng.randrange(1, len(frame)):]  # a read that ends inside the frame
         frame = bytes(frame)
         assert _whole(frame) == _byte_by_byte(frame), frame
 
