@@ -80,10 +80,18 @@ def _legacy_virtualenv() -> Path:
 
 
 def ensure_py27(python27: Path) -> Path:
-    """A CPython 2.7 venv with the unmodified suite and its pinned dependencies."""
+    """A CPython 2.7 venv with the unmodified suite and its pinned dependencies.
+
+    The pins include ``autobahn[accelerate]``, so ``wsaccel`` (C masking and UTF-8
+    validation, picked up by autobahn when importable) is installed too; and
+    :mod:`conformance.autobahn.fast_sha1` gives ``hashlib.sha1`` OpenSSL's speed.
+    """
+    from conformance.autobahn import fast_sha1
+
     venv = AUTOBAHN_DIR / "py27"
     with locked("py27"):
         if (venv / ".installed").exists():
+            fast_sha1.install(venv)
             return venv
         shutil.rmtree(venv, ignore_errors=True)
         src = fetch_sdist()
@@ -93,6 +101,7 @@ def ensure_py27(python27: Path) -> Path:
         run([*pip, *suite_requirements(src)])
         run([*pip, "--no-deps", str(src)])
         run([str(venv / "bin" / "wstest"), "--autobahnversion"])
+        fast_sha1.install(venv)
         (venv / ".installed").write_text(f"autobahntestsuite=={SUITE_VERSION}\n")
     return venv
 
