@@ -153,6 +153,9 @@ class Measurement:
     rss_end_kb: int = 0
     hwm_kb: int = 0
     answers: Counter = field(default_factory=Counter)
+    #: Attack connections of the unmeasured warm-up burst (their answers are not judged,
+    #: but the server logged them too).
+    warmup_connections: int = 0
 
     @property
     def ratio(self) -> float:
@@ -250,7 +253,9 @@ async def _windows(server: ServerProcess, attack: Attack, result: Measurement,
     result.rss_start_kb = server.rss_kb()
     # One unmeasured attack burst first: the server's first-use costs (lazy imports,
     # allocator growth) belong to no window. Its memory still counts in the peak.
-    await _run_window(attack, 0.3, Counter())
+    warm: Counter = Counter()
+    await _run_window(attack, 0.3, warm)
+    result.warmup_connections = sum(warm.values())
     await asyncio.sleep(gap)
     for _ in range(rounds):
         start, end = await _run_window(None, window, result.answers)
