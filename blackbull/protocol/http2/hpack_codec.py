@@ -19,12 +19,10 @@ from __future__ import annotations
 from hpack import Decoder, Encoder
 from hpack.exceptions import (
     HPACKDecodingError,
-    InvalidTableIndexError,
     InvalidTableSizeError,
     OversizedHeaderListError,
 )
 from hpack.huffman_table import decode_huffman
-from hpack.table import HeaderTable
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -33,8 +31,6 @@ Headers = list[tuple[bytes, bytes]]
 _ONE_OCTET_INDEXED = bytes(range(0x80, 0xFF))
 _CACHE_LIMIT = 256
 
-_STATIC = HeaderTable.STATIC_TABLE  # §2.3.1, indices 1..61
-_STATIC_LEN = len(_STATIC)
 #: §5.1: integers longer than this many continuation octets are a decoding error
 #: (the same bound as hpack's own decoder).
 _MAX_CONTINUATION = 5
@@ -106,7 +102,7 @@ class HeaderDecoder:
         """RFC 7541 §3.2, §6: the representations of one block, in order."""
         decoder = self.decoder
         table = decoder.header_table
-        dynamic = table.dynamic_entries
+        lookup = table.get_by_index
         limit = decoder.max_header_list_size
         headers: Headers = []
         append = headers.append
@@ -121,12 +117,7 @@ class HeaderDecoder:
                     index = first & 0x7F
                     if index == 0x7F:
                         index, pos = _integer(data, pos, index)
-                    if 0 < index <= _STATIC_LEN:
-                        field = _STATIC[index - 1]
-                    elif _STATIC_LEN < index <= _STATIC_LEN + len(dynamic):
-                        field = dynamic[index - _STATIC_LEN - 1]
-                    else:
-                        raise InvalidTableIndexError(f"Invalid table index {index}")
+                    field = lookup(index)  # §2.3.3; index 0 is an error
                     append(field)
                     size += 32 + len(field[0]) + len(field[1])
                     if size > limit:
@@ -154,12 +145,7 @@ class HeaderDecoder:
                         index, pos = _integer(data, pos, index)
                     indexing = False
                 if index:
-                    if 0 < index <= _STATIC_LEN:
-                        name = _STATIC[index - 1][0]
-                    elif index <= _STATIC_LEN + len(dynamic):
-                        name = dynamic[index - _STATIC_LEN - 1][0]
-                    else:
-                        raise InvalidTableIndexError(f"Invalid table index {index}")
+                    name = lookup(index)[0]
                 else:
                     name, pos = _string(data, pos)
                     if not name:
