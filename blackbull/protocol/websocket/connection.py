@@ -178,11 +178,7 @@ class WebSocketConnection:
 
     def data_to_send(self) -> bytes:
         """All queued bytes, in order; empty when there is nothing to write."""
-        if not self._out:
-            return b""
-        out = b"".join(self._out)
-        self._out.clear()
-        return out
+        return b"".join(self.output_parts())
 
     def output_parts(self) -> list[bytes]:
         """The queued bytes as the pieces they were queued in (a large payload apart
