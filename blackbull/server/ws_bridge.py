@@ -102,6 +102,7 @@ class WebSocketBridge:
                  handshake: HandshakeRequest, deflate: DeflateParams | None) -> None:
         self.state = state
         self.settings = state.settings
+        self._loop = asyncio.get_running_loop()  # once: each lookup costs a getpid()
         self.carrier = carrier
         self.handshake = handshake
         self.deflate_params = deflate
@@ -163,7 +164,7 @@ class WebSocketBridge:
             if not self._backlogged:
                 self._backlogged = True
                 self.carrier.pause_reading()
-            asyncio.get_running_loop().call_soon(self._continue_input)
+            self._loop.call_soon(self._continue_input)
         elif self._backlogged:
             self._backlogged = False
             if self.wants_input:
@@ -217,7 +218,7 @@ class WebSocketBridge:
         while not self.inbox:
             if self.disconnect is not None:
                 return self.disconnect
-            self._waiter = asyncio.get_running_loop().create_future()
+            self._waiter = self._loop.create_future()
             try:
                 await self._waiter
             finally:
@@ -292,7 +293,7 @@ class WebSocketBridge:
             max_empty_fragments=settings.ws_max_empty_fragments,
             ping_burst=settings.ws_max_ping_burst,
             ping_rate=settings.ws_max_ping_rate,
-            clock=asyncio.get_running_loop().time,
+            clock=self._loop.time,
             auto_close=False)
         self.phase = Phase.OPEN
         if settings.ws_ping_interval > 0:
@@ -323,7 +324,7 @@ class WebSocketBridge:
         self.inbox.append(_CLOSE_MARK)
         if self._close_timer is not None:
             self._close_timer.cancel()
-        self._close_timer = asyncio.get_running_loop().call_later(
+        self._close_timer = self._loop.call_later(
             CLOSE_REPLY_GRACE, self._complete_close)
         self._wake()
 
@@ -363,7 +364,7 @@ class WebSocketBridge:
             return
         if self._close_timer is not None:
             self._close_timer.cancel()
-        self._close_timer = asyncio.get_running_loop().call_later(
+        self._close_timer = self._loop.call_later(
             self.settings.ws_close_timeout, self.carrier.abort)
 
     def _finish(self, code: int, reason: str) -> None:
@@ -398,7 +399,7 @@ class WebSocketBridge:
                 self.carrier.writelines(parts)  # no join: a large payload is not copied
 
     def _schedule_ping(self) -> None:
-        self._ping_timer = asyncio.get_running_loop().call_later(
+        self._ping_timer = self._loop.call_later(
             self.settings.ws_ping_interval, self._ping)
 
     def _ping(self) -> None:

@@ -232,8 +232,8 @@ class WebSocketConnection:
         or binary frame (§5.2 first octet 0x81/0x82, or 0xC1/0xC2 compressed when
         permessage-deflate was agreed; §5.3 masked) of 1 byte or more while nothing else
         is buffered: it is unmasked straight from the read, with no buffering. A
-        compressed one then goes through the message layer as any frame would; an
-        uncompressed one is finished here (its size and fragment limits, §8.1 UTF-8),
+        compressed one is inflated by :meth:`_whole_compressed`; an uncompressed one is
+        finished here (its size and fragment limits, §8.1 UTF-8),
         which saves ~1.2 µs per message over the message layer (~10 % of a 64 B echo).
         It passes every check the general path makes (RSV bits clear, FIN set, length
         within every limit; tests/unit/rfc6455/test_sec_5_2_whole_frame_fast_path.py
@@ -265,19 +265,35 @@ class WebSocketConnection:
             return None
         with memoryview(data) as view:
             payload = apply_mask(view[start:], view[start - 4:start].tobytes())
-        if compressed:  # RFC 7692 §6.1: RSV1 on the one frame: the message layer inflates
-            header = FrameHeader(True, True, Opcode.TEXT if b0 == 0xC1 else Opcode.BINARY,
-                                 n, None)
-            try:
-                return self._on_chunk(FrameChunk(header, payload, True, True))
-            except WebSocketProtocolError as exc:
-                return self._fail(exc.code, exc.reason)
+        if compressed:  # RFC 7692 §6.1: RSV1 on the one frame: a compressed message
+            return self._whole_compressed(payload, b0 == 0xC1)
         if b0 == 0x82:
             return BytesMessage(payload)
         try:
             return TextMessage(payload.decode("utf-8"))  # strict: surrogates fail (§8.1)
         except UnicodeDecodeError:
             return self._fail(CloseCode.INVALID_PAYLOAD, "text message is not UTF-8 (§8.1)")
+
+    def _whole_compressed(self, payload: bytes, text: bool) -> Event:
+        """RFC 7692 §7.2.2 for a message in one frame: inflate it, feed back the removed
+        trailer, check UTF-8 (RFC 6455 §8.1). The same calls in the same order as the
+        message layer makes for that frame (so the same failure comes first), without
+        its per-frame objects and bookkeeping (~1.3 µs of a 1 KiB compressed echo)."""
+        deflate = self.deflate
+        assert deflate is not None
+        limit = self.max_message_size
+        try:
+            deflate.start_message()
+            data = deflate.inflate(payload, limit)
+            if text:
+                self._utf8 = _Utf8Decoder("strict")
+                head = self._decode(data, False)
+                tail = deflate.finish_message(limit - len(data))
+                return TextMessage(head + self._decode(tail, True))
+            tail = deflate.finish_message(limit - len(data))
+        except WebSocketProtocolError as exc:
+            return self._fail(exc.code, exc.reason)
+        return BytesMessage(data + tail if tail else data)
 
     def fail(self, code: int, reason: str = "") -> ConnectionFailed:
         """Fail the connection from outside the core (e.g. a limit of the host)."""

@@ -106,12 +106,28 @@ def _deflated(data: bytes) -> bytes:
     return out[:-4]  # RFC 7692 §7.2.1: the trailing 00 00 ff ff is removed
 
 
+def _final(data: bytes) -> bytes:
+    """A raw DEFLATE stream that ends with a final block (BFINAL), as zlib finishes one."""
+    import zlib
+
+    stream = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return stream.compress(data) + stream.flush(zlib.Z_FINISH)
+
+
 COMPRESSED = {
     "text": client_frame(Opcode.TEXT, _deflated("héllo ☃ ".encode() * 50), rsv1=True),
     "binary": client_frame(Opcode.BINARY, _deflated(os.urandom(3000)), rsv1=True),
     "invalid-utf8": client_frame(Opcode.TEXT, _deflated(b"ab\xc3\x28"), rsv1=True),
     "bomb": client_frame(Opcode.BINARY, _deflated(b"\0" * 200_000), rsv1=True),
     "garbage": client_frame(Opcode.BINARY, b"\xff\xfe\xfd" * 10, rsv1=True),
+    "text-surrogate": client_frame(Opcode.TEXT, _deflated(b"ok\xed\xa0\x80"), rsv1=True),
+    "text-truncated-utf8": client_frame(Opcode.TEXT, _deflated(b"ok\xe2\x82"), rsv1=True),
+    "empty-message": client_frame(Opcode.BINARY, b"\x00", rsv1=True),  # §7.2.3.6
+    "final-block-then-bytes": client_frame(Opcode.BINARY, _final(b"x" * 50) + b"\x01\x02",
+                                           rsv1=True),
+    "final-block": client_frame(Opcode.TEXT, _final("☃".encode() * 20), rsv1=True),
+    "at-the-limit": client_frame(Opcode.BINARY, _deflated(b"y" * 100_000), rsv1=True),
+    "one-over-the-limit": client_frame(Opcode.BINARY, _deflated(b"y" * 100_001), rsv1=True),
     "rsv1-continuation": client_frame(Opcode.CONTINUATION, _deflated(b"x"), rsv1=True),
 }
 
@@ -128,3 +144,33 @@ def test_whole_compressed_frame_means_what_the_general_parser_says(name: str) ->
 
     frame = COMPRESSED[name]
     assert _whole(frame, **kw()) == _byte_by_byte(frame, **kw())
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_compressed_messages_in_a_row_agree(takeover: bool) -> None:
+    """RFC 7692 §7.1.1, §7.2.2: with and without client context takeover, a run of
+    compressed messages (each read whole) inflates to what the general path gives; with
+    takeover the later messages refer back into the earlier ones."""
+    import zlib
+
+    from blackbull.protocol.websocket import DeflateParams, PerMessageDeflate
+
+    params = DeflateParams(client_no_context_takeover=not takeover)
+    rng = random.Random(7692)
+    stream = zlib.compressobj(6, zlib.DEFLATED, -15)
+    frames = []
+    for i in range(40):
+        text = " ".join(rng.choice(["alpha", "beta", "gamma", "δέλτα"]) for _ in range(60))
+        if not takeover:
+            stream = zlib.compressobj(6, zlib.DEFLATED, -15)
+        out = stream.compress(text.encode()) + stream.flush(zlib.Z_SYNC_FLUSH)
+        frames.append(client_frame(Opcode.TEXT if i % 2 else Opcode.BINARY, out[:-4],
+                                   rsv1=True))
+    whole = WebSocketConnection(Role.SERVER, deflate=PerMessageDeflate(params, is_server=True))
+    general = WebSocketConnection(Role.SERVER,
+                                  deflate=PerMessageDeflate(params, is_server=True))
+    for frame in frames:
+        one = _outcome(whole.receive_data(frame))
+        split = _outcome(general.receive_data(frame[:3]) + general.receive_data(frame[3:]))
+        assert one == split
+        assert one[0][0] in ("TextMessage", "BytesMessage")
