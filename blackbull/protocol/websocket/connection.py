@@ -103,7 +103,8 @@ class WebSocketConnection:
         self.close_received: CloseReceived | None = None
         self._parser = FrameParser(expect_masked=role is Role.SERVER,
                                    allow_rsv1=deflate is not None,
-                                   max_frame_size=max_frame_size)
+                                   max_frame_size=max_frame_size,
+                                   whole_binary_limit=min(max_frame_size, max_message_size))
         self._out: list[bytes] = []
         #: True after a receive_data call whose budget ran out (more may be buffered).
         self.input_backlog = False

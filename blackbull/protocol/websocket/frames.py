@@ -145,17 +145,22 @@ class FrameParser:
     whether RSV1 is legal on a particular frame is the message layer's decision.
     """
 
-    __slots__ = ("_buf", "_header", "_received", "expect_masked", "allow_rsv1",
-                 "max_frame_size")
+    __slots__ = ("_buf", "_header", "_received", "_whole", "expect_masked", "allow_rsv1",
+                 "max_frame_size", "whole_binary_limit")
 
     def __init__(self, *, expect_masked: bool, allow_rsv1: bool = False,
-                 max_frame_size: int = 16 * 1024 * 1024) -> None:
+                 max_frame_size: int = 16 * 1024 * 1024, whole_binary_limit: int = 0) -> None:
         self._buf = bytearray()
         self._header: FrameHeader | None = None
         self._received = 0
+        self._whole = False
         self.expect_masked = expect_masked
         self.allow_rsv1 = allow_rsv1
         self.max_frame_size = max_frame_size
+        #: An unfragmented binary frame (FIN, no RSV1) up to this size is delivered in
+        #: one piece once all of it arrived, unmasked in one pass: there is nothing in it
+        #: to check early, and its pieces need not be unmasked one by one and joined.
+        self.whole_binary_limit = whole_binary_limit
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -180,9 +185,12 @@ class FrameParser:
                     self._header = None
                     yield FrameChunk(header, b"", True, True)
                     continue
+                self._whole = header.opcode.is_control or (
+                    header.opcode is Opcode.BINARY and header.fin and not header.rsv1
+                    and header.length <= self.whole_binary_limit)
             remaining = header.length - self._received
-            if header.opcode.is_control and len(buf) < remaining:
-                return  # control frames are ≤125 bytes: deliver them whole
+            if self._whole and len(buf) < remaining:
+                return  # control frames are ≤125 bytes: deliver them whole (and see above)
             take = min(remaining, len(buf))
             if take == 0:
                 return

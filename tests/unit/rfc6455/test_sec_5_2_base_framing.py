@@ -102,3 +102,46 @@ def test_input_after_failure_is_ignored() -> None:
     core.data_to_send()
     assert feed(core, client_frame(Opcode.TEXT, b"late")) == []
     assert core.data_to_send() == b""
+
+
+def test_unfragmented_binary_frame_comes_in_one_piece_once_complete() -> None:
+    """RFC 6455 §5.2, §5.3: an unfragmented binary frame (FIN, no RSV1) within
+    ``whole_binary_limit`` has nothing to check early: it is held until complete and
+    unmasked in one pass, one piece instead of one per read."""
+    payload = bytes(range(256)) * 1200
+    frame = client_frame(Opcode.BINARY, payload)
+    parser = FrameParser(expect_masked=True, whole_binary_limit=len(payload))
+    step = len(frame) // 7 + 1
+    pieces = []
+    for i in range(0, len(frame), step):
+        parser.feed(frame[i:i + step])
+        pieces.append(list(parser.chunks()))
+    assert all(p == [] for p in pieces[:-1])
+    [chunk] = pieces[-1]
+    assert chunk.first and chunk.last and chunk.data == payload
+
+
+def test_fragmented_or_larger_binary_frames_still_stream() -> None:
+    """RFC 6455 §5.4: a fragment (FIN clear) or a frame over the limit streams as before."""
+    for fin, limit in ((False, 1 << 20), (True, 9999)):
+        parser = FrameParser(expect_masked=True, whole_binary_limit=limit)
+        frame = client_frame(Opcode.BINARY, b"b" * 10000, fin=fin)
+        parser.feed(frame[:5000])
+        first = list(parser.chunks())
+        assert first and first[0].first and not first[-1].last
+
+
+def test_text_frame_still_fails_on_bad_utf8_before_it_ends() -> None:
+    """RFC 6455 §8.1: text is checked as it arrives (fail fast, Autobahn 6.4.x), so a
+    large text frame is never held whole: invalid UTF-8 in its first half is 1007 at once."""
+    core = server_core()
+    frame = client_frame(Opcode.TEXT, b"ok\xff" + b"a" * 100_000)
+    assert failure(feed(core, frame[:50_000])).code == CloseCode.INVALID_PAYLOAD
+
+
+def test_binary_frame_over_the_message_limit_fails_before_it_ends() -> None:
+    """RFC 6455 §10.4: a frame within the frame limit but over the message limit is not
+    held until complete: 1009 on its first bytes."""
+    core = server_core(max_message_size=1000, max_frame_size=100_000)
+    frame = client_frame(Opcode.BINARY, b"x" * 5000)
+    assert failure(feed(core, frame[:2000])).code == CloseCode.MESSAGE_TOO_BIG
