@@ -37,6 +37,12 @@ class Settings:
     lifespan: str = _setting(
         "auto", "BB_LIFESPAN",
         "ASGI lifespan protocol: 'auto' (run it, tolerate apps without it), 'on', 'off'.")
+    malloc_threshold: int = _setting(
+        16 * 1024 * 1024, "BB_MALLOC_THRESHOLD",
+        "Bytes (glibc only, per worker): allocations up to this size come from the heap, "
+        "and up to this much free heap is kept for reuse instead of being returned to the "
+        "OS after each large message (mallopt M_MMAP_THRESHOLD, M_TRIM_THRESHOLD; at most "
+        "32 MiB). 0 leaves the C library's adaptive default.")
 
     # --- HTTP/1.1 (RFC 9112) -------------------------------------------------------
     h1_max_request_line: int = _setting(

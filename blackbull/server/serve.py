@@ -12,6 +12,7 @@ from typing import Any
 
 from ..config import Settings
 from .connection import Connection
+from .heap import keep_heap
 from .lifespan import Lifespan
 from .state import ServerState
 
@@ -138,6 +139,8 @@ def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop]
 
 def _run_one(app: Any, settings: Settings, host: str, port: int,
              ssl_context: ssl.SSLContext | None, sock: socket.socket | None) -> None:
+    keep_heap(settings.malloc_threshold)  # per process: each worker has its own heap
+
     async def main() -> None:
         stop = asyncio.Event()
         _install_signal_handlers(stop)
