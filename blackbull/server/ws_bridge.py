@@ -286,7 +286,9 @@ class WebSocketBridge:
         settings = self.settings
         self.ws = WebSocketConnection(
             Role.SERVER,
-            deflate=PerMessageDeflate(params, is_server=True) if params else None,
+            deflate=PerMessageDeflate(params, is_server=True,
+                                      max_window_bits=settings.ws_deflate_window_bits)
+            if params else None,
             max_frame_size=settings.ws_max_frame_size,
             max_message_size=settings.ws_max_message_size,
             max_fragments=settings.ws_max_fragments,

@@ -147,8 +147,7 @@ def negotiate_client(header_values: Iterable[bytes | str]) -> DeflateParams | No
 COMPRESSOR_MEM_LEVEL = 5
 
 
-def _compressor(window_bits: int | None) -> zlib._Compress:
-    bits = window_bits or 15
+def _compressor(bits: int) -> zlib._Compress:
     if bits == 8:
         # zlib cannot deflate with a 256-byte window; Huffman-only output has no back
         # references at all, so it honours any window limit (RFC 7692 §7.1.2.1).
@@ -162,6 +161,10 @@ class PerMessageDeflate:
     """The codec of one connection once permessage-deflate is agreed (RFC 7692 §7.2).
 
     ``is_server`` picks which half of the agreement binds our compressor.
+    ``max_window_bits`` caps our compressor's LZ77 window below what the agreement
+    allows (a smaller window is always readable by the peer, whose inflater takes any
+    window up to the agreed one; RFC 7692 §7.1.2): less memory per connection and faster
+    compression, for somewhat larger output.
 
     The zlib streams are native memory outside Python's allocator (a deflate stream
     with a 15-bit window is ~200 KiB, an inflate stream ~40 KiB), so each exists only
@@ -173,16 +176,20 @@ class PerMessageDeflate:
     __slots__ = ("params", "_local_bits", "_local_reset", "_remote_reset",
                  "_compress", "_decompress")
 
-    def __init__(self, params: DeflateParams, *, is_server: bool) -> None:
+    def __init__(self, params: DeflateParams, *, is_server: bool,
+                 max_window_bits: int = 15) -> None:
+        if not 8 <= max_window_bits <= 15:
+            raise ValueError(f"max_window_bits={max_window_bits} is not 8..15")
         self.params = params
         if is_server:
-            self._local_bits = params.server_max_window_bits
+            agreed = params.server_max_window_bits
             self._local_reset = params.server_no_context_takeover
             self._remote_reset = params.client_no_context_takeover
         else:
-            self._local_bits = params.client_max_window_bits or None
+            agreed = params.client_max_window_bits or None
             self._local_reset = params.client_no_context_takeover
             self._remote_reset = params.server_no_context_takeover
+        self._local_bits = min(agreed or 15, max_window_bits)
         self._compress: zlib._Compress | None = None
         self._decompress: zlib._Decompress | None = None
 

@@ -140,3 +140,36 @@ def test_corrupt_deflate_data_fails_the_connection() -> None:
     server, _ = pair(DeflateParams())
     events = feed(server, client_frame(Opcode.BINARY, b"\xff\xff\xff\xff", rsv1=True))
     assert failure(events) is not None
+
+
+def _far_repeat() -> bytes:
+    block = os.urandom(10_000)
+    return block + block  # the second copy is a back-reference 10 000 bytes away
+
+
+@pytest.mark.parametrize("cap,offer,bits", [(12, None, 12), (12, 10, 10), (15, None, 15)])
+def test_compressor_window_is_capped_by_setting_and_by_the_offer(cap: int, offer: int | None,
+                                                                 bits: int) -> None:
+    """RFC 7692 §7.1.2.1: our compressor may use any window up to the agreed one; with
+    BB_WS_DEFLATE_WINDOW_BITS=12 its output never refers back more than 4096 bytes, so an
+    inflater with a 12-bit window reads it (one with fewer bits would not), and a client's
+    smaller server_max_window_bits lowers it further."""
+    codec = PerMessageDeflate(DeflateParams(server_max_window_bits=offer), is_server=True,
+                              max_window_bits=cap)
+    data = _far_repeat()
+    out = codec.compress(data) + b"\x00\x00\xff\xff"
+    assert zlib.decompressobj(-bits).decompress(out) == data
+    if bits < 15:  # the window really is that small: no 10 000-byte back-reference
+        assert len(out) > len(data)
+    else:
+        assert len(out) < len(data) * 0.6
+
+
+def test_window_bits_setting_outside_8_to_15_is_refused() -> None:
+    """RFC 7692 §7.1.2: window sizes are 8..15 bits."""
+    from blackbull.config import Settings
+
+    assert Settings().ws_deflate_window_bits == 12
+    for bad in ("7", "16"):
+        with pytest.raises(ValueError):
+            Settings.from_env({"BB_WS_DEFLATE_WINDOW_BITS": bad})
