@@ -27,7 +27,6 @@ from .events import (
 )
 from .frames import (
     FrameChunk,
-    FrameHeader,
     FrameParser,
     Opcode,
     apply_mask,
