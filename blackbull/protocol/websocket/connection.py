@@ -276,24 +276,24 @@ class WebSocketConnection:
 
     def _whole_compressed(self, payload: bytes, text: bool) -> Event:
         """RFC 7692 §7.2.2 for a message in one frame: inflate it, feed back the removed
-        trailer, check UTF-8 (RFC 6455 §8.1). The same calls in the same order as the
-        message layer makes for that frame (so the same failure comes first), without
-        its per-frame objects and bookkeeping (~1.3 µs of a 1 KiB compressed echo)."""
+        trailer, check UTF-8 (RFC 6455 §8.1), with the checks of the message layer in
+        its order (so the same failure comes first: a text message's bytes are checked
+        before its trailer is inflated), without its per-frame objects and bookkeeping
+        (~1.3 µs of a 1 KiB compressed echo)."""
         deflate = self.deflate
         assert deflate is not None
         limit = self.max_message_size
         try:
+            if not text:  # nothing to check as it inflates: payload and trailer at once
+                return BytesMessage(deflate.inflate_message(payload, limit))
             deflate.start_message()
             data = deflate.inflate(payload, limit)
-            if text:
-                self._utf8 = _Utf8Decoder("strict")
-                head = self._decode(data, False)
-                tail = deflate.finish_message(limit - len(data))
-                return TextMessage(head + self._decode(tail, True))
+            self._utf8 = _Utf8Decoder("strict")
+            head = self._decode(data, False)
             tail = deflate.finish_message(limit - len(data))
+            return TextMessage(head + self._decode(tail, True))
         except WebSocketProtocolError as exc:
             return self._fail(exc.code, exc.reason)
-        return BytesMessage(data + tail if tail else data)
 
     def fail(self, code: int, reason: str = "") -> ConnectionFailed:
         """Fail the connection from outside the core (e.g. a limit of the host)."""
