@@ -129,13 +129,15 @@ class WebSocketConnection:
         if self.role is Role.CLIENT:
             self._out.append(encode_frame(opcode, payload, fin=fin, rsv1=rsv1,
                                           mask=os.urandom(4)))
-        elif len(payload) > _JOIN_LATER:
-            # A large payload is not copied behind its header here: data_to_send joins
-            # everything queued in one copy.
-            self._out.append(frame_head(opcode, len(payload), fin=fin, rsv1=rsv1))
-            self._out.append(payload)
         else:
-            self._out.append(encode_frame(opcode, payload, fin=fin, rsv1=rsv1))
+            head = frame_head(opcode, len(payload), fin=fin, rsv1=rsv1)
+            if len(payload) > _JOIN_LATER:
+                # A large payload is not copied behind its header: the host writes the
+                # pieces with one vectored write (output_parts).
+                self._out.append(head)
+                self._out.append(payload)
+            else:
+                self._out.append(head + payload)
 
     def _message(self, opcode: Opcode, payload: bytes) -> None:
         if self.close_sent:

@@ -103,7 +103,7 @@ def frame_head(opcode: Opcode, length: int, *, fin: bool = True, rsv1: bool = Fa
                masked: bool = False) -> bytes:
     """The first 2–10 octets of a frame (RFC 6455 §5.2): flags, opcode, minimal length
     encoding; the masking key (if any) and the payload follow."""
-    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | int(opcode)
+    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode  # an int
     mask_bit = 0x80 if masked else 0
     if length < 126:
         return bytes((first, mask_bit | length))
