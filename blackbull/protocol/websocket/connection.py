@@ -27,6 +27,7 @@ from .events import (
 )
 from .frames import (
     FrameChunk,
+    FrameHeader,
     FrameParser,
     Opcode,
     apply_mask,
@@ -277,23 +278,21 @@ class WebSocketConnection:
             return self._fail(CloseCode.INVALID_PAYLOAD, "text message is not UTF-8 (§8.1)")
 
     def _whole_compressed(self, payload: bytes, text: bool) -> Event:
-        """RFC 7692 §7.2.2 for a message in one frame: inflate it, feed back the removed
-        trailer, check UTF-8 (RFC 6455 §8.1), with the checks of the message layer in
-        its order (so the same failure comes first: a text message's bytes are checked
-        before its trailer is inflated), without its per-frame objects and bookkeeping
-        (~1.3 µs of a 1 KiB compressed echo)."""
-        deflate = self.deflate
-        assert deflate is not None
-        limit = self.max_message_size
+        """RFC 7692 §7.2.2 for a message in one frame. A binary one has nothing to check
+        as it inflates: payload and trailer go through zlib in one call (~1.3 µs of a
+        1 KiB compressed echo). A text one takes the message layer as any frame would,
+        so its UTF-8 is checked (RFC 6455 §8.1) in the same order as on the general path."""
+        if text:
+            header = FrameHeader(True, True, Opcode.TEXT, len(payload), None)
+            try:
+                event = self._on_chunk(FrameChunk(header, payload, True, True))
+            except WebSocketProtocolError as exc:
+                return self._fail(exc.code, exc.reason)
+            assert event is not None  # FIN and last: the message is complete
+            return event
+        assert self.deflate is not None
         try:
-            if not text:  # nothing to check as it inflates: payload and trailer at once
-                return BytesMessage(deflate.inflate_message(payload, limit))
-            deflate.start_message()
-            data = deflate.inflate(payload, limit)
-            self._utf8 = _Utf8Decoder("strict")
-            head = self._decode(data, False)
-            tail = deflate.finish_message(limit - len(data))
-            return TextMessage(head + self._decode(tail, True))
+            return BytesMessage(self.deflate.inflate_message(payload, self.max_message_size))
         except WebSocketProtocolError as exc:
             return self._fail(exc.code, exc.reason)
 
