@@ -117,7 +117,6 @@ class WebSocketBridge:
         self._pending = bytearray()
         self._backlogged = False  # frames wait in the core for the next turn
         self._queue_full = False  # reading paused because the app is behind
-        self._depth = state.settings.ws_queue_depth
         self._connect_delivered = False
         self._denial: dict[str, Any] | None = None
         self._denial_body: list[bytes] = []
@@ -151,7 +150,6 @@ class WebSocketBridge:
         frames cost per byte, not per frame, and go through in whole reads."""
         ws = self.ws
         assert ws is not None
-        answered = False  # only control frames make the core queue output (PONG)
         for event in ws.receive_data(data, self.settings.ws_frames_per_turn):
             if isinstance(event, BytesMessage):
                 self._deliver({"type": "websocket.receive", "bytes": event.data})
@@ -162,10 +160,7 @@ class WebSocketBridge:
                 self._flush()
                 self._close_pending()
                 return
-            else:
-                answered = True
-        if answered:
-            self._flush()
+        self._flush()
         if ws.input_backlog:
             if not self._backlogged:
                 self._backlogged = True
@@ -189,7 +184,7 @@ class WebSocketBridge:
         resumes only when this is True."""
         if self.phase is Phase.HANDSHAKE:
             return len(self._pending) <= _PENDING_HIGH
-        return len(self.inbox) < self._depth and not self._backlogged
+        return len(self.inbox) < self.settings.ws_queue_depth and not self._backlogged
 
     def lost(self) -> None:
         """The carrier is gone (TCP closed, stream reset)."""
@@ -234,7 +229,8 @@ class WebSocketBridge:
             self._complete_close()
             assert self.disconnect is not None
             return self.disconnect
-        if self._queue_full and len(self.inbox) < self._depth and not self._backlogged:
+        if self._queue_full and len(self.inbox) < self.settings.ws_queue_depth \
+                and not self._backlogged:
             self._queue_full = False
             self.carrier.resume_reading()
         return message
@@ -390,9 +386,8 @@ class WebSocketBridge:
 
     # --- plumbing ---------------------------------------------------------------------
     def _deliver(self, message: dict[str, Any]) -> None:
-        inbox = self.inbox
-        inbox.append(message)
-        if len(inbox) >= self._depth:
+        self.inbox.append(message)
+        if len(self.inbox) >= self.settings.ws_queue_depth:
             self._queue_full = True
             self.carrier.pause_reading()  # back-pressure: the app is behind
         self._wake()
