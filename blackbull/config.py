@@ -109,6 +109,13 @@ class Settings:
         "connection's responses may send no DATA (peer window closed or socket not read) "
         "before GOAWAY ENHANCE_YOUR_CALM.")
 
+    # --- HTTP/2 resource guards (issue 20: encoder cost, slow readers, buffers) ------
+    h2_encoder_table_size: int = _setting(
+        4096, "BB_H2_ENCODER_TABLE_SIZE",
+        "Most octets of HPACK dynamic table our encoder uses, whatever larger "
+        "SETTINGS_HEADER_TABLE_SIZE the peer allows (RFC 7541 §4.2): a table search costs "
+        "time linear in its entries.")
+
     # --- WebSocket (RFC 6455, RFC 7692) ----------------------------------------------
     ws_max_frame_size: int = _setting(
         16 * 1024 * 1024, "BB_WS_MAX_FRAME_SIZE", "Bytes of one WebSocket frame; larger → 1009.")
@@ -148,6 +155,9 @@ class Settings:
         5.0, "BB_WS_CLOSE_TIMEOUT", "Seconds to wait for the peer's close frame.")
 
     def __post_init__(self) -> None:
+        for name in ("h2_encoder_table_size",):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
         if not 8 <= self.ws_deflate_window_bits <= 15:  # RFC 7692 §7.1.2: 8..15
             raise ValueError(f"BB_WS_DEFLATE_WINDOW_BITS={self.ws_deflate_window_bits} "
                              "is not 8..15")

@@ -121,7 +121,7 @@ class HTTP2Handler(ProtocolHandler):
             max_continuation_frames=settings.h2_max_continuation_frames,
             reset_burst=settings.h2_max_reset_burst, reset_rate=settings.h2_max_reset_rate,
             flood_burst=settings.h2_max_flood_burst, flood_rate=settings.h2_max_flood_rate,
-            clock=self.loop.time)
+            encoder_table_size=settings.h2_encoder_table_size, clock=self.loop.time)
         self.sender = HTTP2Sender(h2)
         conn = self.conn
         self.pacer = InputPacer(self.loop, self._process, pause=conn.pause_reading,

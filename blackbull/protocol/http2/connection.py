@@ -56,6 +56,7 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         reset_rate: float = 33.0,
         flood_burst: int = 1000,
         flood_rate: float = 100.0,
+        encoder_table_size: int = 4096,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if role not in ("server", "client"):
@@ -91,6 +92,12 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         self._pending_priority: dict[int, object] = {}
         self._valid_requests: dict[tuple, int | None] = {}
         self.encoder = HeaderEncoder()
+        #: RFC 7541 §4.2: the encoder may use any table size up to the peer's
+        #: SETTINGS_HEADER_TABLE_SIZE; ours stays at most this, since a table search
+        #: costs time linear in its entries (a peer may allow 2^32-1 octets).
+        self.encoder_table_limit = encoder_table_size
+        if encoder_table_size < self.encoder.header_table_size:
+            self.encoder.header_table_size = encoder_table_size  # signalled in block one
         self.decoder = HeaderDecoder()
         self.goaway_sent: int | None = None
         self.goaway_received: int | None = None
@@ -372,7 +379,9 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
                         raise ConnectionError(ErrorCode.FLOW_CONTROL_ERROR,
                                               "INITIAL_WINDOW_SIZE overflows a stream window")
             elif code == SettingCode.HEADER_TABLE_SIZE:
-                self.encoder.header_table_size = value  # RFC 7541 §4.2: encoder follows
+                # RFC 7541 §4.2, RFC 9113 §6.5.2: the peer's value is a ceiling; the
+                # next block starts with a dynamic table size update if ours changes.
+                self.encoder.header_table_size = min(value, self.encoder_table_limit)
             self.remote.values[code] = value
 
     def _local_settings_acked(self, events: list[ev.Event]) -> None:
