@@ -1,7 +1,9 @@
 """The ASGI app the hostile suite's server subprocess serves (``tests.hostile.app:app``).
 
 ``GET /`` answers ``ok`` (the honest client's request); ``/big?N`` answers N bytes (for
-slow-reader attacks); ``/hold`` keeps its stream open until the peer goes away (stream
+slow-reader attacks; ``/fresh?N`` too, in newly allocated 64 KiB chunks, so what a
+slow reader holds shows in memory); ``/id`` answers ``ok`` with a distinct ``x-request-id`` each
+time (HPACK encoder cost); ``/hold`` keeps its stream open until the peer goes away (stream
 exhaustion); ``/slow?S`` answers after S seconds; ``/tasks`` counts the tasks alive
 in the server's event loop; any body is drained. WebSocket connections are echoed, except on
 ``/ws-close``, which the app closes at once.
@@ -9,9 +11,11 @@ in the server's event loop; any body is drained. WebSocket connections are echoe
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 _CHUNK = b"x" * 65536
+_IDS = itertools.count()
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -43,17 +47,24 @@ async def _http(scope: dict[str, Any], receive: Any, send: Any) -> None:
         size += len(message.get("body", b""))
         if not message.get("more_body"):
             break
-    if path == "/big":
+    if path in ("/big", "/fresh"):
         total = int(scope["query_string"] or b"1048576")
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", str(total).encode())]})
         while total > 0:
-            piece = _CHUNK[:min(total, len(_CHUNK))]
+            n = min(total, len(_CHUNK))
+            piece = _CHUNK[:n] if path == "/big" else b"x" * n
             total -= len(piece)
             await send({"type": "http.response.body", "body": piece, "more_body": total > 0})
         return
     if path == "/slow":
         await asyncio.sleep(float(scope["query_string"] or b"0.5"))
+    if path == "/id":
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"2"),
+                                (b"x-request-id", b"%032x" % next(_IDS))]})
+        await send({"type": "http.response.body", "body": b"ok"})
+        return
     if path == "/tasks":
         # Every task alive in the server's loop but this one: the soak test's leak check.
         body = str(len(asyncio.all_tasks()) - 1).encode()

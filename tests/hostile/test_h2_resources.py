@@ -136,3 +136,71 @@ async def test_rfc8441_websocket_streams_held_open(hostile_server, hostile_case)
 
     m = await measure(server, attack)
     check_attack(hostile_case, server, m, "REFUSED_STREAM x10")
+
+
+async def _trickle_reader(server_port: int, stop: asyncio.Event, answers: Counter,
+                          connections: int) -> None:
+    """``connections`` peers ask for 100 × 1 MB each, let the connection window run
+    out, then open it by one octet every 0.3 s; each waits (after ``stop`` too) up to
+    5 s for the server's answer."""
+    from tests.hostile.h2raw import window_update
+
+    peers = [await H2Attacker.open(server_port) for _ in range(connections)]
+    for peer in peers:
+        for sid in range(1, 201, 2):
+            peer.headers(sid, "/fresh")
+    loop = asyncio.get_running_loop()
+    deadline = None
+    while True:
+        if stop.is_set() and deadline is None:
+            deadline = loop.time() + 5.0
+        if all(p.finished for p in peers) or (deadline and loop.time() > deadline):
+            break
+        for peer in peers:
+            if not peer.finished:
+                peer.send(window_update(0, 1))
+        await asyncio.sleep(0.3)
+    for peer in peers:
+        got = peer.received.goaway
+        answers[f"GOAWAY {got}" if got else "held"] += 1
+        peer.close()
+
+
+async def test_trickle_reader_one_octet_per_period(hostile_server, hostile_case) -> None:
+    """RFC 9113 §6.9, §10.5: peers that open their connection window by one octet
+    every 0.3 s used to count as progressing forever, holding 100 buffered responses
+    each. Progress is judged by rate (BB_H2_MIN_SEND_RATE over each BB_H2_IDLE_TIMEOUT)
+    → GOAWAY ENHANCE_YOUR_CALM, and the worker's buffered response data is bounded
+    (BB_H2_MAX_BUFFERED_RESPONSE, the least progressing connections closed first)."""
+    _describe(hostile_case, "6.9",
+              "2 connections per window × 100 streams of 1 MB, connection window opened "
+              "by 1 octet every 0.3 s",
+              "BB_H2_MIN_SEND_RATE=1024 octets/s over BB_H2_IDLE_TIMEOUT=1 s, "
+              "BB_H2_MAX_BUFFERED_RESPONSE=8 MiB here → GOAWAY ENHANCE_YOUR_CALM",
+              memory_mb=25.0)
+    server = hostile_server({"BB_H2_IDLE_TIMEOUT": "1",
+                             "BB_H2_MAX_BUFFERED_RESPONSE": str(8 << 20)})
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        await _trickle_reader(server.port, stop, answers, 2)
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "GOAWAY ENHANCE_YOUR_CALM")
+
+
+async def test_trickle_reader_rate_judge_alone(hostile_server, hostile_case) -> None:
+    """RFC 9113 §6.9, §10.5: the same trickle with the worker's buffer bound off, so
+    only the rate judge answers: under BB_H2_MIN_SEND_RATE for a BB_H2_IDLE_TIMEOUT
+    period → GOAWAY ENHANCE_YOUR_CALM (a one-octet window per period is no progress)."""
+    _describe(hostile_case, "6.9",
+              "1 connection per window × 100 streams of 1 MB, connection window opened "
+              "by 1 octet every 0.3 s; BB_H2_MAX_BUFFERED_RESPONSE=0 (off)",
+              "BB_H2_MIN_SEND_RATE=1024 octets/s over BB_H2_IDLE_TIMEOUT=1 s → GOAWAY "
+              "ENHANCE_YOUR_CALM")
+    server = hostile_server({"BB_H2_IDLE_TIMEOUT": "1", "BB_H2_MAX_BUFFERED_RESPONSE": "0"})
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        await _trickle_reader(server.port, stop, answers, 1)
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "GOAWAY ENHANCE_YOUR_CALM")

@@ -40,6 +40,8 @@ from .settings import PeerSettings, SettingCode, validate_setting
 from .stream import CloseReason, Stream, StreamState, closed_stream_error
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#: WINDOW_UPDATE increments below this many octets draw from the flood bucket (§10.5).
+SMALL_WINDOW_UPDATE = 1024
 
 
 class H2Connection(HeaderBlockMixin, SendingMixin):
@@ -108,8 +110,8 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         self._reset_rate = reset_rate
         self._reset_stamp = clock() if clock else 0.0
         # Frames that cost us work but carry nothing for the app (§10.5,
-        # CVE-2019-9512/9513/9515/9518): PING, SETTINGS, PRIORITY, PRIORITY_UPDATE and
-        # empty DATA without END_STREAM. A second token bucket. (CONTINUATION has its
+        # CVE-2019-9512/9513/9515/9518): PING, SETTINGS, PRIORITY, PRIORITY_UPDATE,
+        # empty DATA without END_STREAM and WINDOW_UPDATEs under SMALL_WINDOW_UPDATE. A second token bucket. (CONTINUATION has its
         # own per-block frame and byte caps.)
         self._flood_tokens = float(flood_burst)
         self._flood_burst = flood_burst
@@ -432,6 +434,10 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         if len(payload) != 4:
             raise ProtocolError("WINDOW_UPDATE length must be 4", ErrorCode.FRAME_SIZE_ERROR)
         increment = parse_u32(payload) & MAX_WINDOW
+        if increment < SMALL_WINDOW_UPDATE:
+            # A trickle of tiny increments costs us a frame and a pump each while
+            # letting almost nothing out; honest peers return credit in batches.
+            self._take_flood_token("small WINDOW_UPDATE")
         if sid == 0:
             if increment == 0:
                 raise ProtocolError("WINDOW_UPDATE with zero increment")
