@@ -53,6 +53,18 @@ _DRAIN_PING = b"bb-drain"
 MAX_STREAM_ID = 0x7FFFFFFF
 
 
+def _ignore(data: bytes) -> None:
+    pass
+
+
+def _nothing() -> None:
+    pass
+
+
+def _closed() -> bool:
+    return True
+
+
 class HTTP2Handler(ProtocolHandler):
     """Serves one HTTP/2 connection (h2 over TLS, h2c prior knowledge or Upgrade)."""
 
@@ -190,8 +202,19 @@ class HTTP2Handler(ProtocolHandler):
                 timer.cancel()
         for stream in list(self.streams.values()):
             stream.disconnect()
+        self._release()
 
-    def pause_writing(self) -> None:
+    def _release(self) -> None:
+        """Break the handler's reference cycles (its tables of bound methods, the
+        pacer's callbacks, the core's frame handlers): a closed connection is freed by
+        reference counting at once, not at the cyclic GC's next full collection."""
+        self._dispatch = {}
+        self._unstarted.clear()
+        if self.pacer is not None:
+            self.pacer = InputPacer(self.loop, _ignore, pause=_nothing, resume=_nothing,
+                                    closed=_closed)
+        if self.h2 is not None:
+            self.h2.release()
         """The peer does not read: hold response data, and stop reading too, so control
         frames that demand answers (PING, SETTINGS) cannot grow our buffer without
         bound (RFC 9113 §10.5)."""

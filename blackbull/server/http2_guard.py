@@ -13,7 +13,10 @@ minimum-rate ideas do:
   (RST_STREAM ENHANCE_YOUR_CALM);
 * :class:`ResponseBudget`, per worker: the octets all connections hold for their peers
   stay under ``BB_H2_MAX_BUFFERED_RESPONSE``; beyond it, the connections that progressed
-  least since the last check, and of those the ones holding the most, are closed.
+  least since the last check, and of those the ones holding the most, are closed. Once
+  what was held falls by ``RELEASE`` octets from its peak, the C heap is trimmed
+  (:func:`~.heap.trim_heap`), so a burst of held buffers does not leave the worker's
+  resident size at its peak.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .heap import trim_heap
+
 if TYPE_CHECKING:
     from ..protocol.http2 import H2Connection
     from .state import ServerState
@@ -31,6 +36,8 @@ log = logging.getLogger("blackbull.server")
 
 #: Seconds between two checks of a worker's buffered response data.
 BUDGET_INTERVAL = 0.25
+#: Octets released from the peak of held response data after which the heap is trimmed.
+RELEASE = 16 * 1024 * 1024
 
 
 class _Queued(Protocol):
@@ -90,12 +97,16 @@ class ResponseBudget:
     running total (senders report every change), checked in the turn it passes the
     limit and every BUDGET_INTERVAL seconds for the progress marks."""
 
-    __slots__ = ("_loop", "limit", "total", "_holders", "_timer", "_soon", "__weakref__")
+    __slots__ = ("_loop", "limit", "total", "peak", "_pad", "_holders", "_timer", "_soon",
+                 "__weakref__")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int, pad: int = 0) -> None:
         self._loop = loop
         self.limit = limit
         self.total = 0
+        #: the most held since the last heap trim, and what a trim keeps for reuse
+        self.peak = 0
+        self._pad = pad
         #: connection → its DATA octets sent at the last check
         self._holders: dict[Holder, int] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -103,8 +114,10 @@ class ResponseBudget:
 
     def change(self, delta: int) -> None:
         """A sender's queued octets changed by ``delta``."""
-        self.total += delta
-        if self.limit > 0 and self.total > self.limit and not self._soon:
+        total = self.total = self.total + delta
+        if total > self.peak:
+            self.peak = total
+        if self.limit > 0 and total > self.limit and not self._soon:
             self._soon = True
             self._loop.call_soon(self._check)
 
@@ -122,8 +135,19 @@ class ResponseBudget:
     def _tick(self) -> None:
         self._timer = None
         self._check()
+        if self.peak - self.total >= RELEASE:
+            # A moment later, once the app tasks whose streams were closed let go of
+            # their buffers too; in a thread, since a trim walks the whole heap
+            # (~50 ms after 128 MB) and ctypes releases the GIL meanwhile.
+            self._loop.call_later(BUDGET_INTERVAL, self._trim)
+            self.peak = self.total
         if self._holders:
             self._timer = self._loop.call_later(BUDGET_INTERVAL, self._tick)
+        else:
+            self.peak = self.total
+
+    def _trim(self) -> None:
+        self._loop.run_in_executor(None, trim_heap, self._pad)
 
     def _check(self) -> None:
         self._soon = False
@@ -159,5 +183,7 @@ def budget_of(state: ServerState, loop: asyncio.AbstractEventLoop) -> ResponseBu
     """The worker's budget (one per server state, made on first use)."""
     budget = _BUDGETS.get(state)
     if budget is None:
-        budget = _BUDGETS[state] = ResponseBudget(loop, state.settings.h2_max_buffered_response)
+        settings = state.settings
+        budget = _BUDGETS[state] = ResponseBudget(loop, settings.h2_max_buffered_response,
+                                                  settings.malloc_threshold)
     return budget

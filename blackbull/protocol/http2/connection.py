@@ -131,6 +131,12 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
             FrameType.PRIORITY_UPDATE: self._on_priority_update,
         }
 
+    def release(self) -> None:
+        """The connection is gone: drop the frame-handler table (bound methods of
+        this object, a reference cycle); further input is ignored."""
+        self.terminated = True
+        self._handlers = {}
+
     # --- receiving ---------------------------------------------------------------------
     def receive_data(self, data: bytes) -> list[ev.Event]:
         """Process bytes from the peer; return the events they caused, in order.
