@@ -1,8 +1,10 @@
 """How to start a server under test, shared by every conformance harness.
 
 A :class:`Target` knows how to launch one server implementation (ours or a peer)
-on a loopback port, which protocols it speaks, and how to install it when it
-lives in its own virtualenv under ``.cache/venvs/``.  Harnesses use it like::
+on a loopback port, which protocols it speaks, and how to install it.  Each one is
+a TOML target file (``conformance/targets/peers/``, schema in the README there); an
+:class:`ExternalTarget` is a server someone else started, given by URL
+(``--url h2c://HOST:PORT/``).  Harnesses use it like::
 
     from conformance.targets import Protocol, get_target, make_tls_cert
 
@@ -37,18 +39,27 @@ from conformance.targets.base import (
     free_port,
     make_tls_cert,
 )
-from conformance.targets.registry import TARGETS, get_target
+from conformance.targets.external import ExternalTarget, UrlError, external_target, parse_url
+from conformance.targets.files import TargetFileError, load_target_file
+from conformance.targets.registry import TARGETS, get_target, register
 
 __all__ = [
     "REPO_ROOT",
     "TARGETS",
     "Command",
+    "ExternalTarget",
     "Protocol",
     "ServerHandle",
     "Target",
+    "TargetFileError",
     "TargetUnavailable",
     "TlsCert",
+    "UrlError",
+    "external_target",
     "free_port",
     "get_target",
+    "load_target_file",
     "make_tls_cert",
+    "parse_url",
+    "register",
 ]
