@@ -134,9 +134,14 @@ class _ArgvBuilder:
 
 
 def load_directory(directory: Path) -> dict[str, Target]:
-    """Every ``*.toml`` in *directory* and one level below, by name (duplicates refused)."""
+    """``<directory>/*.toml`` and ``<directory>/<dir>/<dir>.toml``, by name (duplicates refused).
+
+    Only a file named after its directory is read below the top level, so a peer's own
+    ``Cargo.toml`` or ``pyproject.toml`` beside its server is not taken for a target file.
+    """
     found: dict[str, Target] = {}
-    files = sorted(directory.glob("*.toml")) + sorted(directory.glob("*/*.toml"))
+    files = sorted(directory.glob("*.toml")) + sorted(
+        p for p in directory.glob("*/*.toml") if p.stem == p.parent.name)
     for path in files:
         target = load_target_file(path)
         if target.name in found:

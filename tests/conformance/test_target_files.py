@@ -208,3 +208,16 @@ def test_the_checked_in_registry_loads_and_keeps_the_built_in_peers() -> None:
     assert TARGETS["blackbull"].rfc8441.off == {"BB_H2_ENABLE_WEBSOCKET": "0"}
     assert TARGETS["hypercorn"].rfc8441.off is None
     assert all(t.language and t.description for t in TARGETS.values())
+
+
+def test_the_registry_reads_dir_named_files_and_ignores_a_peers_own_toml(tmp_path: Path) -> None:
+    from conformance.targets.files import load_directory
+
+    write(tmp_path, name="top")
+    (tmp_path / "rusty").mkdir()
+    write(tmp_path / "rusty", name="rusty")
+    (tmp_path / "rusty" / "Cargo.toml").write_text('[package]\nname = "x"\n')
+    assert set(load_directory(tmp_path)) == {"top", "rusty"}
+    write(tmp_path / "rusty", name="top").rename(tmp_path / "rusty" / "rusty.toml")
+    with pytest.raises(TargetFileError, match="already used"):
+        load_directory(tmp_path)
