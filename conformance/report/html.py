@@ -12,6 +12,9 @@ import json
 from html import escape
 from typing import Any
 
+from conformance.report.baseline import gate_line
+from conformance.report.markdown import cases_verdict, tool_ran
+
 _CSS = """
 :root{--pass:#1a7f37;--fail:#cf222e;--none:#d0d7de;--other:#9a6700;--ns:#8c959f;
 --bg:#fff;--fg:#1f2328;--muted:#59636e}
@@ -22,6 +25,8 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .banner{background:var(--fail);color:#fff;padding:10px 14px;border-radius:6px;margin:8px 0;
 font-weight:600}.banner span{font-weight:400}
 .gate-ok{background:#dafbe1;border:1px solid var(--pass);padding:8px 12px;border-radius:6px}
+.gate-na{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px}
+.tool-amber{background:#fff8c5;padding:0 4px;border-radius:3px}
 .gate-bad{background:#ffebe9;border:1px solid var(--fail);padding:8px 12px;border-radius:6px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #d0d7de;border-radius:8px;
 padding:10px 14px;min-width:170px}.card .score{font-size:26px;font-weight:700}
@@ -97,10 +102,24 @@ def _card(h: dict[str, Any]) -> str:
         score = f'{_num(h["key"], "pass", h["pass"])}/{_num(h["key"], "total", h["total"])}'
     s = h["summary"]
     detail = ", ".join(f"{v} {k}" for k, v in s.items() if k not in ("pass", "total") and v)
+    ran = f'tool: {tool_ran(h["status"])} · cases: {cases_verdict(h)}'
     return (f'<div class="card s-{_e(status)}"><div class="muted">{_e(h["suite"])} · '
-            f'{_e(h["variant"])}</div><div class="score">{score}</div>'
+            f'{_e(h["variant"])}</div><div class="muted">{_e(ran)}</div>'
+            f'<div class="score">{score}</div>'
             f'<div class="bar"><i style="width:{pct:.1f}%"></i></div>'
             f'<div class="muted">{_e(detail) or "&nbsp;"}</div></div>')
+
+
+def _tool(tool: dict[str, Any]) -> str:
+    """A tool and its version (escaped); one not at its pinned version is shown in amber."""
+    text = _e(f'{tool["suite"]}: {tool.get("name", "")} {tool.get("version", "")} '
+              f'({tool.get("runner", "")})')
+    if tool.get("path"):
+        text += f' at <code>{_e(tool["path"])}</code>'
+    if tool.get("pinned") is False:
+        text += (f' <span class="tool-amber">not the pinned '
+                 f'{_e(tool.get("pinned_version", ""))}: its case list differs</span>')
+    return text
 
 
 def _banners(data: dict[str, Any]) -> str:
@@ -112,9 +131,10 @@ def _gate(data: dict[str, Any]) -> str:
     gate = data.get("gate") or {}
     if not gate:
         return ""
+    if not gate.get("applied", True):
+        return f'<p class="gate-na">{_e(gate_line(gate))}</p>'
     if gate["ok"]:
-        return (f'<p class="gate-ok">Regression gate: no regressions against '
-                f'{_e(gate["baseline"])} ({gate["baseline_passes"]} baseline passes).</p>')
+        return f'<p class="gate-ok">{_e(gate_line(gate))}</p>'
     per_run: dict[str, int] = {}
     for r in gate["regressions"]:
         per_run[r["run"]] = per_run.get(r["run"], 0) + 1
@@ -257,8 +277,7 @@ def _embedded(data: dict[str, Any]) -> str:
 def render_html(data: dict[str, Any]) -> str:
     prov = data["provenance"]
     git = prov["git"]
-    tools = ", ".join(f'{t["suite"]}: {t.get("name", "")} {t.get("version", "")} '
-                      f'({t.get("runner", "")})' for t in prov["tools"])
+    tools = ", ".join(_tool(t) for t in prov["tools"])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -267,7 +286,7 @@ def render_html(data: dict[str, Any]) -> str:
 <h1>Compliance report — {_e(data["target"])}</h1>
 <p class="muted">Generated {_e(prov["date"])} · commit <code>{_e(git["commit"][:12])}</code>
 {'(dirty tree)' if git["dirty"] else ''} · {_e(prov["machine"]["hostname"])}
-({_e(prov["machine"]["platform"])}, {prov["machine"]["cpus"]} CPUs)<br>Tools: {_e(tools)}</p>
+({_e(prov["machine"]["platform"])}, {prov["machine"]["cpus"]} CPUs)<br>Tools: {tools}</p>
 {_banners(data)}
 <nav class="muted"><a href="#scores">scores</a> · <a href="#sections">RFC sections</a> · <a href="#matrix">RFC 8441 matrix</a> · <a href="#comparison">comparison</a> · <a href="#cases">cases</a></nav>
 <h2 id="scores">Headline scores</h2><div class="cards">{''.join(_card(h) for h in data['headline'])}</div>
