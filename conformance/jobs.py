@@ -48,6 +48,9 @@ class Job:
     note: str = ""
     log_path: Path | None = None
     running: bool = False
+    #: (suite, target) of the results this job must write: when it writes none, the
+    #: report says why from its exit status and log, not only "no result".
+    expects: list[tuple[str, str]] = field(default_factory=list)
 
     def run(self, log_dir: Path, epoch: float | None = None) -> Job:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -68,6 +71,20 @@ class Job:
         self.running = False
         self.duration_s = time.monotonic() - t0
         return self
+
+    def failure(self) -> str:
+        """Why the job went wrong ("" when it exited 0): exit status and its log's last lines."""
+        if self.returncode == 0 and not self.note:
+            return ""
+        what = self.note or f"exited {self.returncode}"
+        tail = ""
+        if self.log_path is not None:
+            try:
+                lines = self.log_path.read_text(errors="replace").strip().splitlines()
+                tail = " | ".join(lines[-3:])
+            except OSError:
+                pass
+        return f"{self.name} {what}" + (f": {tail}" if tail else "")
 
     def last_progress(self) -> str:
         """The last ``progress:`` line its harness printed, if any."""

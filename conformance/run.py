@@ -208,6 +208,8 @@ def _main(args: argparse.Namespace) -> int:
     estimates = previous_durations(args.out / "compliance.json")
     timing = None if args.report_only else run_jobs(plan, raw, logs, args.jobs, estimates,
                                                     args.progress_interval)
+    if timing is not None:
+        record_job_failures(plan, raw)
     gated = {RAW_SUITE[s] for s in plan.suites}
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]
@@ -227,6 +229,27 @@ def _main(args: argparse.Namespace) -> int:
     data = report.to_dict()
     _print_summary(data, paths.html)
     return exit_status(data)
+
+
+def record_job_failures(plan: Plan, raw: Path) -> None:
+    """A job that failed and left an expected result unwritten: an error file that says why
+    (its exit status and last log lines) instead of the report's bare "no result"."""
+    from conformance.report.model import load_raw_dir
+    from conformance.report.schema import error_result
+
+    runs = load_raw_dir(raw)
+    for job in plan.jobs:
+        why = job.failure()
+        if not why:
+            continue
+        for suite, target in job.expects:
+            for exp in plan.expected:
+                if (exp.suite, exp.target) != (suite, target) or any(exp.met_by(r) for r in runs):
+                    continue
+                result = error_result(suite, exp.variant or "-", target or OURS,
+                                      {"name": suite}, why[:2000])
+                runs.append(result)
+                result.write(raw)
 
 
 def exit_status(data: dict) -> int:

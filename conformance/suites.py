@@ -82,7 +82,8 @@ def _h2spec(ctx: Context, target: Target) -> None:
             "--out", str(ctx.raw)]
     if target.external:
         argv += [a for v in variants for a in ("--variant", v)]
-    ctx.plan.jobs.append(Job(f"h2spec-{target.name}", argv, timeout=900))
+    ctx.plan.jobs.append(Job(f"h2spec-{target.name}", argv, timeout=900,
+                             expects=[("h2spec", target.name)]))
     ctx.plan.expected += [Expectation("h2spec", target.name, v) for v in variants]
 
 
@@ -111,12 +112,13 @@ def _autobahn(ctx: Context, target: Target) -> None:
             plan.expected.append(Expectation("autobahn", target.name, variant))
             name = f"autobahn-{target.name}" + ("" if variant == "ws" else f"-{variant}")
             plan.jobs.append(Job(name, _autobahn_argv(ctx, target.name, variant, flags,
-                                                      ws_cases), timeout=3600, weight=3))
+                                                      ws_cases), timeout=3600, weight=3,
+                                 expects=[("autobahn", target.name)]))
         return
     plan.expected.append(Expectation("autobahn", target.name, "ws"))
     plan.jobs.append(Job(f"autobahn-{target.name}",
                          _autobahn_argv(ctx, target.name, "ws", [], ws_cases),
-                         timeout=3600, weight=3))
+                         timeout=3600, weight=3, expects=[("autobahn", target.name)]))
     if target.name != OURS:
         return
     cases = QUICK_AUTOBAHN if args.quick else args.autobahn_variant_cases
@@ -126,7 +128,7 @@ def _autobahn(ctx: Context, target: Target) -> None:
         plan.expected.append(Expectation("autobahn", OURS, variant))
         plan.jobs.append(Job(f"autobahn-{OURS}-{variant}",
                              _autobahn_argv(ctx, OURS, variant, flags, cases),
-                             timeout=3600, weight=2))
+                             timeout=3600, weight=2, expects=[("autobahn", OURS)]))
 
 
 def _probes(ctx: Context, target: Target) -> None:
@@ -139,7 +141,8 @@ def _probes(ctx: Context, target: Target) -> None:
     else:
         argv = [ctx.python, "-m", "conformance.probe_launch", "--target", target.name]
     argv += ["--out-dir", str(ctx.raw)]
-    ctx.plan.jobs.append(Job(f"probes-{target.name}", argv, timeout=900))
+    ctx.plan.jobs.append(Job(f"probes-{target.name}", argv, timeout=900,
+                             expects=[("probes", target.name)]))
     ctx.plan.expected.append(Expectation("probes", target.name))
 
 
@@ -161,7 +164,8 @@ def _unit(ctx: Context) -> None:
             argv += ["-n", str(args.unit_workers)]
         # tests/rfc8441/test_matrix.py writes the matrix where this variable points.
         env = {"RFC8441_MATRIX_OUT": str(ctx.raw / f"{MATRIX_SUITE}.json")}
-        plan.jobs.append(Job("unit", argv, timeout=args.unit_timeout, weight=2, env=env))
+        plan.jobs.append(Job("unit", argv, timeout=args.unit_timeout, weight=2, env=env,
+                             expects=[("unit", OURS)]))
     plan.expected.append(Expectation("unit", OURS))
 
 
@@ -170,7 +174,8 @@ def _matrix_job(ctx: Context, name: str, servers: list[str]) -> Job:
             str(ctx.raw / f"{MATRIX_SUITE}.json")]
     if servers:
         argv += ["--servers", *servers]
-    return Job(name, argv, timeout=1800, weight=2)
+    return Job(name, argv, timeout=1800, weight=2,
+               expects=[(MATRIX_SUITE, s) for s in servers] or [(MATRIX_SUITE, "")])
 
 
 def _rfc8441(ctx: Context) -> None:
