@@ -429,6 +429,8 @@ def _command_version(argv: tuple[str, ...], regex: str) -> str:
 
     try:
         proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        return "unknown (not installed yet)"
     except (OSError, subprocess.SubprocessError) as exc:
         return f"unknown ({exc})"
     out = (proc.stdout or proc.stderr).strip()
