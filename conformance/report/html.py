@@ -213,6 +213,30 @@ def _comparison(data: dict[str, Any]) -> str:
     return f"{legend}<table><tr><th>suite</th><th>variant</th>{head}</tr>{body}</table>"
 
 
+def _probes(data: dict[str, Any]) -> str:
+    """MUST apart from SHOULD/MAY, per target and RFC (conformance/report/probes_view.py)."""
+    rows = data.get("probes") or []
+    if not rows:
+        return "<p class='muted'>No probe results.</p>"
+
+    def cell(summary: dict[str, int], decisive: bool) -> str:
+        scored = summary["total"] - summary["not-supported"]
+        if not summary["total"]:
+            return '<td class="c st-none">—</td>'
+        bad = summary["fail"] + summary["error"]
+        cls = ("fail" if bad else "pass") if decisive else "other"
+        return (f'<td class="c st-{cls}">{summary["pass"]}/{scored}'
+                f'{f" ({bad} not passed)" if bad else ""}</td>')
+
+    body = "".join(
+        f'<tr><td>{_e(r["target"])}</td><td>{_e(r["rfc"])}</td>{cell(r["must"], True)}'
+        f'{cell(r["other"], False)}<td class="msg">{_e(", ".join(r["failing_must"][:20]))}'
+        f'</td></tr>' for r in rows)
+    return ('<p class="muted">MUST / MUST NOT decide conformance; SHOULD and MAY are shown '
+            'apart.</p><table><tr><th>target</th><th>RFC</th><th>MUST</th>'
+            f'<th>SHOULD / MAY</th><th>failing MUST probes</th></tr>{body}</table>')
+
+
 def _matrix(data: dict[str, Any]) -> str:
     m = data["rfc8441_matrix"]
     errors = "".join(f'<div class="banner">RFC 8441 matrix: <span>{_e(x)}</span></div>'
@@ -288,11 +312,12 @@ def render_html(data: dict[str, Any]) -> str:
 {'(dirty tree)' if git["dirty"] else ''} · {_e(prov["machine"]["hostname"])}
 ({_e(prov["machine"]["platform"])}, {prov["machine"]["cpus"]} CPUs)<br>Tools: {tools}</p>
 {_banners(data)}
-<nav class="muted"><a href="#scores">scores</a> · <a href="#sections">RFC sections</a> · <a href="#matrix">RFC 8441 matrix</a> · <a href="#comparison">comparison</a> · <a href="#cases">cases</a></nav>
+<nav class="muted"><a href="#scores">scores</a> · <a href="#sections">RFC sections</a> · <a href="#matrix">RFC 8441 matrix</a> · <a href="#probes">probes</a> · <a href="#comparison">comparison</a> · <a href="#cases">cases</a></nav>
 <h2 id="scores">Headline scores</h2><div class="cards">{''.join(_card(h) for h in data['headline'])}</div>
 {_gate(data)}
 <h2 id="sections">RFC sections</h2>{_sections(data)}
 <h2 id="matrix">RFC 8441 interop matrix</h2>{_matrix(data)}
+<h2 id="probes">Probes per RFC</h2>{_probes(data)}
 <h2 id="comparison">Comparison across servers</h2>{_comparison(data)}
 <h2 id="cases">Per-case detail</h2>{_cases(data)}
 <p id="selfcheck" data-ok="pending" class="muted">self-check pending</p>

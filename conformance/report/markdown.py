@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.report.baseline import gate_line
+from conformance.report.probes_view import probes_markdown
 
 _ICON = {"pass": "✅", "fail": "❌", "none": "▫️", "other": "⚪", "ok": "✅", "error": "🟥",
          "not-supported": "➖"}
@@ -181,7 +182,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines.append("")
     lines += ["Tools: " + "; ".join(_tool(t) for t in prov["tools"]), ""]
     lines += _timing(prov.get("timing"))
-    for part in (_suites, _gate, _matrix, _comparison, _sections, _failures):
+    for part in (_suites, _gate, _matrix, probes_markdown, _comparison, _sections, _failures):
         block = part(data)
         if block:
             lines += block + [""]

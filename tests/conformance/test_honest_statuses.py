@@ -130,3 +130,23 @@ def test_the_gate_line_names_what_it_compared(tmp_path: Path) -> None:
     nothing = gate(baseline, [_run(["pass"])], "blackbull", {"autobahn"})
     assert gate_line(nothing).startswith("regression gate: NOT APPLIED — baseline.json has no "
                                          "passing case of blackbull in autobahn")
+
+
+def test_probe_results_are_shown_per_rfc_with_must_apart_from_should(tmp_path: Path) -> None:
+    """Issue 15: SHOULD-level results never make a conforming server look broken."""
+    from conformance.report.build import build_report, write_report
+
+    raw = tmp_path / "raw"
+    run = SuiteResult("probes", "h2c", "blackbull", {"name": "blackbull-probes"}, cases=[
+        CaseResult("rfc9113/6.5/1", "pass", "RFC 9113", "6.5", extra={"mandatory": True}),
+        CaseResult("rfc9113/6.5/2", "fail", "RFC 9113", "6.5", extra={"mandatory": True}),
+        CaseResult("rfc9113/8.1/9", "fail", "RFC 9113", "8.1", extra={"mandatory": False}),
+        CaseResult("rfc7541/2.3/1", "pass", "RFC 7541", "2.3", extra={"mandatory": True}),
+        CaseResult("rfc7541/6.3/1", "fail", "RFC 7541", "6.3", extra={"mandatory": False})])
+    run.write(raw)
+    paths = write_report(build_report(raw, REPO_ROOT, "blackbull"), tmp_path)
+    md = paths.markdown.read_text()
+    assert "## Probes per RFC" in md
+    assert "| blackbull | RFC 9113 | ❌ 1/2, 1 fail | 0/1, 1 fail | `h2c rfc9113/6.5/2` |" in md
+    assert "| blackbull | RFC 7541 | ✅ 1/1 | 0/1, 1 fail |  |" in md
+    assert 'id="probes"' in paths.html.read_text()
