@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / ".cache"
@@ -258,6 +259,8 @@ class Target:
     ready_http: str | None = None                 # GET this path to know it is up; None = TCP
     ready_timeout: float = 30.0
     source: Path | None = None                    # the target file
+    #: ``python -m bench`` servers of this implementation: name -> its [bench] table
+    bench: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def supports(self, protocol: Protocol | str) -> bool:
         return Protocol(protocol) in self.protocols

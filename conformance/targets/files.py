@@ -19,7 +19,9 @@ from conformance.targets.placeholders import placeholders, render, unknown_place
 TOP_KEYS = {"name", "implementation", "language", "version", "version_command",
             "version_regex", "protocols", "requires", "install", "launch", "launch_tls",
             "launch_for", "templates", "env", "ready", "paths", "asgi", "venv",
-            "requirements", "isolate_repo", "apps", "rfc8441", "urls", "insecure"}
+            "requirements", "isolate_repo", "apps", "rfc8441", "urls", "insecure", "bench"}
+BENCH_KEYS = {"label", "venv", "supports", "command", "command_tls", "command_h2c", "env",
+              "cwd", "pythonpath", "ours", "variants"}
 LAUNCH_KEYS = {"command", "cwd"}
 READY_KEYS = {"tcp", "http", "timeout"}
 PATH_KEYS = {"http", "ws_echo", "rfc8441_echo"}
@@ -85,6 +87,7 @@ def parse_target(data: Mapping[str, Any], path: Path) -> Target:
         bad = unknown_placeholders(text)
         if bad:
             raise TargetFileError(f"{where}: unknown placeholder(s) {bad} in {text!r}")
+    bench = _bench(data, where)
     builder = _ArgvBuilder(launch["command"], launch_tls["command"] if launch_tls else None,
                            {p: t["command"] for p, t in launch_for.items()}, templates,
                            path.parent)
@@ -104,6 +107,7 @@ def parse_target(data: Mapping[str, Any], path: Path) -> Target:
                  if "env_off" in switch else None)),
         ready_http=str(ready["http"]) if "http" in ready else None,
         ready_timeout=float(ready.get("timeout", 30)),
+        bench=bench,
     )
 
 
@@ -131,6 +135,28 @@ class _ArgvBuilder:
                 text = Path(render(source, values)).read_text(encoding="utf-8")
                 (spec.workdir / out_name).write_text(render(text, values), encoding="utf-8")
         return [render(arg, values) for arg in self.command_for(spec)]
+
+
+def _bench(data: Mapping[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    """``[bench]`` and ``[bench.variants.<name>]``: bench server name → its table."""
+    table = _table(data, "bench", where, BENCH_KEYS)
+    if not table:
+        return {}
+    variants = table.pop("variants", {})
+    out = {str(data["name"]): table}
+    if not isinstance(variants, dict):
+        raise TargetFileError(f"{where}: [bench.variants] must be a table of tables")
+    for name, variant in variants.items():
+        out[str(name)] = _table({"v": variant}, "v", f"{where} [bench.variants.{name}]",
+                                BENCH_KEYS - {"variants"})
+    for name, bench in out.items():
+        if "command" not in bench or "supports" not in bench:
+            raise TargetFileError(f"{where}: bench server {name!r} needs command and supports")
+        for text in [a for k in ("command", "command_tls", "command_h2c") for a in
+                     bench.get(k, [])]:
+            if bad := unknown_placeholders(str(text)):
+                raise TargetFileError(f"{where}: unknown placeholder(s) {bad} in {text!r}")
+    return out
 
 
 def load_directory(directory: Path) -> dict[str, Target]:

@@ -14,7 +14,8 @@ from pathlib import Path
 from conformance.targets.base import REPO_ROOT, Launch
 
 NAMES = ("host", "port", "cert", "key", "ca", "here", "workdir", "python", "app",
-         "protocol", "repo")
+         "protocol", "repo",
+         "bin", "bench_apps")   # the last two only in [bench] (bench/servers.py)
 _PATTERN = re.compile(r"\{(" + "|".join(NAMES) + r")\}")
 
 

@@ -221,3 +221,31 @@ def test_the_registry_reads_dir_named_files_and_ignores_a_peers_own_toml(tmp_pat
     write(tmp_path / "rusty", name="top").rename(tmp_path / "rusty" / "rusty.toml")
     with pytest.raises(TargetFileError, match="already used"):
         load_directory(tmp_path)
+
+
+def test_bench_servers_are_the_registrys_bench_tables() -> None:
+    """One registry: `python -m bench` builds its servers from the target files' [bench]."""
+    from bench.servers import SERVERS, Launch
+
+    for name in ("blackbull", "blackbull081", "blackbull081-asgi", "uvicorn", "uvicorn-h11",
+                 "uvicorn-wslegacy", "hypercorn", "granian", "daphne", "websockets"):
+        assert name in SERVERS, name
+    assert SERVERS["blackbull"].ours and SERVERS["blackbull"].extra_env["BB_LOOP"] == "uvloop"
+    granian = SERVERS["granian"]
+    assert granian.build(Launch(4321, h2_only=True))[granian.build(Launch(4321)).index("--http") + 1] == "2"
+    tls = SERVERS["hypercorn"].build(Launch(4321, Path("/c.pem"), Path("/k.pem")))
+    assert tls[-4:] == ["--certfile", "/c.pem", "--keyfile", "/k.pem"]
+    assert "wsdeflate" not in SERVERS["daphne"].supports
+
+
+def test_a_bench_table_needs_a_command_and_what_it_supports(tmp_path: Path) -> None:
+    with pytest.raises(TargetFileError, match="needs command and supports"):
+        load_target_file(write(tmp_path, tail='[bench]\nlabel = "x"\n'))
+    with pytest.raises(TargetFileError, match="unknown key"):
+        load_target_file(write(tmp_path, tail='[bench]\ncommand = ["a"]\nsupports = []\nspeed = 1\n'))
+    ok = load_target_file(write(tmp_path, tail='[bench]\ncommand = ["{bin}/toy", "{port}"]\n'
+                                               'supports = ["http1"]\n'
+                                               '[bench.variants.toy-fast]\n'
+                                               'command = ["{bin}/toy", "--fast"]\n'
+                                               'supports = ["http1"]\n'))
+    assert set(ok.bench) == {"toy", "toy-fast"}
