@@ -121,3 +121,68 @@ def test_h2spec_through_the_harness_counts_what_h2spec_counts_by_hand(
     assert by_hand["h2c"][1] == 146 and by_hand["h2c-strict"][1] == 147  # h2spec 2.6.0
     tools = [t for t in data["provenance"]["tools"] if t["suite"] == "h2spec"]
     assert tools and tools[0]["binary_version"].startswith("2.6.0") and tools[0]["path"]
+
+
+def _serve(argv: list[str], port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, **(env or {})})
+    for _ in range(150):
+        if port_accepts("127.0.0.1", port):
+            return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"{argv} did not listen")
+
+
+def test_autobahn_runs_against_a_ws_url_and_leaves_the_server_running(tmp_path: Path) -> None:
+    """RFC 6455 §5.6: the websockets reference echo, started outside the run, passes 1.1.*."""
+    port = free_port()
+    proc = _serve([sys.executable, "-m", "conformance.targets.websockets_echo", "--host",
+                   "127.0.0.1", "--port", str(port)], port)
+    try:
+        out = tmp_path / "ab.json"
+        run = subprocess.run([sys.executable, "-m", "conformance.autobahn", "--url",
+                              f"ws://127.0.0.1:{port}/", "--name", "ref", "--cases", "1.1.*",
+                              "--out", str(out)], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=900)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert run.returncode == 0, run.stdout + run.stderr
+    doc = json.loads(out.read_text())
+    assert doc["target"] == "ref" and doc["summary"]["pass"] == doc["summary"]["total"] == 8
+    assert "progress: autobahn ws ref 8/8 cases started" in run.stderr
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_rfc8441_matrix_runs_against_an_https_url_only_when_the_setting_is_sent(
+        tmp_path: Path, enabled: bool) -> None:
+    """RFC 8441 §3: cells run when SETTINGS_ENABLE_CONNECT_PROTOCOL=1 is advertised; a server
+    that does not send it is not-supported, never failed."""
+    from conformance.targets import make_tls_cert
+
+    cert = make_tls_cert(tmp_path / "tls")
+    port = free_port()
+    proc = _serve([sys.executable, "-m", "blackbull", "conformance.interop.app:app", "--bind",
+                   f"127.0.0.1:{port}", "--certfile", str(cert.cert), "--keyfile",
+                   str(cert.key)], port, {"BB_H2_ENABLE_WEBSOCKET": "1" if enabled else "0"})
+    try:
+        run = subprocess.run([sys.executable, "-m", "conformance.interop", "--url",
+                              f"https://127.0.0.1:{port}/", "--insecure", "--name", "mine",
+                              "--clients", "blackbull", "h2-raw", "--out",
+                              str(tmp_path / "raw" / "rfc8441-matrix.json")],
+                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    data = json.loads((tmp_path / "raw" / "rfc8441-matrix-mine.json").read_text())
+    statuses = {c["id"].split("/", 1)[1]: c["status"] for c in data["cases"]}
+    if enabled:
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert statuses["handshake"] == statuses["text-echo"] == "pass"
+        assert statuses["no-setting-refused"] == "not-supported"  # cannot restart it
+    else:
+        assert set(statuses.values()) == {"not-supported"}
+        assert "does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL" in data["message"]
