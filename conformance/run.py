@@ -1,23 +1,34 @@
 """The conformance orchestrator behind ``python -m conformance`` (and ``tox -e conformance``).
 
-It runs every suite that exists against the chosen targets, in parallel where the
-machine allows, then merges ``reports/raw/*.json`` into ``reports/compliance.{json,md,html}``
-and applies the regression gate against ``conformance/baseline.json``:
+It runs the suites (conformance/suites.py, one registry entry each) against the chosen
+targets, two at a time, then merges ``reports/raw/*.json`` into
+``reports/compliance.{json,md,html}`` and applies the regression gate against
+``conformance/baseline.json``:
 
-* unit     — the RFC-indexed pytest suite (``conformance.unit_sections`` plugin)
+* unit     — the RFC-indexed pytest suite (``conformance.unit_sections`` plugin), ours only
 * h2spec   — ``python -m conformance.h2spec`` (h2c, tls, each normal and strict)
-* autobahn — ``python -m conformance.autobahn`` when that harness exists
-* rfc8441  — the RFC 8441 interop matrix (suite ``rfc8441-matrix``; clients × servers, so
-             run once, with ours). tests/rfc8441/test_matrix.py runs it inside the unit
-             run; without the unit suite it runs as ``python -m conformance.interop``
+* autobahn — ``python -m conformance.autobahn`` (ws; for ours also wss, h2-bridge, client)
+* rfc8441  — the RFC 8441 interop matrix (suite ``rfc8441-matrix``; clients × servers).
+             tests/rfc8441/test_matrix.py runs it inside the unit run; without the unit
+             suite it runs as ``python -m conformance.interop``
+* probes   — the wire-level probes (``python -m conformance.probes``)
 
-A suite that cannot run is reported as an error (red banner), never as a pass. The exit
-status is 1 when a case that passes in the baseline no longer passes, else 0.
+Targets: registry names (``--target``, ``--targets``), target files (``--target-file``) and a
+server someone else started (``--url h2c://HOST:PORT/`` …, see
+conformance/TESTING-YOUR-SERVER.md). Which suites and variants apply follows from each
+target's protocols.
 
-Time: the Autobahn server-mode runs are split over ``--autobahn-shards`` wstest processes
-(default 2; see conformance/autobahn/README.md), the suites run ``--jobs`` at a time, longest
-first, and ``compliance.json`` keeps ``provenance.timing``: the wall time of the whole run and
-of each suite, the CPU seconds of the processes they started and the load average meanwhile.
+A suite that cannot run is reported as an error (red banner), never as a pass. Exit
+status: 1 when a case that passes in the baseline no longer passes, else 2 when a suite
+or a server could not run, else 0.
+
+Time: the run prints a line when each suite starts and ends, and every
+``--progress-interval`` seconds what is still running. The Autobahn server-mode runs are
+split over ``--autobahn-shards`` wstest processes (default 2; see
+conformance/autobahn/README.md), the suites run ``--jobs`` at a time, longest first, and
+``compliance.json`` keeps ``provenance.timing``: the wall time of the whole run and of each
+suite (the next run's estimates), the CPU seconds of the processes they started and the
+load average meanwhile.
 """
 
 from __future__ import annotations
