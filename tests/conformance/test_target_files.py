@@ -249,3 +249,24 @@ def test_a_bench_table_needs_a_command_and_what_it_supports(tmp_path: Path) -> N
                                                'command = ["{bin}/toy", "--fast"]\n'
                                                'supports = ["http1"]\n'))
     assert set(ok.bench) == {"toy", "toy-fast"}
+
+
+def test_the_probe_launcher_starts_one_server_per_launch_and_names_its_urls(tmp_path: Path) -> None:
+    """h1 and h2c share the cleartext launch, h2-tls and wss the TLS one, a launch_for
+    protocol gets its own; https:// when one TLS server speaks HTTP/1.1 and h2 (ALPN)."""
+    from conformance.probe_launch import launch_groups, urls_for
+    from conformance.targets.base import ServerHandle
+
+    tail = '[launch_tls]\ncommand = ["tls"]\n[launch_for.h2c]\ncommand = ["h2c-only"]\n'
+    path = write(tmp_path, command='["plain"]', tail=tail)
+    assert launch_groups(load_target_file(path)) == {"plain": [Protocol.H1]}
+    multi = load_target_file(path)
+    object.__setattr__(multi, "protocols", frozenset(
+        {Protocol.H1, Protocol.H2C, Protocol.H1_TLS, Protocol.H2_TLS, Protocol.WSS,
+         Protocol.WS_OVER_H2}))
+    groups = launch_groups(multi)
+    assert groups == {"plain": [Protocol.H1], "for-h2c": [Protocol.H2C],
+                      "tls": [Protocol.H1_TLS, Protocol.H2_TLS, Protocol.WSS]}
+    handle = ServerHandle("toy", "127.0.0.1", 9, True, None, None, paths={"ws_echo": "/ws"})
+    assert urls_for(handle, groups["tls"]) == ["https://127.0.0.1:9/", "wss://127.0.0.1:9/ws"]
+    assert urls_for(handle, [Protocol.H2_TLS]) == ["h2://127.0.0.1:9/"]
