@@ -239,7 +239,7 @@ def _main(args: argparse.Namespace) -> int:
     paths = write_report(report, args.out)
     data = report.to_dict()
     _print_summary(data, paths.html)
-    return exit_status(data)
+    return exit_status(data, plan)
 
 
 def record_job_failures(plan: Plan, raw: Path) -> None:
@@ -263,11 +263,25 @@ def record_job_failures(plan: Plan, raw: Path) -> None:
                 result.write(raw)
 
 
-def exit_status(data: dict) -> int:
-    """1: a regression; 2: a suite or server could not run (red banner); else 0."""
+def exit_status(data: dict, plan: Plan | None = None) -> int:
+    """1: a regression; 2: a suite or server of this run could not run (red banner); else 0.
+
+    Banners of results an earlier run left in reports/raw for other targets are shown but
+    do not decide this run's status.
+    """
     if not data["gate"].get("ok", True):
         return 1
-    return 2 if data["banners"] else 0
+    banners = data["banners"]
+    if plan is not None:
+        ours = {(e.suite, e.target) for e in plan.expected}
+        banners = [b for b in banners if _banner_is_ours(b["key"], ours)]
+    return 2 if banners else 0
+
+
+def _banner_is_ours(key: str, expected: set[tuple[str, str]]) -> bool:
+    suite, _, target = key.partition("@")
+    suite = suite.split("/", 1)[0]
+    return (suite, target) in expected or (suite, "") in expected
 
 
 def _one_line(text: str) -> str:

@@ -150,3 +150,21 @@ def test_probe_results_are_shown_per_rfc_with_must_apart_from_should(tmp_path: P
     assert "| blackbull | RFC 9113 | ❌ 1/2, 1 fail | 0/1, 1 fail | `h2c rfc9113/6.5/2` |" in md
     assert "| blackbull | RFC 7541 | ✅ 1/1 | 0/1, 1 fail |  |" in md
     assert 'id="probes"' in paths.html.read_text()
+
+
+def test_an_old_error_of_another_target_does_not_decide_this_runs_exit() -> None:
+    from conformance.report.model import Expectation
+    from conformance.run import Plan, exit_status
+
+    data = {"gate": {"ok": True}, "banners": [{"key": "h2spec/h2c@daphne", "message": "old"}]}
+    mine = Plan(targets=["mine"], suites=["h2spec"],
+                expected=[Expectation("h2spec", "mine", "h2c")])
+    assert exit_status(data, mine) == 0
+    data["banners"].append({"key": "h2spec/h2c@mine", "message": "now"})
+    assert exit_status(data, mine) == 2
+    matrix = Plan(targets=["blackbull"], suites=["rfc8441"],
+                  expected=[Expectation("rfc8441-matrix", "")])
+    assert exit_status({"gate": {"ok": True},
+                        "banners": [{"key": "rfc8441-matrix/tls@hypercorn", "message": ""}]},
+                       matrix) == 2
+    assert exit_status({"gate": {"ok": False}, "banners": []}, mine) == 1
