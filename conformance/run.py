@@ -224,7 +224,8 @@ def _main(args: argparse.Namespace) -> int:
     gated = {RAW_SUITE[s] for s in plan.suites}
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]
-    partial = frozenset({"autobahn"} if args.quick or args.autobahn_variant_cases else set())
+    partial = frozenset({"autobahn"} if "autobahn" in plan.suites and (
+        args.quick or args.autobahn_variant_cases) else set())
     report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated,
                           partial)
     if args.update_baseline:
@@ -236,10 +237,25 @@ def _main(args: argparse.Namespace) -> int:
                               partial)
     if timing is not None:
         report.provenance["timing"] = timing
+    report.provenance["targets"] = target_info(report)
     paths = write_report(report, args.out)
     data = report.to_dict()
     _print_summary(data, paths.html)
     return exit_status(data, plan)
+
+
+def target_info(report: object) -> dict[str, dict[str, str]]:
+    """Implementation, language and version of every target in the report (its rows)."""
+    names = {r.target for r in getattr(report, "runs", [])}
+    out = {}
+    for name in sorted(names):
+        target = TARGETS.get(name)
+        if target is None:
+            continue
+        out[name] = {"implementation": target.description, "language": target.language,
+                     "version": target.version(), "external": str(target.external).lower(),
+                     "source": str(target.source or "")}
+    return out
 
 
 def record_job_failures(plan: Plan, raw: Path) -> None:

@@ -202,7 +202,15 @@ def _comparison(data: dict[str, Any]) -> str:
     comp = data["comparison"]
     if not comp["rows"]:
         return "<p class='muted'>No external suite results.</p>"
-    head = "".join(f"<th>{_e(t)}</th>" for t in comp["targets"])
+    info = data["provenance"].get("targets", {})
+
+    def th(target: str) -> str:
+        meta = info.get(target) or {}
+        sub = " ".join(str(meta.get(k, "")) for k in ("language", "version") if meta.get(k))
+        return f'<th title="{_e(meta.get("implementation", ""))}">{_e(target)}' + (
+            f'<br><span class="muted">{_e(sub)}</span>' if sub else "") + "</th>"
+
+    head = "".join(th(t) for t in comp["targets"])
     body = "".join(
         f'<tr><td>{_e(r["suite"])}</td><td>{_e(r["variant"])}</td>'
         + "".join(_cell_html(r["cells"].get(t)) for t in comp["targets"]) + "</tr>"

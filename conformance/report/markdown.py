@@ -66,6 +66,11 @@ def _comparison(data: dict[str, Any]) -> list[str]:
     head = "| suite | variant | " + " | ".join(comp["targets"]) + " |"
     lines = ["## Comparison across servers", "", head,
              "|---|---|" + "---|" * len(comp["targets"])]
+    info = data["provenance"].get("targets", {})
+    if info:
+        about = [" ".join(str((info.get(t) or {}).get(k, "")) for k in ("language", "version")
+                          ).strip() or "—" for t in comp["targets"]]
+        lines.append("| *language, version* | | " + " | ".join(_esc(a) for a in about) + " |")
     for row in comp["rows"]:
         cells = " | ".join(_cell(row["cells"].get(t)) for t in comp["targets"])
         lines.append(f"| {row['suite']} | {row['variant']} | {cells} |")
