@@ -21,6 +21,7 @@ The report records the version the binary prints and its path.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -60,16 +61,29 @@ class H2spec:
     module_version: str = ""  # what ``go version -m`` reads ("(devel)" for a source build)
     installed_from: str = ""
 
+    @functools.cached_property
+    def case_count(self) -> int:
+        """How many cases this binary runs without ``--strict`` (2.6.0: 146), from its dry run."""
+        from conformance.h2spec.catalogue import parse_dryrun
+
+        try:
+            out = subprocess.run([str(self.path), "--dryrun"], capture_output=True, text=True,
+                                 timeout=60).stdout
+        except (OSError, subprocess.SubprocessError):
+            return 0
+        return len(parse_dryrun(out).case_ids())
+
     @property
     def pinned(self) -> bool:
         return self.version.split()[0] == PINNED_VERSION if self.version else False
 
-    def tool_info(self) -> dict[str, str | bool]:
+    def tool_info(self) -> dict[str, str | bool | int]:
         """The ``tool`` object of the result file (conformance/RESULTS.md)."""
-        info: dict[str, str | bool] = {
+        info: dict[str, str | bool | int] = {
             "name": "h2spec", "version": self.version.split()[0] if self.version else "",
             "runner": "binary", "binary_version": self.version, "path": str(self.path),
-            "pinned": self.pinned, "pinned_version": PINNED_VERSION}
+            "pinned": self.pinned, "pinned_version": PINNED_VERSION,
+            "cases": self.case_count}
         if self.module_version:
             info["module_version"] = self.module_version
         if self.installed_from:

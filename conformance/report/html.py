@@ -116,9 +116,10 @@ def _tool(tool: dict[str, Any]) -> str:
               f'({tool.get("runner", "")})')
     if tool.get("path"):
         text += f' at <code>{_e(tool["path"])}</code>'
-    if tool.get("pinned") is False:
+    if str(tool.get("pinned", "")).lower() == "false":  # values are text once loaded
         text += (f' <span class="tool-amber">not the pinned '
-                 f'{_e(tool.get("pinned_version", ""))}: its case list differs</span>')
+                 f'{_e(tool.get("pinned_version", ""))}: {_e(tool.get("cases", "?"))} cases, '
+                 'a case list of its own</span>')
     return text
 
 

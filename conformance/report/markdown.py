@@ -168,9 +168,9 @@ def _tool(tool: dict[str, Any]) -> str:
            f"({tool.get('runner', '')})"
     if tool.get("path"):
         text += f" at `{tool['path']}`"
-    if tool.get("pinned") is False:
-        text += (f" 🟧 **not the pinned {tool.get('pinned_version', '')}** — its case list "
-                 "differs")
+    if str(tool.get("pinned", "")).lower() == "false":  # values are text once loaded
+        text += (f" 🟧 **not the pinned {tool.get('pinned_version', '')}**: "
+                 f"{tool.get('cases', '?')} cases, a case list of its own")
     return text
 
 

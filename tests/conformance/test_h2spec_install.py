@@ -103,6 +103,21 @@ def test_install_order_release_then_source_then_latest(monkeypatch: pytest.Monke
 
 
 def test_a_non_pinned_h2spec_is_marked_so_the_report_can_say_so(tmp_path: Path) -> None:
+    """The report shows an h2spec that is not 2.6.0 in amber, with its own case count."""
+    from conformance.report.build import build_report, write_report
+    from conformance.report.schema import SuiteResult
+    from conformance.targets import REPO_ROOT
+
     old = binary.H2spec(tmp_path / "h2spec", "2.0.0", "v2.2.1+incompatible", "@latest")
-    assert not old.pinned and old.tool_info()["pinned"] is False
-    assert old.tool_info()["version"] == "2.0.0"
+    info = old.tool_info()
+    assert not old.pinned and info["pinned"] is False and info["version"] == "2.0.0"
+    info["cases"] = 145
+    SuiteResult("h2spec", "h2c", "blackbull", info).write(tmp_path / "raw")
+    md = write_report(build_report(tmp_path / "raw", REPO_ROOT, "blackbull"),
+                      tmp_path).markdown.read_text()
+    assert "🟧 **not the pinned 2.6.0**: 145 cases" in md
+
+
+def test_the_pinned_binary_reports_146_cases() -> None:
+    found = binary.locate()
+    assert found.pinned and found.case_count == 146
