@@ -169,12 +169,28 @@ def load_directory(directory: Path) -> dict[str, Target]:
     files = sorted(directory.glob("*.toml")) + sorted(
         p for p in directory.glob("*/*.toml") if p.stem == p.parent.name)
     for path in files:
-        target = load_target_file(path)
+        try:
+            target = load_target_file(path)
+        except TargetFileError as exc:
+            # One malformed file must not take the registry down: that target cannot run,
+            # and says why (tests/conformance/test_target_files.py fails on it too).
+            target = broken_target(path, str(exc))
         if target.name in found:
             raise TargetFileError(f"{path}: name {target.name!r} already used by "
                                   f"{found[target.name].source}")
         found[target.name] = target
     return found
+
+
+def broken_target(path: Path, reason: str) -> Target:
+    """A stand-in for a registry file that does not parse: it never runs and says why."""
+    def refuse(spec: Launch) -> list[str]:
+        raise TargetFileError(reason)
+
+    return Target(name=path.stem, description=f"unreadable target file {path.name}",
+                  protocols=frozenset(Protocol), build_argv=refuse, language="?",
+                  check=lambda: f"target file error: {reason}", source=path, here=path.parent,
+                  serves_app=False)
 
 
 def _protocol(value: object, where: str) -> Protocol:

@@ -208,6 +208,9 @@ def test_the_checked_in_registry_loads_and_keeps_the_built_in_peers() -> None:
     assert TARGETS["blackbull"].rfc8441.off == {"BB_H2_ENABLE_WEBSOCKET": "0"}
     assert TARGETS["hypercorn"].rfc8441.off is None
     assert all(t.language and t.description for t in TARGETS.values())
+    broken = {n: t.unavailable_reason() for n, t in TARGETS.items()
+              if (t.unavailable_reason() or "").startswith("target file error")}
+    assert not broken, broken
 
 
 def test_the_registry_reads_dir_named_files_and_ignores_a_peers_own_toml(tmp_path: Path) -> None:
@@ -218,6 +221,11 @@ def test_the_registry_reads_dir_named_files_and_ignores_a_peers_own_toml(tmp_pat
     write(tmp_path / "rusty", name="rusty")
     (tmp_path / "rusty" / "Cargo.toml").write_text('[package]\nname = "x"\n')
     assert set(load_directory(tmp_path)) == {"top", "rusty"}
+    (tmp_path / "bad.toml").write_text('name = "bad"\n')
+    found = load_directory(tmp_path)
+    assert "missing required key" in (found["bad"].unavailable_reason() or "")
+    with pytest.raises(TargetUnavailable, match="target file error"):
+        found["bad"].start("a:b")
     write(tmp_path / "rusty", name="top").rename(tmp_path / "rusty" / "rusty.toml")
     with pytest.raises(TargetFileError, match="already used"):
         load_directory(tmp_path)
