@@ -170,8 +170,16 @@ def _run_server_mode(opts: RunOptions, runner: Runner, workdir: Path,
     total = len(expected) if expected is not None else None
     with CaseProgress(chunks, total, f"autobahn {opts.variant} {opts.target}", opts.log), \
             ThreadPoolExecutor(max_workers=workers) as pool:
-        stats = list(pool.map(lambda n: _worker(n, opts, runner, workdir, cert, queue),
-                              range(workers)))
+        futures = [pool.submit(_worker, n, opts, runner, workdir, cert, queue)
+                   for n in range(workers)]
+        try:
+            stats = [f.result() for f in futures]
+        except KeyboardInterrupt:
+            # Ctrl-C reaches wstest (same process group) but not the worker threads: empty
+            # the queue so they stop their servers instead of starting the next chunk.
+            while not queue.empty():
+                queue.get_nowait()
+            raise
     index = workdir / "reports" / "servers" / "index.json"
     problems = [f"wstest exited {c.code} (see {c.workdir}/wstest.log)"
                 for c in chunks if c.code not in (0, None)]
