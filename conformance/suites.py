@@ -163,7 +163,9 @@ def _unit(ctx: Context) -> None:
         if args.unit_workers > 1:
             argv += ["-n", str(args.unit_workers)]
         # tests/rfc8441/test_matrix.py writes the matrix where this variable points.
-        env = {"RFC8441_MATRIX_OUT": str(ctx.raw / f"{MATRIX_SUITE}.json")}
+        env = {"RFC8441_MATRIX_OUT": str(ctx.raw / f"{MATRIX_SUITE}.json"),
+               # The unit tests are about our code: no --url/--target-file servers in them.
+               "CONFORMANCE_TARGET_FILES": ""}
         plan.jobs.append(Job("unit", argv, timeout=args.unit_timeout, weight=2, env=env,
                              expects=[("unit", OURS)]))
     plan.expected.append(Expectation("unit", OURS))

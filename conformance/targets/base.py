@@ -40,6 +40,9 @@ class Protocol(enum.StrEnum):
     WS_OVER_H2 = "ws-over-h2"    # WebSocket over HTTP/2 extended CONNECT (RFC 8441)
 
 
+TLS_PROTOCOLS = frozenset({Protocol.H1_TLS, Protocol.H2_TLS, Protocol.WSS, Protocol.WS_OVER_H2})
+
+
 class TargetUnavailable(RuntimeError):
     """The target cannot run here (not installed, CLI missing, install failed)."""
 

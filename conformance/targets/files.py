@@ -26,7 +26,6 @@ LAUNCH_KEYS = {"command", "cwd"}
 READY_KEYS = {"tcp", "http", "timeout"}
 PATH_KEYS = {"http", "ws_echo", "rfc8441_echo"}
 APP_SUITES = {"h2spec", "autobahn", "rfc8441", "probes"}
-TLS_PROTOCOLS = frozenset({Protocol.H1_TLS, Protocol.H2_TLS, Protocol.WSS, Protocol.WS_OVER_H2})
 
 
 class TargetFileError(ValueError):
