@@ -300,6 +300,16 @@ def _banner_is_ours(key: str, expected: set[tuple[str, str]]) -> bool:
     return (suite, target) in expected or (suite, "") in expected
 
 
+def _short_cell(cell: dict | None) -> str:
+    if cell is None:
+        return "-"
+    if cell["status"] == "error":
+        return "COULD NOT RUN"
+    if cell["status"] == "not-supported":
+        return "n/a"
+    return f"{cell['pass']}/{cell['total']}"
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -310,6 +320,14 @@ def _print_summary(data: dict, html: Path) -> None:
         print(f"  {h['suite']:<15} {h['variant']:<11} {tool_ran(h['status'])[2:]:<16} "
               f"{cases_verdict(h)[2:] if h['status'] == 'ok' else '-':<26} "
               f"{h['pass']}/{h['total']}  {_one_line(h['message'])[:80]}")
+    comp = data["comparison"]
+    if len(comp["targets"]) > 1:
+        width = max(12, *(len(t) for t in comp["targets"]))
+        print(f"  {'comparison':<27} " + " ".join(f"{t:>{width}}" for t in comp["targets"]))
+        for row in comp["rows"]:
+            cells = [_short_cell(row["cells"].get(t)) for t in comp["targets"]]
+            print(f"  {row['suite']:<15} {row['variant']:<11} "
+                  + " ".join(f"{c:>{width}}" for c in cells))
     for banner in data["banners"]:
         print(f"  COULD NOT RUN {banner['key']}: {_one_line(banner['message'])[:200]}")
     print(f"  {gate_line(data['gate'])}")
