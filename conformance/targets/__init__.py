@@ -20,10 +20,15 @@ a TOML target file (``conformance/targets/peers/``, schema in the README there);
 TCP connections (or the process dies), and the handle's ``stop()`` ends exactly
 the process group it started (SIGTERM, then SIGKILL after a grace period).
 
+``start(..., protocol=...)`` says which protocol the suite will speak, so a target file's
+``[launch_for]`` entry or an external target's URL for it is used. An external target's
+handle has no process: ``stop()`` leaves the server alone.
+
 Stable API (other harnesses depend on it): :class:`Protocol`, :class:`Target`,
-:class:`ServerHandle`, :class:`TargetUnavailable`, :class:`TlsCert`, :class:`Command`,
-:data:`TARGETS`, :func:`get_target`, :func:`free_port`, :func:`make_tls_cert`,
-:data:`REPO_ROOT`.
+:class:`ExternalTarget`, :class:`ServerHandle`, :class:`TargetUnavailable`, :class:`TlsCert`,
+:class:`Command`, :data:`TARGETS`, :func:`get_target`, :func:`register`,
+:func:`load_target_file`, :func:`external_target`, :func:`parse_url`, :func:`free_port`,
+:func:`make_tls_cert`, :data:`REPO_ROOT`.
 """
 
 from __future__ import annotations
