@@ -1,0 +1,65 @@
+"""Verdicts the HTTP/1.1 probes share: "rejected with 400 and closed", "answered in
+order", "not processed"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from conformance.probes.http1._wire import CLOSED, SILENT, Exchange, Response, _End, describe
+from conformance.probes.model import Verdict
+
+H1 = frozenset({"h1", "h1-tls"})
+
+
+def rejected_and_closed(ex: Exchange, got: Response | _End, statuses: Iterable[int] = (400,),
+                        *, need_close: bool = True) -> Verdict:
+    """Pass when *got* has one of *statuses* and (if *need_close*) the server then closes."""
+    allowed = tuple(statuses)
+    if not isinstance(got, Response):
+        return Verdict.failed(f"{got}; the RFC asks for {'/'.join(map(str, allowed))}")
+    if got.status not in allowed:
+        return Verdict.failed(f"answered {got.status}, not {'/'.join(map(str, allowed))}")
+    if not need_close:
+        return Verdict.passed(describe(got))
+    closed = ex.closed_after(timeout=min(ex.ctx.timeout, 2.0))
+    if closed:
+        return Verdict.passed(f"{got.status}, then closed")
+    if closed is None:
+        return Verdict.failed(f"answered {got.status} but kept the connection open")
+    return Verdict.failed(f"answered {got.status}, then sent more bytes instead of closing")
+
+
+def should_400(got: Response | _End, also: Iterable[int] = ()) -> Verdict:
+    """SHOULD-level "respond with 400" (RFC 9112 §2.2, §3): *also* lists other statuses the
+    sentence allows (301 for a request-line)."""
+    allowed = (400, *also)
+    if isinstance(got, Response) and got.status in allowed:
+        return Verdict.passed(describe(got))
+    if isinstance(got, Response) and 200 <= got.status < 300:
+        return Verdict.failed(f"processed the invalid request: {describe(got)}")
+    return Verdict.failed(f"{describe(got)}, not {'/'.join(map(str, allowed))}")
+
+
+def success(got: Response | _End) -> bool:
+    return isinstance(got, Response) and 200 <= got.status < 300
+
+
+def not_processed(got: Response | _End) -> bool:
+    """The server did not act on the request: an error status, or no answer at all."""
+    return got is CLOSED or got is SILENT or (isinstance(got, Response) and got.status >= 400)
+
+
+def answers(ex: Exchange, n: int, *, head_only: Iterable[int] = ()) -> list[Response | _End]:
+    """Up to *n* final responses read in order (stops at the first non-response)."""
+    heads = set(head_only)
+    out: list[Response | _End] = []
+    for i in range(n):
+        got, _ = ex.final(head_only=i in heads)
+        out.append(got)
+        if not isinstance(got, Response):
+            break
+    return out
+
+
+def statuses(got: list[Response | _End]) -> str:
+    return ", ".join(describe(g) for g in got)
