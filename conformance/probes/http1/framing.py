@@ -105,12 +105,12 @@ def te_overrides_cl(ctx):
     first = got[0]
     if not isinstance(first, Response):
         return Verdict.passed(f"not processed: {describe(first)}")
-    if first.status >= 400 and len(got) == 1:
-        return Verdict.passed(describe(first))
-    if len(got) > 1 and isinstance(got[1], Response):
-        return Verdict.failed(f"two answers ({statuses(got)}): the message was framed by "
-                              "Content-Length, or the connection not closed after it")
-    return Verdict.passed(describe(first))
+    if len(got) > 1 and isinstance(got[1], Response) and not success(got[1]):
+        return Verdict.failed(f"answers {statuses(got)}: the rest of the chunked body was "
+                              "parsed as a request (framed by Content-Length)")
+    # a 2xx second answer is the pipelined request after a chunked-framed body: the
+    # framing was right (keeping the connection open is rfc9112/6.1/3's concern)
+    return Verdict.passed(statuses(got))
 
 
 @probe("rfc9112/6.3/2", level=Level.MUST, transports=H1,
@@ -247,7 +247,12 @@ def no_length_means_no_body(ctx):
        conforming="no 2xx, and the connection closed")
 def incomplete_body_then_half_close(ctx):
     ex = open_exchange(ctx)
-    ex.send(_post(ctx, [("Content-Length", "10")], b"hello"))
+    ex.send(_post(ctx, [("Content-Length", "10")], b""))
+    early = ex.read(timeout=min(ctx.timeout, 0.5))
+    if isinstance(early, Response):
+        return Verdict.not_applicable(f"the route answers before reading the body "
+                                      f"({describe(early)}): completeness is not visible")
+    ex.send(b"hello")
     try:
         ex.wire.sock.shutdown(socket.SHUT_WR)
     except OSError:

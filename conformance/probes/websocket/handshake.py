@@ -269,6 +269,10 @@ def key_doubled(ctx):
     return _key_error(ctx, None, doubled=True)
 
 
+#: No WebSocket version: 0-8 were drafts (some servers still speak 8), 9-12 are reserved.
+UNKNOWN_VERSION = "99"
+
+
 def _version(ctx, value: str | None):
     return open_handshake(ctx, _replace(handshake_fields(new_key()), "Sec-WebSocket-Version",
                                         value))
@@ -287,9 +291,9 @@ def no_version(ctx):
                    "server MUST abort the handshake and send an appropriate HTTP error code "
                    "and a Sec-WebSocket-Version header field indicating the version(s) the "
                    "server is capable of understanding.",
-       conforming="a 4xx with Sec-WebSocket-Version listing 13, for version 8")
+       conforming="a 4xx with Sec-WebSocket-Version listing 13, for version 99")
 def other_version_lists_13(ctx):
-    hs = _version(ctx, "8")
+    hs = _version(ctx, UNKNOWN_VERSION)
     verdict = _error_status(hs)
     if not verdict.outcome.value == "pass":
         return verdict
@@ -305,7 +309,7 @@ def other_version_lists_13(ctx):
                    "HTTP error code, such as 426 Upgrade Required (§4.4 shows 426).",
        conforming="426")
 def other_version_426(ctx):
-    hs = _version(ctx, "8")
+    hs = _version(ctx, UNKNOWN_VERSION)
     if isinstance(hs.got, Response) and hs.got.status == 426:
         return Verdict.passed()
     return Verdict.failed(f"{describe(hs.got)}, not 426")
@@ -328,12 +332,32 @@ def version_not_a_number(ctx):
 @probe("rfc9110/15.5.22/1", level=Level.MUST, transports=WS,
        requirement="The server MUST send an Upgrade header field in a 426 (Upgrade Required) "
                    "response to indicate the required protocol(s).",
-       conforming="a 426 answer to version 8 carries Upgrade: websocket (or the answer is "
+       conforming="a 426 answer to version 99 carries Upgrade: websocket (or the answer is "
                   "not 426)")
 def upgrade_on_426(ctx):
-    hs = _version(ctx, "8")
+    hs = _version(ctx, UNKNOWN_VERSION)
     if not isinstance(hs.got, Response) or hs.got.status != 426:
         return Verdict.not_applicable(f"no 426: {describe(hs.got)}")
     if "websocket" in hs.got.tokens("upgrade"):
         return Verdict.passed()
     return Verdict.failed(f"426 with Upgrade {hs.got.get_all('upgrade')!r}")
+
+
+@probe("rfc9110/6.6.1/2", level=Level.MUST, transports=WS,
+       requirement="An origin server with a clock MUST generate a Date header field in all 4xx "
+                   "(Client Error) responses — the handshake refusals too.",
+       conforming="Date on the 4xx answers to a handshake without a key and with version 99",
+       anchor="section-6.6.1")
+def date_on_handshake_errors(ctx):
+    seen = 0
+    for hs in (open_handshake(ctx, _replace(handshake_fields(new_key()), "Sec-WebSocket-Key",
+                                            None)),
+               _version(ctx, UNKNOWN_VERSION)):
+        got = hs.got
+        if isinstance(got, Response) and 400 <= got.status < 500:
+            seen += 1
+            if got.get("date") is None:
+                return Verdict.failed(f"no Date on {describe(got)}")
+    if not seen:
+        return Verdict.not_applicable("no 4xx answer to check")
+    return Verdict.passed()
