@@ -37,6 +37,9 @@ KNOWN_FAILURES: dict[str, str] = {
     "rfc9112/3.2/5": "RFC 9112 §3.2: ... invalid Host field value (we accept 'user@host/x')",
     "rfc9110/15.5.22/1": "RFC 9110 §15.5.22: the server MUST send an Upgrade header field in a "
                          "426 response (our 426 to Sec-WebSocket-Version 99 has none)",
+    "rfc9112/6.1/5": "RFC 9112 §6.1: a server that receives an HTTP/1.0 message containing "
+                     "Transfer-Encoding MUST treat its framing as faulty and close the connection "
+                     "after processing it (we keep a keep-alive HTTP/1.0 connection open)",
     "rfc9110/6.6.1/2": "RFC 9110 §6.6.1: an origin server with a clock MUST generate Date in all "
                        "4xx responses (our WebSocket handshake refusals have none)",
 }

@@ -49,12 +49,17 @@ def not_processed(got: Response | _End) -> bool:
     return got is CLOSED or got is SILENT or (isinstance(got, Response) and got.status >= 400)
 
 
-def answers(ex: Exchange, n: int, *, head_only: Iterable[int] = ()) -> list[Response | _End]:
-    """Up to *n* final responses read in order (stops at the first non-response)."""
+def answers(ex: Exchange, n: int, *, head_only: Iterable[int] = (),
+            last_timeout: float | None = None) -> list[Response | _End]:
+    """Up to *n* final responses read in order (stops at the first non-response).
+
+    *last_timeout* bounds the wait for the last one, when the probe expects it not to come
+    (waiting the full timeout only proves silence more slowly)."""
     heads = set(head_only)
     out: list[Response | _End] = []
     for i in range(n):
-        got, _ = ex.final(head_only=i in heads)
+        timeout = last_timeout if i == n - 1 and last_timeout is not None else None
+        got, _ = ex.final(head_only=i in heads, timeout=timeout)
         out.append(got)
         if not isinstance(got, Response):
             break

@@ -275,7 +275,7 @@ def get_body_is_not_a_request(ctx):
     ex = open_exchange(ctx)
     ex.send(request(ctx=ctx, headers=[("Content-Length", str(len(hidden)))]) + hidden
             + request(ctx=ctx))
-    got = answers(ex, 3)
+    got = answers(ex, 3, last_timeout=min(ctx.timeout, 1.0))
     if isinstance(got[0], Response) and got[0].status >= 400:
         return Verdict.passed(f"rejected: {describe(got[0])}") if len(got) == 1 or \
             not isinstance(got[1], Response) else Verdict.failed(statuses(got))
@@ -300,3 +300,53 @@ def content_length_body_then_next(ctx):
     return Verdict.failed(statuses(got))
 
 
+
+
+@probe("rfc9112/6.1/5", level=Level.MUST, transports=H1,
+       requirement="A server that receives an HTTP/1.0 message containing a Transfer-Encoding "
+                   "header field MUST treat the message as if the framing is faulty, even if a "
+                   "Content-Length is present, and close the connection after processing it.",
+       conforming="an answer (or none), then the connection closed; the request pipelined "
+                  "after it never answered")
+def transfer_encoding_in_http10(ctx):
+    raw = request("POST", ctx=ctx, version="HTTP/1.0",
+                  headers=[("Transfer-Encoding", "chunked"), ("Connection", "keep-alive")],
+                  body=b"5\r\nhello\r\n0\r\n\r\n", content_length=False)
+    ex = open_exchange(ctx)
+    ex.send(raw + request(ctx=ctx))
+    got = answers(ex, 2, last_timeout=min(ctx.timeout, 1.5))
+    if len(got) == 2 and isinstance(got[1], Response):
+        return Verdict.failed(f"the connection carried on: {statuses(got)}")
+    if isinstance(got[0], Response) and not ex.closed_after(min(ctx.timeout, 2.0)):
+        return Verdict.failed(f"{describe(got[0])}, and the connection stayed open")
+    return Verdict.passed(describe(got[0]))
+
+
+@probe("rfc9112/7/1", level=Level.MUST, transports=H1,
+       requirement="Transfer-coding names are case-insensitive (RFC 9110 §10.1.4, RFC 9112 §7): "
+                   "\"Transfer-Encoding: CHUNKED\" frames the body as chunked.",
+       conforming="two 2xx answers (the chunked body read, the next request answered)",
+       anchor="section-7")
+def chunked_is_case_insensitive(ctx):
+    ex = open_exchange(ctx)
+    ex.send(_post(ctx, [("Transfer-Encoding", "CHUNKED")], b"5\r\nhello\r\n0\r\n\r\n")
+            + request(ctx=ctx))
+    got = answers(ex, 2)
+    if len(got) == 2 and all(success(g) for g in got):
+        return Verdict.passed()
+    return Verdict.failed(statuses(got))
+
+
+@probe("rfc9112/5.1/3", level=Level.SHOULD, transports=H1,
+       requirement="A field value might be preceded and/or followed by optional whitespace "
+                   "(OWS = SP / HTAB), which a parser excludes before evaluating the value: "
+                   "\"Content-Length:\\t 5 \\t\" is the length 5 (the grammar, stated "
+                   "without a keyword; strict parsers refuse tabs here, hence SHOULD).",
+       conforming="two 2xx answers (a 5-octet body, then the next request)", anchor="section-5.1")
+def content_length_with_ows(ctx):
+    ex = open_exchange(ctx)
+    ex.send(_post(ctx, [("Content-Length", "\t 5 \t")], b"hello") + request(ctx=ctx))
+    got = answers(ex, 2)
+    if len(got) == 2 and all(success(g) for g in got):
+        return Verdict.passed()
+    return Verdict.failed(statuses(got))

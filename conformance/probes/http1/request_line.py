@@ -85,7 +85,8 @@ def whitespace_line_after_request_line(ctx):
 def garbage_is_400_and_close(ctx):
     from conformance.probes.http1._judge import rejected_and_closed
 
-    ex, got = send_one(ctx, b"\x16\x03\x01 this is not HTTP\r\n\r\n")
+    # plain text, not a TLS ClientHello a server may recognise and drop on sight
+    ex, got = send_one(ctx, b"this is not an HTTP request\r\n\r\n")
     return rejected_and_closed(ex, got)
 
 

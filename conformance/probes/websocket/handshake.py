@@ -361,3 +361,29 @@ def date_on_handshake_errors(ctx):
     if not seen:
         return Verdict.not_applicable("no 4xx answer to check")
     return Verdict.passed()
+
+
+@probe("rfc9110/8.6/5", level=Level.MUST_NOT, transports=WS,
+       requirement="A server MUST NOT send a Content-Length header field in any response with "
+                   "a status code of 1xx (Informational) — 101 Switching Protocols included.",
+       conforming="the 101 carries no Content-Length", anchor="section-8.6")
+def no_content_length_on_101(ctx):
+    hs = open_handshake(ctx)
+    if not hs.switched:
+        return Verdict.undecided(f"no 101: {describe(hs.got)}")
+    value = hs.got.get("content-length")
+    return Verdict.failed(f"101 with Content-Length: {value}") if value is not None else \
+        Verdict.passed()
+
+
+@probe("rfc9112/6.1/6", level=Level.MUST_NOT, transports=WS,
+       requirement="A server MUST NOT send a Transfer-Encoding header field in any response with "
+                   "a status code of 1xx (Informational) — 101 Switching Protocols included.",
+       conforming="the 101 carries no Transfer-Encoding", anchor="section-6.1")
+def no_transfer_encoding_on_101(ctx):
+    hs = open_handshake(ctx)
+    if not hs.switched:
+        return Verdict.undecided(f"no 101: {describe(hs.got)}")
+    value = hs.got.get("transfer-encoding")
+    return Verdict.failed(f"101 with Transfer-Encoding: {value}") if value is not None else \
+        Verdict.passed()
