@@ -197,6 +197,8 @@ def broken():
     ("rfc6455/4.2.1/9", "ws"),     # handshake without a key completed
     ("rfc7692/7/1", "ws"),         # an invalid offer accepted (echoed)
     ("rfc6455/5.1/1", "ws"),       # the server masks its frames
+    ("rfc6455/5.1/2", "ws"),       # an unmasked client frame answered, not failed
+    ("rfc7692/6.1/1", "ws"),       # a Ping with RSV1 answered, not failed
 ])
 def test_a_broken_server_fails_the_probe(probe_id, scheme, broken):
     """The probes can fail: each violation of the broken server is caught."""

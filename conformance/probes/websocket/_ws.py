@@ -258,3 +258,28 @@ def inflate_message(data: bytes, wbits: int = 15,
     """RFC 7692 §7.2.2: append 0x00 0x00 0xff 0xff and inflate (raw DEFLATE)."""
     d = inflater or zlib.decompressobj(wbits=-wbits)
     return d.decompress(data + b"\x00\x00\xff\xff")
+
+
+def connection_failed(ex: Exchange, timeout: float, what: str):
+    """RFC 6455 §7.1.7 "Fail the WebSocket Connection": the server closes the connection
+    (a Close frame first, 1002 typically, is fine; the probe answers it).  Data or a Pong
+    in reply means *what* was processed instead."""
+    from conformance.probes.http1._wire import CLOSED
+    from conformance.probes.model import Verdict
+
+    seen: list[Frame] = []
+    while True:
+        fr = read_frame(ex, timeout)
+        if fr is CLOSED:
+            break
+        if not isinstance(fr, Frame):
+            return Verdict.failed(f"the connection stayed open after {what}: "
+                                  f"{[f.describe() for f in seen]}")
+        seen.append(fr)
+        if fr.opcode in (OP_TEXT, OP_BINARY, OP_CONT, OP_PONG):
+            return Verdict.failed(f"{what} was processed: {fr.describe()}")
+        if fr.opcode == OP_CLOSE:
+            ex.send(frame(OP_CLOSE, fr.payload[:2]), note="Close (answering the server's)")
+    codes = [struct.unpack("!H", f.payload[:2])[0] for f in seen
+             if f.opcode == OP_CLOSE and len(f.payload) >= 2]
+    return Verdict.passed(f"closed (close codes {codes})" if codes else "closed")

@@ -11,11 +11,18 @@ from conformance.probes.model import Level, Verdict, probe
 from conformance.probes.websocket._deflate import judge_invalid_offer, judge_valid_offer
 from conformance.probes.websocket._ws import (
     OP_BINARY,
+    OP_CONT,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
     WS,
+    Frame,
+    connection_failed,
     deflate_message,
     frame,
     inflate_message,
     open_handshake,
+    read_frame,
     read_message,
 )
 
@@ -211,3 +218,62 @@ def server_window_honoured(ctx):
     except zlib.error as exc:
         return Verdict.failed(f"the echo needs a window larger than 2^{bits}: {exc}")
     return Verdict.passed() if got == payload else Verdict.failed("the echo inflates to other bytes")
+
+
+@probe("rfc7692/6.1/1", level=Level.MUST, transports=WS,
+       requirement="An endpoint MUST NOT set the \"Per-Message Compressed\" bit of control "
+                   "frames; an endpoint receiving such a frame MUST Fail the WebSocket "
+                   "Connection (here a Ping with RSV1 on a permessage-deflate connection).",
+       conforming="the connection closed (a Close 1002 first is fine); no Pong",
+       anchor="section-6.1")
+def compressed_ping_fails(ctx):
+    hs, _, problem = _negotiate(ctx, "permessage-deflate")
+    if problem:
+        return problem
+    hs.ex.send(frame(OP_PING, b"rsv1", rsv1=True), note="PING with RSV1")
+    return connection_failed(hs.ex, ctx.timeout, "a Ping with RSV1")
+
+
+@probe("rfc7692/6.1/2", level=Level.MUST, transports=WS,
+       requirement="An endpoint MUST NOT set the \"Per-Message Compressed\" bit of non-first "
+                   "fragments of a data message; an endpoint receiving such a frame MUST Fail "
+                   "the WebSocket Connection.",
+       conforming="the connection closed (a Close 1002 first is fine); no echo",
+       anchor="section-6.1")
+def compressed_continuation_fails(ctx):
+    hs, _, problem = _negotiate(ctx, "permessage-deflate")
+    if problem:
+        return problem
+    data = deflate_message(b"fragmented probe message " * 8)
+    half = len(data) // 2
+    hs.ex.send(frame(OP_TEXT, data[:half], fin=False, rsv1=True), note="TEXT RSV1, not FIN")
+    hs.ex.send(frame(OP_CONT, data[half:], rsv1=True), note="CONT with RSV1 (forbidden)")
+    return connection_failed(hs.ex, ctx.timeout, "a continuation frame with RSV1")
+
+
+@probe("rfc7692/6.1/3", level=Level.MUST_NOT, transports=WS,
+       requirement="An endpoint MUST NOT set the \"Per-Message Compressed\" bit of control "
+                   "frames and non-first fragments of a data message (the server's own frames: "
+                   "the echo of a 256 KiB message, and the Pong to a Ping).",
+       conforming="RSV1 only on first frames of data messages", anchor="section-6.1")
+def server_rsv1_only_on_first_frames(ctx):
+    hs, _, problem = _negotiate(ctx, "permessage-deflate")
+    if problem:
+        return problem
+    hs.ex.send(frame(OP_BINARY, deflate_message(os.urandom(64) * 4096), rsv1=True),
+               note="compressed binary message of 256 KiB")
+    hs.ex.send(frame(OP_PING, b"p"), note="PING")
+    frames: list = []
+    done = pong = False
+    while not (done and pong):
+        fr = read_frame(hs.ex, ctx.timeout)
+        if not isinstance(fr, Frame):
+            return Verdict.undecided(f"the echo and the Pong did not both arrive: {fr}")
+        frames.append(fr)
+        pong = pong or fr.opcode == OP_PONG
+        done = done or (fr.opcode in (OP_BINARY, OP_CONT) and fr.fin)
+    bad = [f.describe() for f in frames
+           if f.rsv1 and (f.opcode >= 0x8 or f.opcode == OP_CONT)]
+    if bad:
+        return Verdict.failed(f"RSV1 on {bad}")
+    return Verdict.passed(f"{len(frames)} frames")
