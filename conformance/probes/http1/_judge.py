@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from conformance.probes.http1._wire import CLOSED, SILENT, Exchange, Response, _End, describe
+from conformance.probes.http1._wire import Exchange, Response, _End, describe
 from conformance.probes.model import Verdict
 
 H1 = frozenset({"h1", "h1-tls"})
@@ -42,11 +42,6 @@ def should_400(got: Response | _End, also: Iterable[int] = ()) -> Verdict:
 
 def success(got: Response | _End) -> bool:
     return isinstance(got, Response) and 200 <= got.status < 300
-
-
-def not_processed(got: Response | _End) -> bool:
-    """The server did not act on the request: an error status, or no answer at all."""
-    return got is CLOSED or got is SILENT or (isinstance(got, Response) and got.status >= 400)
 
 
 def answers(ex: Exchange, n: int, *, head_only: Iterable[int] = (),

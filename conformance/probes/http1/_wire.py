@@ -331,7 +331,3 @@ def send_one(ctx: ProbeContext, data: bytes, *, head_only: bool = False,
 
 def describe(got: Response | _End) -> str:
     return got.summary() if isinstance(got, Response) else str(got)
-
-
-def status_of(got: Response | _End) -> int | None:
-    return got.status if isinstance(got, Response) else None
