@@ -1,5 +1,5 @@
-"""Verdicts the HTTP/1.1 probes share: "rejected with 400 and closed", "answered in
-order", "not processed"."""
+"""Verdicts the HTTP/1.1 probes share: "rejected with 400 and closed", "should be 400",
+and the answers to pipelined requests read in order."""
 
 from __future__ import annotations
 
