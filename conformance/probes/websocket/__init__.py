@@ -12,10 +12,11 @@ from __future__ import annotations
 
 #: Requirements of RFC 6455 §4 and RFC 7692 that a client cannot check from the wire.
 UNTESTABLE: tuple[tuple[str, str, str, str], ...] = (
-    ("rfc6455/4.2.1", "MAY",
-     "The server MAY use the Origin field to decide whether to accept the connection "
-     "(a browser-facing policy).",
-     "acceptance by origin is the application's policy; any answer conforms"),
+    ("rfc6455/4.2.2", "MUST",
+     "If the server does not wish to accept this connection (from the client's /origin/), it "
+     "MUST return an appropriate HTTP error code (e.g., a 403 Forbidden) and abort the "
+     "WebSocket handshake.",
+     "which origins a server accepts is its policy; the probes send no Origin"),
     ("rfc6455/4.2.2", "MUST",
      "If the requested service (resource name) is not available, the server MUST send an "
      "appropriate HTTP error code (such as 404 Not Found) and abort the handshake.",
@@ -25,7 +26,7 @@ UNTESTABLE: tuple[tuple[str, str, str, str], ...] = (
      "The server MAY ... perform additional client authentication, for example by returning "
      "a 401 status code.",
      "optional, policy-driven"),
-    ("rfc6455/10.2", "MUST",
+    ("rfc6455/10.2", "SHOULD",
      "Servers that are not intended to process input from any web page but only for certain "
      "sites SHOULD verify the Origin field.",
      "deployment policy, invisible without knowing the intended sites"),
@@ -34,8 +35,4 @@ UNTESTABLE: tuple[tuple[str, str, str, str], ...] = (
      "server's inflater must accept windows up to the negotiated size.",
      "a client obligation; the server side (inflating what the client sends) is covered by "
      "rfc7692/6/1 at the default window"),
-    ("rfc7692/8", "SHOULD",
-     "An endpoint SHOULD NOT compress a message when ... (implementation-defined heuristics "
-     "on compressing small or incompressible messages).",
-     "whether a server compresses is its choice; the probes only judge compressed output"),
 )
