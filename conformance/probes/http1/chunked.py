@@ -105,11 +105,13 @@ def trailer_section_parsed(ctx):
     return Verdict.failed(statuses(got))
 
 
-@probe("rfc9112/7.1.2/2", level=Level.MUST, transports=H1,
-       requirement="A recipient MUST ignore (or consider as an error) any fields that are "
-                   "forbidden to be sent in a trailer section (Content-Length, "
-                   "Transfer-Encoding, Host): they never reframe the message.",
-       conforming="two 2xx answers, or a 4xx and the connection closed")
+@probe("rfc9110/6.5.1/1", level=Level.MUST_NOT, transports=H1,
+       requirement="A recipient MUST NOT merge a trailer field into a header section unless the "
+                   "recipient understands the corresponding header field definition and that "
+                   "definition explicitly permits and defines how trailer field values can be "
+                   "safely merged: trailers naming Content-Length, Transfer-Encoding and Host "
+                   "never reframe the message.",
+       conforming="two 2xx answers, or a 4xx and the connection closed", anchor="section-6.5.1")
 def forbidden_trailer_fields(ctx):
     ex = open_exchange(ctx)
     ex.send(_chunked(ctx, b"5\r\nhello\r\n0\r\nContent-Length: 40\r\nTransfer-Encoding: chunked"
