@@ -171,9 +171,10 @@ def compressed_message_echoed(ctx):
         f"echo differs: {len(got)} bytes, expected {len(payload)}")
 
 
-@probe("rfc7692/7.1.1.1/2", level=Level.MUST, transports=WS,
-       requirement="If the server accepted server_no_context_takeover, the server MUST start "
-                   "compressing each new message with an empty LZ77 sliding window.",
+@probe("rfc7692/7.2.1/1", level=Level.MUST, transports=WS,
+       requirement="If the \"agreed parameters\" contain the \"server_no_context_takeover\" "
+                   "extension parameter, the server MUST start compressing each new message "
+                   "with an empty LZ77 sliding window.",
        conforming="each of two identical compressed echoes inflates on its own (a fresh "
                   "inflater per message)")
 def server_no_context_takeover_honoured(ctx):
@@ -198,8 +199,9 @@ def server_no_context_takeover_honoured(ctx):
 
 
 @probe("rfc7692/7.1.2.1/3", level=Level.MUST_NOT, transports=WS,
-       requirement="If a permessage-deflate response includes server_max_window_bits, the "
-                   "server MUST NOT use an LZ77 sliding window size greater than the value.",
+       requirement="By including server_max_window_bits in an offer, a client limits the LZ77 "
+                   "sliding window size that the server will use to compress messages; a server "
+                   "that accepts it with a value compresses within that window (§7.1.2.1).",
        conforming="with server_max_window_bits=9 accepted, the compressed echo of a message "
                   "with repeats 600 bytes apart inflates with a 512-byte window")
 def server_window_honoured(ctx):
@@ -277,3 +279,39 @@ def server_rsv1_only_on_first_frames(ctx):
     if bad:
         return Verdict.failed(f"RSV1 on {bad}")
     return Verdict.passed(f"{len(frames)} frames")
+
+
+@probe("rfc7692/7.2.2/1", level=Level.MUST, transports=WS,
+       requirement="If the \"agreed parameters\" do not contain \"client_no_context_takeover\", "
+                   "the server MUST decompress each new message using the LZ77 sliding window "
+                   "used to process the last compressed message.",
+       conforming="the echo of a second message, compressed with back-references into the "
+                  "first, equals the original")
+def server_keeps_client_context(ctx):
+    hs, params, problem = _negotiate(ctx, "permessage-deflate")
+    if problem:
+        return problem
+    if "client_no_context_takeover" in params:
+        return Verdict.not_applicable("the server asked for client_no_context_takeover")
+    comp = zlib.compressobj(wbits=-15)
+    payload = os.urandom(500)
+    for i in (1, 2):
+        data = comp.compress(payload) + comp.flush(zlib.Z_SYNC_FLUSH)
+        hs.ex.send(frame(OP_BINARY, data[:-4], rsv1=True),
+                   note=f"message {i}, compressed with context takeover ({len(data) - 4} bytes)")
+        frames, end = read_message(hs.ex, ctx.timeout)
+        echo = [f for f in frames if f.opcode in (OP_BINARY, OP_CONT)]
+        if not echo:
+            return Verdict.failed(f"no echo of message {i}: "
+                                  f"{[f.describe() for f in frames]} {end or ''}")
+        if i == 1:
+            inflater = zlib.decompressobj(wbits=-15)
+        body = b"".join(f.payload for f in echo)
+        try:
+            got = inflate_message(body, inflater=inflater) if echo[0].rsv1 else body
+        except zlib.error as exc:
+            return Verdict.undecided(f"the server's echo {i} does not inflate: {exc}")
+        if got != payload:
+            return Verdict.failed(f"message {i} echoed as other bytes: the server lost the "
+                                  "context" if i == 2 else f"message {i} echoed wrong")
+    return Verdict.passed()
