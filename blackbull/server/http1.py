@@ -14,9 +14,10 @@ from typing import Any
 from ..protocol.http1.events import Data, EndOfMessage, Request, RequestError
 from ..protocol.http1.parser import RequestParser
 from ..protocol.http1.response import ResponseError, ResponseWriter, simple_response
-from .asgi import base_scope
+from .asgi import ClientDisconnected, base_scope
 from .clock import http_date
 from .connection import ProtocolHandler
+from .ratelog import log_limited
 
 log = logging.getLogger("blackbull.server")
 
@@ -33,7 +34,7 @@ class RequestCycle:
     __slots__ = (
         "handler", "request", "scope", "chunks", "buffered", "body_complete", "waiter",
         "writer", "response_complete", "disconnected", "continue_sent", "keep_alive",
-        "final_sent", "_start",
+        "final_sent", "client_eof", "_start",
     )
 
     def __init__(self, handler: HTTP1Handler, request: Request) -> None:
@@ -48,6 +49,7 @@ class RequestCycle:
         self.disconnected = False
         self.continue_sent = False
         self.final_sent = False
+        self.client_eof = False
         self.keep_alive = request.keep_alive
         self._start: dict[str, Any] | None = None
         conn = handler.conn
@@ -74,6 +76,15 @@ class RequestCycle:
         self.disconnected = True
         self._wake()
 
+    def end_of_input(self) -> None:
+        """The client closed its sending side after this request's body (a full close
+        looks the same until a write fails): an app waiting on ``receive()`` for more
+        than the body is told ``http.disconnect``, as uvicorn, hypercorn and nginx
+        read an EOF; what the app still sends goes out, for a client that half-closed
+        and still reads (RFC 9112 §9.6), unless the app was told of the disconnect."""
+        self.client_eof = True
+        self._wake()
+
     def _wake(self) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
@@ -98,6 +109,9 @@ class RequestCycle:
                     return {"type": "http.request", "body": b"", "more_body": False}
                 if self.response_complete:
                     return _DISCONNECT
+                if self.client_eof:
+                    self.disconnected = True  # told so: from now on send() raises
+                    return _DISCONNECT
             elif self.request.expect_continue and not self.continue_sent \
                     and self.writer is None:
                 # RFC 9110 §10.1.1: the client waits for 100 before sending the body.
@@ -108,9 +122,11 @@ class RequestCycle:
 
     async def send(self, message: dict[str, Any]) -> None:
         kind = message["type"]
-        if self.disconnected:
-            if kind == "http.response.body" or kind == "http.response.start":
-                return  # the client is gone; ASGI says sends are then no-ops
+        if self.disconnected or (self.handler.conn.transport.is_closing()  # type: ignore[union-attr]
+                                 and not self.response_complete):
+            # ASGI spec 2.4: send() once the client is gone raises an OSError subclass
+            # (a failed write closes the transport before connection_lost reaches us).
+            raise ClientDisconnected("the HTTP/1.1 client has gone away")
         if kind == "http.response.start":
             if self._start is not None or self.writer is not None:
                 raise RuntimeError("http.response.start sent twice")
@@ -151,6 +167,8 @@ class RequestCycle:
             handler.cycle_done(self)
         elif not handler.writable.is_set():
             await handler.writable.wait()
+            if self.disconnected:
+                raise ClientDisconnected("the HTTP/1.1 client has gone away")
 
     async def run(self, app: Any) -> None:
         try:
@@ -161,6 +179,14 @@ class RequestCycle:
         except BaseException as exc:  # noqa: BLE001 - an app bug must not kill the server
             if isinstance(exc, ResponseError):
                 log.error("invalid response from the ASGI app: %s", exc)
+            elif self.disconnected or self.client_eof:
+                # Most often our own ClientDisconnected, re-raised by the app (Starlette
+                # turns it into ClientDisconnect): the client's doing, so folded.
+                log_limited(log, logging.INFO, "h1-app-after-disconnect",
+                            self.handler.settings.log_repeat_interval,
+                            "ASGI app ended with %r after its HTTP/1.1 client went away",
+                            exc)
+                log.debug("ASGI app traceback", exc_info=True)
             else:
                 log.exception("exception in ASGI application")
             self._abort_response()
@@ -168,7 +194,7 @@ class RequestCycle:
                 raise
         else:
             if not self.response_complete:
-                if self.writer is None:
+                if self.writer is None and not self.disconnected:
                     log.error("ASGI app returned without sending a response")
                 self._abort_response()
 
@@ -546,6 +572,8 @@ class HTTP1Handler(ProtocolHandler):
         if self._discarding or self._body_cycle is not None or not self.cycles:
             return None
         self.closing = True
+        for cycle in self.cycles:
+            cycle.end_of_input()
         return True
 
     def connection_lost(self, exc: BaseException | None) -> None:
