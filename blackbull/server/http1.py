@@ -17,6 +17,7 @@ from ..protocol.http1.response import ResponseError, ResponseWriter, simple_resp
 from .asgi import ClientDisconnected, base_scope
 from .clock import http_date
 from .connection import ProtocolHandler
+from .overload import request_app
 from .ratelog import log_limited
 
 log = logging.getLogger("blackbull.server")
@@ -219,7 +220,7 @@ class HTTP1Handler(ProtocolHandler):
     __slots__ = (
         "parser", "cycles", "loop", "writable", "closing", "settings", "_timer",
         "_timer_kind", "_upgrade", "_error", "_body_cycle", "_unparsed", "_discarding",
-        "_idle_timer", "_idle_since",
+        "_idle_timer", "_idle_since", "_write_timer",
     )
 
     def __init__(self) -> None:
@@ -231,6 +232,7 @@ class HTTP1Handler(ProtocolHandler):
         self._timer_kind = ""
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_since = -1.0
+        self._write_timer: asyncio.TimerHandle | None = None
         self._upgrade: tuple[Request, bytes] | None = None
         self._error: RequestError | None = None
         self._body_cycle: RequestCycle | None = None
@@ -330,7 +332,7 @@ class HTTP1Handler(ProtocolHandler):
         self._body_cycle = None if cycle.body_complete else cycle
         if len(self.cycles) == 1:
             state = self.conn.state
-            state.spawn(cycle.run(state.app), self.loop)
+            state.spawn(cycle.run(request_app(state)), self.loop)
 
     def _on_error(self, error: RequestError) -> None:
         self._cancel_all_timers()
@@ -351,9 +353,13 @@ class HTTP1Handler(ProtocolHandler):
 
     def _send_error(self, error: RequestError) -> None:
         if error.status >= 500:
-            log.warning("refusing request: %s %s", error.status, error.reason)
+            self._log(logging.WARNING, f"h1-refused-{error.status}",
+                      "refusing request from %s: %s %s", self.conn.client, error.status,
+                      error.reason)
         else:
-            log.info("bad request from %s: %s %s", self.conn.client, error.status, error.reason)
+            self._log(logging.INFO, f"h1-bad-request-{error.status}",
+                      "bad request from %s: %s %s", self.conn.client, error.status,
+                      error.reason)
         if error.respond:
             body = f"{error.status} {error.reason}\n".encode()
             self.conn.write(simple_response(error.status, body, date=http_date()))
@@ -414,7 +420,7 @@ class HTTP1Handler(ProtocolHandler):
             return
         if cycles:
             state = self.conn.state
-            state.spawn(cycles[0].run(state.app), self.loop)
+            state.spawn(cycles[0].run(request_app(state)), self.loop)
         elif self._error is not None:
             self._send_error(self._error)
             return
@@ -464,7 +470,8 @@ class HTTP1Handler(ProtocolHandler):
         try:
             handler = HTTP2Handler.for_upgrade(settings[0], headers, request.method, target, b"")
         except Exception as exc:  # noqa: BLE001 - a bad HTTP2-Settings value: stay on 1.1
-            log.info("h2c upgrade refused: %s", exc)
+            self._log(logging.INFO, "h2c-upgrade-refused", "h2c upgrade refused for %s: %s",
+                      self.conn.client, exc)
             return None
         self.conn.write(b"HTTP/1.1 101 Switching Protocols\r\n"
                         b"connection: Upgrade\r\nupgrade: h2c\r\n\r\n")
@@ -540,7 +547,9 @@ class HTTP1Handler(ProtocolHandler):
         self._timer = None
         self._timer_kind = ""
         if kind == "header":
-            log.info("request head timeout from %s", self.conn.client)
+            self._log(logging.INFO, "h1-head-timeout", "request head timeout from %s "
+                      "(BB_H1_HEADER_TIMEOUT=%g s)", self.conn.client,
+                      self.settings.h1_header_timeout)
             self.conn.write(simple_response(408, b"408 Request Timeout\n", date=http_date()))
             self._close_after_answer()
             return
@@ -556,7 +565,9 @@ class HTTP1Handler(ProtocolHandler):
         if cycle is None or self.conn.paused_reading:
             self._update_timer()
             return False
-        log.info("request body timeout from %s", self.conn.client)
+        self._log(logging.INFO, "h1-body-timeout", "request body timeout from %s "
+                  "(BB_H1_HEADER_TIMEOUT=%g s between two pieces)", self.conn.client,
+                  self.settings.h1_header_timeout)
         first = bool(self.cycles) and self.cycles[0] is cycle
         cycle.disconnect()
         if first and cycle.writer is None and not cycle.response_complete:
@@ -578,15 +589,41 @@ class HTTP1Handler(ProtocolHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._cancel_all_timers()
+        self._cancel_write_timer()
         for cycle in self.cycles:
             cycle.disconnect()
         self.writable.set()
 
     def pause_writing(self) -> None:
         self.writable.clear()
+        delay = self.settings.h1_write_timeout
+        if delay > 0 and self._write_timer is None:
+            self._write_timer = self.loop.call_later(delay, self._on_write_timeout)
 
     def resume_writing(self) -> None:
         self.writable.set()
+        self._cancel_write_timer()
+
+    def _cancel_write_timer(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def _on_write_timeout(self) -> None:
+        """The client has not read our response for BB_H1_WRITE_TIMEOUT seconds (the
+        write buffer stayed above a quarter of BB_H1_WRITE_BUFFER, like nginx's
+        send_timeout between two successful writes): the bytes cannot go anywhere, so
+        the connection is aborted — its app's next send() raises ClientDisconnected."""
+        self._write_timer = None
+        if self.conn.closed or self.writable.is_set():
+            return
+        self._log(logging.INFO, "h1-write-timeout", "%s did not read its response for "
+                  "BB_H1_WRITE_TIMEOUT=%g s: closing", self.conn.client,
+                  self.settings.h1_write_timeout)
+        self.conn.abort()
+
+    def _log(self, level: int, cause: str, msg: str, *args: Any) -> None:
+        log_limited(log, level, cause, self.settings.log_repeat_interval, msg, *args)
 
     def shutdown(self) -> None:
         self.closing = True
