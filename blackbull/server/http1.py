@@ -143,7 +143,10 @@ class RequestCycle:
             start = self._start
             if start is None:
                 raise RuntimeError("http.response.body before http.response.start")
-            keep_alive = self.keep_alive and not self.handler.closing
+            handler = self.handler
+            keep_alive = self.keep_alive and not handler.closing and not (
+                handler.input_ended and handler.cycles and handler.cycles[-1] is self
+                and not handler._unparsed)  # the last request of a half-closed client
             if self.request.expect_continue and not self.continue_sent \
                     and not self.body_complete:
                 keep_alive = False  # the client may never send the body we skipped
@@ -220,7 +223,7 @@ class HTTP1Handler(ProtocolHandler):
     __slots__ = (
         "parser", "cycles", "loop", "writable", "closing", "settings", "_timer",
         "_timer_kind", "_upgrade", "_error", "_body_cycle", "_unparsed", "_discarding",
-        "_idle_timer", "_idle_since", "_write_timer",
+        "_idle_timer", "_idle_since", "_write_timer", "input_ended",
     )
 
     def __init__(self) -> None:
@@ -228,6 +231,7 @@ class HTTP1Handler(ProtocolHandler):
         self.writable = asyncio.Event()
         self.writable.set()
         self.closing = False
+        self.input_ended = False  # the client half-closed (EOF) after complete requests
         self._timer: asyncio.TimerHandle | None = None
         self._timer_kind = ""
         self._idle_timer: asyncio.TimerHandle | None = None
@@ -300,7 +304,9 @@ class HTTP1Handler(ProtocolHandler):
             data = bytes(self._unparsed)
             self._unparsed = bytearray()
             self.data_received(data)
-            if not self._unparsed and len(self.cycles) <= self.settings.h1_max_pipeline:
+            if self.input_ended and not self.cycles and not self._unparsed:
+                self.conn.close()  # what was left held no complete request
+            elif not self._unparsed and len(self.cycles) <= self.settings.h1_max_pipeline:
                 self.conn.resume_reading()
 
     def _handle(self, data: bytes) -> None:
@@ -328,6 +334,8 @@ class HTTP1Handler(ProtocolHandler):
             self._upgrade = (request, self.parser.trailing_data)
             return
         cycle = RequestCycle(self, request)
+        if self.input_ended:
+            cycle.end_of_input()
         self.cycles.append(cycle)
         self._body_cycle = None if cycle.body_complete else cycle
         if len(self.cycles) == 1:
@@ -426,6 +434,9 @@ class HTTP1Handler(ProtocolHandler):
             return
         elif self._upgrade is not None:
             self._try_upgrade()
+            return
+        elif self.input_ended and not self._unparsed:
+            self.conn.close()  # every request the half-closed client sent is answered
             return
         self.body_consumed()
         self._update_timer()
@@ -582,7 +593,9 @@ class HTTP1Handler(ProtocolHandler):
         # never arrive is a disconnect (returning None closes the transport).
         if self._discarding or self._body_cycle is not None or not self.cycles:
             return None
-        self.closing = True
+        # Every complete request already received is answered, in order (RFC 9112
+        # §9.3.2), the last answer with Connection: close; then we close.
+        self.input_ended = True
         for cycle in self.cycles:
             cycle.end_of_input()
         return True
