@@ -162,3 +162,34 @@ async def test_client_that_never_reads_is_closed_after_the_write_timeout(serve, 
     assert got < 50 << 20
     lines = [r for r in caplog.records if "BB_H1_WRITE_TIMEOUT" in r.getMessage()]
     assert len(lines) == 1
+
+
+async def test_limit_concurrency_answers_503_on_http2_streams_too(serve):
+    """BB_LIMIT_CONCURRENCY over HTTP/2 (h2c): with the limit's worth of streams running,
+    a new stream is answered :status 503 with retry-after; the held one still completes."""
+    import h2.events
+
+    from tests.conftest_h2 import REQUEST, H2Client
+
+    release = asyncio.Event()
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        await receive()
+        if scope["path"] == "/hold":
+            await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    srv = await serve(app, Settings(limit_concurrency=1))
+    client = await H2Client.connect(srv.bound_port)
+    held = client.conn.get_next_available_stream_id()
+    client.conn.send_headers(held, [(k, "/hold" if k == ":path" else v) for k, v in REQUEST],
+                             end_stream=True)
+    client.flush()
+    await asyncio.sleep(0.2)
+    headers, _, _ = await client.request(REQUEST)
+    assert headers[b":status"] == b"503" and headers[b"retry-after"] == b"1"
+    release.set()
+    await client.wait_for(lambda e: isinstance(e, h2.events.StreamEnded)
+                          and e.stream_id == held)
+    await client.close()
