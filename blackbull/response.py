@@ -44,11 +44,6 @@ class Response:
             return
         media_type = media_type or self.media_type
         names = {n for n, _ in self.headers}
-        if status < 200 or status in (204, 304):
-            # RFC 9110 §6.4.1: no content; §8.6: no Content-Length in 1xx/204 (in a 304
-            # it would describe the 200, which is not this object's body); no default
-            # type for content that does not exist (§8.3).
-            return
         if b"content-type" not in names and media_type:
             if media_type.startswith("text/") or media_type.endswith("json"):
                 if "charset" not in media_type and media_type.startswith("text/"):
