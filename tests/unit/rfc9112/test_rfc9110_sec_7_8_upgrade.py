@@ -130,3 +130,39 @@ async def test_curl_h2c_upgrade_with_300kb_body_gets_its_whole_body(serve, tmp_p
         f"http://127.0.0.1:{srv.bound_port}/up", stdout=subprocess.PIPE)
     out, _ = await asyncio.wait_for(proc.communicate(), 15)
     assert out.decode() == "1.1 200 300000 1"
+
+
+@pytest.mark.parametrize("split", [0, 1, 7, 40])
+def test_parser_ignored_upgrade_body_is_one_message_whatever_the_reads(split: int):
+    """RFC 9110 §7.8, RFC 9112 §6.3 (sans-I/O): the chunked body of an Upgrade request
+    that is not upgraded, cut anywhere into reads, is one request's Data and one
+    EndOfMessage — a request line inside the chunk data is data, not a second request."""
+    from blackbull.protocol.http1.events import Data, EndOfMessage, Request
+    from blackbull.protocol.http1.parser import RequestParser
+
+    parser = RequestParser()
+    head = (b"POST /a HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    inner = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    wire = b"%x\r\n%s\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n" % (len(inner), inner)
+    events = parser.feed(head)
+    for piece in (wire[:split], wire[split:]) if split else (wire,):
+        events += parser.feed(piece)
+    requests = [e.path for e in events if isinstance(e, Request)]
+    assert requests == ["/a", "/b"]
+    first_end = next(i for i, e in enumerate(events) if isinstance(e, EndOfMessage))
+    assert b"".join(e.data for e in events[:first_end] if isinstance(e, Data)) == inner
+    assert sum(isinstance(e, EndOfMessage) for e in events) == 2
+
+
+def test_parser_ignored_upgrade_body_keeps_the_body_limit():
+    """RFC 9110 §15.5.14: BB_H1_MAX_BODY still applies to the chunked body of an ignored
+    Upgrade request read in a later read → 413."""
+    from blackbull.protocol.http1.events import RequestError
+    from blackbull.protocol.http1.parser import RequestParser
+
+    parser = RequestParser(max_body=10)
+    parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n")
+    events = parser.feed(b"b\r\nabcabcabcab\r\n0\r\n\r\n")
+    assert [e.status for e in events if isinstance(e, RequestError)] == [413]
