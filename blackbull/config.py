@@ -16,6 +16,11 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+#: Fields validated as ``>= 0`` (the over-capacity block).
+_NON_NEGATIVE = frozenset({"limit_concurrency", "max_refusals", "retry_after",
+                           "h1_write_timeout", "log_repeat_interval"})
+
+
 def _setting(default: Any, env: str, doc: str) -> Any:
     return field(default=default, metadata={"env": env, "doc": doc})
 
@@ -29,7 +34,8 @@ class Settings:
     backlog: int = _setting(2048, "BB_BACKLOG", "listen() backlog of each listening socket.")
     max_connections: int = _setting(
         10000, "BB_MAX_CONNECTIONS",
-        "Open connections per worker; connections beyond it are closed at once.")
+        "Open connections per worker; one beyond it is answered HTTP/1.1 503 (or GOAWAY on "
+        "h2, see BB_MAX_REFUSALS) and closed.")
     access_log: bool = _setting(False, "BB_ACCESS_LOG", "Log one line per request.")
     log_level: str = _setting("info", "BB_LOG_LEVEL", "Logging level of the 'blackbull' logger.")
     loop: str = _setting(
@@ -65,6 +71,28 @@ class Settings:
     h1_write_buffer: int = _setting(
         256 * 1024, "BB_H1_WRITE_BUFFER",
         "Bytes of unsent response data before the app's send() waits (back-pressure).")
+
+    # --- over capacity, slow readers, log volume (issues 16 and 20) -------------------
+    limit_concurrency: int = _setting(
+        0, "BB_LIMIT_CONCURRENCY",
+        "Open connections or running app tasks per worker beyond which a new request is "
+        "answered 503 with Retry-After instead of reaching the app (uvicorn's "
+        "--limit-concurrency); 0 disables.")
+    max_refusals: int = _setting(
+        100, "BB_MAX_REFUSALS",
+        "Connections over BB_MAX_CONNECTIONS being answered at once (HTTP/1.1 503, or "
+        "SETTINGS + GOAWAY on h2); beyond it a new one is reset.")
+    retry_after: int = _setting(
+        1, "BB_RETRY_AFTER", "Seconds in the Retry-After field of the server's own 503s.")
+    h1_write_timeout: float = _setting(
+        60.0, "BB_H1_WRITE_TIMEOUT",
+        "Seconds an HTTP/1.1 response may wait for the client to read (the write buffer "
+        "above BB_H1_WRITE_BUFFER and not draining to a quarter of it); then the "
+        "connection is closed. 0 disables.")
+    log_repeat_interval: float = _setting(
+        10.0, "BB_LOG_REPEAT_INTERVAL",
+        "Seconds over which repeats of a log line a peer can cause (refusals, bad "
+        "requests, timeouts) are folded into one line with a count; 0 logs every one.")
 
     # --- HTTP/2 (RFC 9113) ---------------------------------------------------------
     h2_max_concurrent_streams: int = _setting(
@@ -148,6 +176,9 @@ class Settings:
         5.0, "BB_WS_CLOSE_TIMEOUT", "Seconds to wait for the peer's close frame.")
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name in _NON_NEGATIVE and getattr(self, f.name) < 0:
+                raise ValueError(f"{f.metadata['env']}={getattr(self, f.name)} is negative")
         if not 8 <= self.ws_deflate_window_bits <= 15:  # RFC 7692 §7.1.2: 8..15
             raise ValueError(f"BB_WS_DEFLATE_WINDOW_BITS={self.ws_deflate_window_bits} "
                              "is not 8..15")

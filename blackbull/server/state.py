@@ -20,6 +20,8 @@ class ServerState:
     #: Shared ``scope['state']`` filled by the lifespan startup (ASGI lifespan ``state``).
     lifespan_state: dict[str, Any] = field(default_factory=dict)
     connections: set[Connection] = field(default_factory=set)
+    #: Connections over BB_MAX_CONNECTIONS being answered 503/GOAWAY (server.overload).
+    refusing: set[Connection] = field(default_factory=set)
     tasks: set[asyncio.Task] = field(default_factory=set)
     shutting_down: bool = False
     root_path: str = ""

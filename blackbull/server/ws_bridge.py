@@ -26,6 +26,7 @@ from ..protocol.websocket import (
     WebSocketConnection,
 )
 from ..protocol.websocket.handshake import HandshakeRequest, server_response_headers
+from .asgi import ClientDisconnected
 from .state import ServerState
 
 log = logging.getLogger("blackbull.server")
@@ -40,10 +41,6 @@ _CLOSE_MARK: dict[str, Any] = {"type": "blackbull.close-mark"}
 _PENDING_HIGH = 256 * 1024
 #: Close codes of our limits (BB_WS_MAX_*): 1009 sizes and fragment count, 1008 floods.
 _LIMIT_CODES = frozenset((CloseCode.MESSAGE_TOO_BIG, CloseCode.POLICY_VIOLATION))
-
-
-class ClientDisconnected(OSError):
-    """ASGI: ``send`` on a WebSocket that is already closed."""
 
 
 class Phase(Enum):
@@ -426,7 +423,7 @@ class WebSocketBridge:
         except ClientDisconnected:
             pass
         except Exception as exc:  # the app's bug must not take the server down
-            log.error("websocket application error: %s: %s", type(exc).__name__, exc)
+            log.exception("exception in ASGI application (websocket): %s", exc)
             self._after_app(error=True)
         else:
             self._after_app(error=False)
