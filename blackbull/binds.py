@@ -38,22 +38,22 @@ def parse_bind(value: str) -> Bind:
     if value.startswith("unix:"):
         path = value[len("unix:"):]
         if not path:
-            raise ValueError(f"bind {value!r}: unix: needs a path")
+            raise ValueError(f"{value!r}: unix: needs a path")
         return Bind("unix", path=path)
     if value.startswith("fd://"):
         fd = value[len("fd://"):]
         if not fd.isdigit():
-            raise ValueError(f"bind {value!r}: fd:// needs a file descriptor number")
+            raise ValueError(f"{value!r}: fd:// needs a file descriptor number")
         return Bind("fd", fd=int(fd))
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"bind {value!r} is not HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N")
+        raise ValueError(f"{value!r} is not HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N")
     if host.startswith("["):
         if not host.endswith("]"):
-            raise ValueError(f"bind {value!r}: unbalanced [ ] around the IPv6 address")
+            raise ValueError(f"{value!r}: unbalanced [ ] around the IPv6 address")
         host = host[1:-1]
     elif ":" in host:
-        raise ValueError(f"bind {value!r}: write an IPv6 address in brackets, [{host}]:{port}")
+        raise ValueError(f"{value!r}: write an IPv6 address in brackets, [{host}]:{port}")
     return Bind("tcp", host=host or "127.0.0.1", port=int(port))
 
 

@@ -203,7 +203,10 @@ class Settings:
             raise ValueError("BB_SSL_KEYFILE is set without BB_SSL_CERTFILE")
         from .binds import parse_binds  # pure parsing, no I/O
 
-        parse_binds(self.bind)
+        try:
+            parse_binds(self.bind)
+        except ValueError as exc:
+            raise ValueError(f"BB_BIND: {exc}") from None
 
     # -------------------------------------------------------------------------------
     @classmethod
