@@ -234,6 +234,15 @@ def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop]
     return uvloop.new_event_loop
 
 
+_stop_requested = False
+
+
+def _note_stop(_signum: int, _frame: Any) -> None:
+    """SIGINT/SIGTERM between opening the sockets and the loop's own handlers."""
+    global _stop_requested
+    _stop_requested = True
+
+
 def _run_one(app: Any, settings: Settings, ssl_context: ssl.SSLContext | None,
              sockets: list[socket.socket]) -> int:
     """Serve in this process until a signal; the exit code (STARTUP_FAILED when the
@@ -244,6 +253,8 @@ def _run_one(app: Any, settings: Settings, ssl_context: ssl.SSLContext | None,
     async def main() -> int:
         stop = asyncio.Event()
         _install_signal_handlers(stop)
+        if _stop_requested:
+            stop.set()
         server = Server(app, settings, ssl_context=ssl_context, sockets=sockets)
         try:
             await server.start()
@@ -280,6 +291,13 @@ def run(app: Any, host: str | None = None, port: int | None = None, *,
             binds = parse_binds(settings.bind)
     configure_logging(settings)
     ssl_context = ssl_context_from(settings)
+    # Everything slow to import is imported before listening: clients may connect as soon
+    # as the sockets exist, and a signal must not find the process half started.
+    from . import detect  # noqa: F401 - the protocol handlers
+    _loop_factory(settings)
+    if settings.workers <= 1:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _note_stop)
     try:
         sockets = open_sockets(binds, settings.backlog)
     except BindError as exc:

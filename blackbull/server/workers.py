@@ -24,6 +24,7 @@ BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
 STABLE_AFTER = 10.0
 _POLL = 0.05
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass
@@ -57,10 +58,19 @@ def supervise(workers: int, child_main: Callable[[], int]) -> int:
     code = 0
 
     def spawn(slot: _Slot) -> None:
-        pid = os.fork()
+        # A stop signal arriving mid-fork must find the new pid in its slot (else that
+        # child never hears it) and must not run the parent's handler in the child.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                for sig in _STOP_SIGNALS:
+                    signal.signal(sig, signal.SIG_DFL)
+            else:
+                slot.pid, slot.started = pid, time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         if pid == 0:  # child
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             status = 1
             try:
                 status = child_main()
@@ -68,7 +78,6 @@ def supervise(workers: int, child_main: Callable[[], int]) -> int:
                 log.exception("worker %d failed", os.getpid())
             finally:
                 os._exit(status)
-        slot.pid, slot.started = pid, time.monotonic()
         log.info("started worker process %d", pid)
 
     def stop_all(_signum: int = 0, _frame: Any = None) -> None:
