@@ -30,8 +30,13 @@ class Settings:
     max_connections: int = _setting(
         10000, "BB_MAX_CONNECTIONS",
         "Open connections per worker; connections beyond it are closed at once.")
-    access_log: bool = _setting(False, "BB_ACCESS_LOG", "Log one line per request.")
-    log_level: str = _setting("info", "BB_LOG_LEVEL", "Logging level of the 'blackbull' logger.")
+    access_log: bool = _setting(
+        False, "BB_ACCESS_LOG",
+        "Log one line per request and WebSocket handshake on logger 'blackbull.access' "
+        "(client, request line, status, bytes, duration).")
+    log_level: str = _setting(
+        "info", "BB_LOG_LEVEL",
+        "Level of the 'blackbull' loggers: critical, error, warning, info, debug, trace.")
     loop: str = _setting(
         "auto", "BB_LOOP", "Event loop: 'auto' (uvloop when installed), 'uvloop', 'asyncio'.")
     lifespan: str = _setting(
