@@ -26,6 +26,7 @@ FLAGS: dict[str, str] = {
     "timeout_keep_alive": "h1_keepalive_timeout",
     "timeout_graceful_shutdown": "graceful_timeout",
     "ws_max_size": "ws_max_message_size",
+    "ws_max_queue": "ws_queue_depth",
     "ws_per_message_deflate": "ws_permessage_deflate",
     "h2_websocket": "h2_enable_websocket",
     "limit_max_connections": "max_connections",
@@ -141,6 +142,8 @@ def build_parser(script: bool = False) -> argparse.ArgumentParser:
     ws = p.add_argument_group("WebSocket")
     ws.add_argument("--ws-max-size", type=int, default=S, metavar="BYTES",
                     help="largest message; larger → close 1009 (BB_WS_MAX_MESSAGE_SIZE)")
+    ws.add_argument("--ws-max-queue", type=int, default=S, metavar="N",
+                    help="messages queued for the app before reading pauses (BB_WS_QUEUE_DEPTH)")
     ws.add_argument("--ws-ping-interval", type=float, default=S, metavar="SECONDS",
                     help="keep-alive pings, 0 off (BB_WS_PING_INTERVAL)")
     ws.add_argument("--ws-per-message-deflate", action=argparse.BooleanOptionalAction,

@@ -271,6 +271,12 @@ def _run_one(app: Any, settings: Settings, ssl_context: ssl.SSLContext | None,
     return code
 
 
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError | FileNotFoundError) and not str(exc).startswith("BB_"):
+        return f"TLS: {exc}"
+    return str(exc)
+
+
 def run(app: Any, host: str | None = None, port: int | None = None, *,
         certfile: str | None = None, keyfile: str | None = None, workers: int | None = None,
         settings: Settings | None = None, binds: list[Bind] | None = None) -> None:
@@ -289,8 +295,12 @@ def run(app: Any, host: str | None = None, port: int | None = None, *,
             binds = [Bind("tcp", host=host or "127.0.0.1", port=8000 if port is None else port)]
         else:
             binds = parse_binds(settings.bind)
-    configure_logging(settings)
-    ssl_context = ssl_context_from(settings)
+    try:
+        configure_logging(settings)
+        ssl_context = ssl_context_from(settings)
+    except (ValueError, OSError, ssl.SSLError) as exc:  # a file that is missing or wrong
+        print(f"blackbull: error: {_one_line(exc)}", file=sys.stderr)
+        sys.exit(2)
     # Everything slow to import is imported before listening: clients may connect as soon
     # as the sockets exist, and a signal must not find the process half started.
     from . import detect  # noqa: F401 - the protocol handlers

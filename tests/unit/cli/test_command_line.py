@@ -221,6 +221,65 @@ def test_log_config_json_routes_the_access_log_with_its_fields(cli_server, tmp_p
     assert out.read_text().strip() == f"GET /logged?a=1 200 {len(body)}"
 
 
+YAML_CONFIG = """
+version: 1
+disable_existing_loggers: false
+formatters: {f: {format: "%(method)s %(target)s %(status)s"}}
+handlers: {file: {class: logging.FileHandler, filename: OUT, formatter: f}}
+loggers: {blackbull.access: {handlers: [file], level: INFO, propagate: false}}
+"""
+INI_CONFIG = """
+[loggers]
+keys = root, access
+[handlers]
+keys = file
+[formatters]
+keys = f
+[logger_root]
+handlers =
+[logger_access]
+qualname = blackbull.access
+handlers = file
+level = INFO
+propagate = 0
+[handler_file]
+class = FileHandler
+args = ('OUT',)
+formatter = f
+[formatter_f]
+format = %(method)s %(target)s %(status)s
+"""
+
+
+@pytest.mark.parametrize(("suffix", "text"), [(".yaml", YAML_CONFIG), (".ini", INI_CONFIG)])
+def test_log_config_yaml_and_ini(cli_server, tmp_path, suffix, text):
+    """--log-config: YAML is dictConfig like JSON; any other file is INI fileConfig."""
+    out = tmp_path / "access.log"
+    path = tmp_path / f"log{suffix}"
+    path.write_text(text.replace("OUT", str(out)))
+    srv = cli_server(APP, "--bind", "127.0.0.1:0", "--log-config", str(path), "--access-log")
+    port = None
+    deadline = time.monotonic() + 20
+    while port is None and time.monotonic() < deadline:  # the config sends nothing to stderr
+        out_lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+        for line in out_lines.splitlines():
+            if f"pid={srv.proc.pid}," in line:
+                port = int(line.split()[3].rsplit(":", 1)[1])
+        time.sleep(0.1)
+    assert port, srv.output
+    httpx.get(f"http://127.0.0.1:{port}/yaml-or-ini")
+    assert srv.stop() == 0
+    assert out.read_text().strip() == "GET /yaml-or-ini 200"
+
+
+def test_a_broken_log_config_is_one_line_exit_2(tmp_path):
+    path = tmp_path / "log.json"
+    path.write_text("{not json")
+    result = run_cli(APP, "--log-config", str(path))
+    assert result.returncode == 2 and "BB_LOG_CONFIG" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 # --- TLS and timeouts ---------------------------------------------------------------------
 def test_ssl_cert_reqs_2_requires_a_client_certificate(cli_server, tmp_path):
     """--ssl-ca-certs + --ssl-cert-reqs 2: mutual TLS (RFC 8446 §4.3.2 CertificateRequest)."""

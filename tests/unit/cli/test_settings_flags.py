@@ -37,6 +37,7 @@ CASES = [
     (["--timeout-graceful-shutdown", "3"], "graceful_timeout", 3.0),
     (["--ws-max-size", "1000"], "ws_max_message_size", 1000),
     (["--ws-ping-interval", "20"], "ws_ping_interval", 20.0),
+    (["--ws-max-queue", "16"], "ws_queue_depth", 16),
     (["--no-ws-per-message-deflate"], "ws_permessage_deflate", False),
     (["--h2-websocket"], "h2_enable_websocket", True),
     (["--ssl-certfile", "c.pem", "--ssl-keyfile", "k.pem"], "ssl_keyfile", "k.pem"),
@@ -74,7 +75,7 @@ def test_every_uvicorn_common_flag_is_accepted() -> None:
     """The flags uvicorn users type most (uvicorn --help), accepted as they are spelled."""
     help_text = build_parser().format_help()
     for flag in ("--host", "--port", "--uds", "--fd", "--reload", "--reload-dir", "--workers",
-                 "--loop", "--ws-max-size", "--ws-ping-interval", "--lifespan", "--env-file",
+                 "--loop", "--ws-max-size", "--ws-max-queue", "--ws-ping-interval", "--lifespan", "--env-file",
                  "--log-config", "--log-level", "--access-log", "--no-access-log",
                  "--proxy-headers", "--forwarded-allow-ips", "--root-path",
                  "--limit-concurrency", "--backlog", "--timeout-keep-alive",
