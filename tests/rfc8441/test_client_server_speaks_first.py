@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import ssl
 
-import pytest
-
 from blackbull.client import WebSocketH2Client, WSOpcode
 from blackbull.config import Settings
 from tests.apps.send_first import app as send_first
@@ -41,7 +39,6 @@ async def test_message_sent_right_after_accept_reaches_client_tls(
 
 async def test_message_sent_right_after_accept_from_hypercorn(spawn_server, tls_certs) -> None:
     """RFC 8441 §5 against an independent server (hypercorn over TLS, ALPN h2)."""
-    pytest.importorskip("hypercorn")
     port = free_port()
     spawn_server([PYTHON, "-m", "hypercorn", "tests.apps.send_first:app", "--bind",
                   f"127.0.0.1:{port}", "--certfile", tls_certs["cert"], "--keyfile",
