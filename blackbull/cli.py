@@ -260,6 +260,19 @@ def prepare(argv: list[str] | None, script: bool) -> tuple[argparse.Namespace, S
     return args, settings, cli_keys
 
 
+def _reload(command: list[str], args: argparse.Namespace, settings: Settings) -> None:
+    """--reload: this process only watches; ``command`` (minus the reload flags) serves."""
+    from .server.logs import configure_logging
+    from .server.reload import run_with_reload, without_reload_flags
+
+    try:
+        configure_logging(settings)
+    except ValueError as exc:
+        _fail(str(exc))
+    dirs = getattr(args, "reload_dir", None) or ["."]
+    raise SystemExit(run_with_reload(without_reload_flags(command), dirs))
+
+
 def main(argv: list[str] | None = None) -> None:
     arg_list = sys.argv[1:] if argv is None else list(argv)
     args, settings, cli_keys = prepare(arg_list, script=False)
@@ -267,10 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     if not target:
         _fail("no application: give MODULE:ATTR (or 'app' in the --config file)")
     if getattr(args, "reload", False):
-        from .server.reload import run_with_reload, without_reload_flags
-
-        command = [sys.executable, "-m", "blackbull", *without_reload_flags(arg_list)]
-        raise SystemExit(run_with_reload(command, getattr(args, "reload_dir", None) or ["."]))
+        _reload([sys.executable, "-m", "blackbull", *arg_list], args, settings)
     app = load_app(target, getattr(args, "app_dir", None) or cli_keys.get("app_dir"))
     if getattr(args, "factory", False) or cli_keys.get("factory"):
         app = app()
@@ -292,10 +302,7 @@ def run_script(app: Any, argv: list[str] | None, defaults: dict[str, Any]) -> No
         except ValueError as exc:
             _fail(str(exc))
     if getattr(args, "reload", False):
-        from .server.reload import run_with_reload, without_reload_flags
-
-        command = [sys.executable, *without_reload_flags(sys.orig_argv[1:])]
-        raise SystemExit(run_with_reload(command, getattr(args, "reload_dir", None) or ["."]))
+        _reload([sys.executable, *sys.orig_argv[1:]], args, settings)
     from .server.serve import run
 
     run(app, settings=settings)

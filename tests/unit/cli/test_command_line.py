@@ -385,6 +385,7 @@ def test_reload_restarts_the_server_when_a_source_file_changes(cli_server, tmp_p
     assert httpx.get(f"http://127.0.0.1:{srv.port()}/").text == "VERSION"
     time.sleep(0.5)
     module.write_text(module.read_text().replace("'VERSION'", "'CHANGED'"))
+    srv.wait_for("watching .* for changes")
     srv.wait_for("reloaded.py changed; restarting", timeout=20)
     address = srv.addresses(count=2, timeout=20)[1]
     assert httpx.get(address + "/").text == "CHANGED"
