@@ -35,7 +35,7 @@ FLAGS: dict[str, str] = {
 SAME_NAME = (
     "workers", "loop", "lifespan", "log_level", "log_config", "access_log", "root_path",
     "proxy_headers", "forwarded_allow_ips", "server_header", "limit_concurrency",
-    "backlog", "ws_ping_interval", "ssl_certfile", "ssl_keyfile", "ssl_keyfile_password",
+    "backlog", "limit_max_requests", "ws_ping_interval", "ssl_certfile", "ssl_keyfile", "ssl_keyfile_password",
     "ssl_ca_certs", "ssl_cert_reqs", "ssl_ciphers",
 )
 _FIELDS = {f.name for f in fields(Settings)}
@@ -130,6 +130,8 @@ def build_parser(script: bool = False) -> argparse.ArgumentParser:
                    help="a response field to add to every response (repeatable)")
     h.add_argument("--limit-concurrency", type=int, default=S, metavar="N",
                    help="requests beyond N at once are answered 503 (BB_LIMIT_CONCURRENCY)")
+    h.add_argument("--limit-max-requests", type=int, default=S, metavar="N",
+                   help="a worker serves N requests, then is replaced (BB_LIMIT_MAX_REQUESTS)")
     h.add_argument("--limit-max-connections", type=int, default=S, metavar="N",
                    help="open connections per worker (BB_MAX_CONNECTIONS)")
     h.add_argument("--timeout-keep-alive", type=float, default=S, metavar="SECONDS",

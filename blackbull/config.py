@@ -86,6 +86,10 @@ class Settings:
     ssl_ciphers: str = _setting(
         "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20", "BB_SSL_CIPHERS",
         "OpenSSL cipher list for TLS 1.2 (RFC 9113 §9.2.2: ephemeral key exchange, AEAD).")
+    limit_max_requests: int = _setting(
+        0, "BB_LIMIT_MAX_REQUESTS",
+        "Requests (and WebSockets) a worker serves before it shuts down gracefully; with "
+        "BB_WORKERS > 1 a fresh worker replaces it at once (a leak's bound). 0: no limit.")
 
     # --- HTTP/1.1 (RFC 9112) -------------------------------------------------------
     h1_max_request_line: int = _setting(
@@ -202,6 +206,8 @@ class Settings:
             if value not in allowed:
                 raise ValueError(f"{_ENV[name]}={value!r} is not one of "
                                  f"{', '.join(map(str, allowed))}")
+        if self.limit_max_requests < 0:
+            raise ValueError(f"BB_LIMIT_MAX_REQUESTS={self.limit_max_requests} is negative")
         if self.workers < 1:
             raise ValueError(f"BB_WORKERS={self.workers} is not at least 1")
         if self.ssl_keyfile and not self.ssl_certfile:

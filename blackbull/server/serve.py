@@ -61,11 +61,16 @@ def ssl_context_from(settings: Settings) -> ssl.SSLContext | None:
         ciphers=settings.ssl_ciphers)
 
 
-def serving_app(app: Any, settings: Settings) -> Any:
+def serving_app(app: Any, settings: Settings,
+                on_request_limit: Callable[[], None] | None = None) -> Any:
     """The app wrapped in what the settings switch on (each wrapper only when on, so a
     plain configuration calls the app directly). Outermost first: proxy headers (the
-    real client for the others), the access log, default response fields."""
+    real client for the others), the access log, default response fields, the request
+    budget (``on_request_limit`` is called once it is spent)."""
     from .default_headers import DefaultHeaders, default_headers
+
+    if settings.limit_max_requests and on_request_limit is not None:
+        app = RequestBudget(app, settings.limit_max_requests, on_request_limit)
 
     fields = default_headers(settings.server_header, settings.headers)
     if fields:
@@ -79,6 +84,26 @@ def serving_app(app: Any, settings: Settings) -> Any:
 
         app = ProxyHeaders(app, TrustedProxies(settings.forwarded_allow_ips))
     return app
+
+
+class RequestBudget:
+    """ASGI wrapper counting ``http`` and ``websocket`` scopes (BB_LIMIT_MAX_REQUESTS)."""
+
+    def __init__(self, app: Any, limit: int, on_limit: Callable[[], None]) -> None:
+        self.app = app
+        self.left = limit
+        self.on_limit = on_limit
+
+    def __getattr__(self, name: str) -> Any:  # e.g. available_ws_protocols of the app
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            self.left -= 1
+            if self.left == 0:
+                log.info("served BB_LIMIT_MAX_REQUESTS requests; shutting down this worker")
+                self.on_limit()
+        await self.app(scope, receive, send)
 
 
 def protocols(secure: bool, settings: Settings) -> str:
@@ -102,8 +127,10 @@ class Server:
                  sock: socket.socket | None = None,
                  sockets: list[socket.socket] | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.state = ServerState(app=serving_app(app, self.settings), settings=self.settings,
-                                 root_path=self.settings.root_path)
+        #: Set when the server should stop on its own (the request budget is spent).
+        self.stop_requested = asyncio.Event()
+        self.state = ServerState(app=serving_app(app, self.settings, self.stop_requested.set),
+                                 settings=self.settings, root_path=self.settings.root_path)
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
@@ -234,6 +261,15 @@ def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop]
     return uvloop.new_event_loop
 
 
+async def _first(*waits: Any) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
 _stop_requested = False
 
 
@@ -261,7 +297,7 @@ def _run_one(app: Any, settings: Settings, ssl_context: ssl.SSLContext | None,
         except LifespanError as exc:
             log.error("application startup failed: %s", exc)
             return STARTUP_FAILED
-        await stop.wait()
+        await _first(stop.wait(), server.stop_requested.wait())
         await server.shutdown()
         return 0
 

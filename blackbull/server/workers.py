@@ -4,7 +4,8 @@ The parent forwards SIGINT/SIGTERM and reaps. A worker whose app fails its lifes
 startup exits with :data:`STARTUP_FAILED`: the parent then stops the others and exits
 with that code (a broken app is not restarted forever). A worker that crashes later is
 restarted after a back-off that doubles with each crash in a row (0.5 s … 30 s) and is
-forgiven after it has run :data:`STABLE_AFTER` seconds. Every exit is logged.
+forgiven after it has run :data:`STABLE_AFTER` seconds; one that ends by itself with
+status 0 (its BB_LIMIT_MAX_REQUESTS spent) is replaced at once. Every exit is logged.
 """
 from __future__ import annotations
 
@@ -124,6 +125,11 @@ def supervise(workers: int, child_main: Callable[[], int]) -> int:
             log.error("worker %d: application startup failed; stopping", pid)
             code = STARTUP_FAILED
             stop_all()
+            continue
+        if exitcode == 0:  # it ended by itself (BB_LIMIT_MAX_REQUESTS): replace it now
+            log.info("worker %d finished; starting another", pid)
+            slot.crashes = 0
+            slot.restart_at = time.monotonic()
             continue
         if time.monotonic() - slot.started >= STABLE_AFTER:
             slot.crashes = 0

@@ -32,6 +32,7 @@ CASES = [
     (["--header", "x-a: 1", "--header", "x-b:2"], "headers", "x-a: 1\nx-b:2"),
     (["--limit-concurrency", "50"], "limit_concurrency", 50),
     (["--limit-max-connections", "9"], "max_connections", 9),
+    (["--limit-max-requests", "1000"], "limit_max_requests", 1000),
     (["--backlog", "64"], "backlog", 64),
     (["--timeout-keep-alive", "2.5"], "h1_keepalive_timeout", 2.5),
     (["--timeout-graceful-shutdown", "3"], "graceful_timeout", 3.0),

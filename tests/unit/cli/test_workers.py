@@ -40,3 +40,28 @@ def test_a_crashed_worker_is_restarted_with_growing_backoff(cli_server) -> None:
     assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 200
     srv.wait_for("started worker process", count=5, timeout=30)
     assert srv.stop() == 0, srv.output
+
+
+def test_limit_max_requests_ends_a_single_server_gracefully(cli_server) -> None:
+    """--limit-max-requests N: the Nth request is answered, then the server shuts down."""
+    srv = cli_server("tests.apps.deploy:crashy", "--port", "0", "--limit-max-requests", "3")
+    port = srv.port()
+    for _ in range(3):
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+    assert srv.wait(timeout=20) == 0
+    assert "served BB_LIMIT_MAX_REQUESTS requests" in srv.output
+
+
+def test_limit_max_requests_replaces_workers_without_backoff(cli_server) -> None:
+    srv = cli_server("tests.apps.deploy:crashy", "--port", "0", "--workers", "2",
+                     "--limit-max-requests", "2")
+    port = int(srv.addresses(count=2)[0].rsplit(":", 1)[1])
+    pids = set()
+    for _ in range(8):
+        response = httpx.get(f"http://127.0.0.1:{port}/", timeout=20)
+        assert response.status_code == 200
+        pids.add(response.json()["pid"])
+    assert len(pids) >= 3  # at least one worker was replaced
+    srv.wait_for(r"worker \d+ finished; starting another")
+    assert "restarting in" not in srv.output
+    assert srv.stop() == 0, srv.output
