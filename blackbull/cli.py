@@ -20,6 +20,7 @@ from typing import Any
 from .binds import Bind, parse_bind
 from .cli_files import load_env_file, load_toml
 from .config import Settings
+from .config import _convert as convert
 
 #: flag destination → Settings field (the flags whose names differ from the field's).
 FLAGS: dict[str, str] = {
@@ -213,13 +214,12 @@ def resolve(args: argparse.Namespace,
     missing = [name for name in overrides if name not in _FIELDS]
     if missing:
         raise CLIError(f"this build has no setting {missing[0]!r}")
-    env_values = Settings.from_env(environ)  # checks every BB_* variable that is set
     values = dict(from_file)
     for f in fields(Settings):  # the environment wins over the file
         if f.metadata["env"] in environ:
-            values[f.name] = getattr(env_values, f.name)
+            values[f.name] = convert(f, environ[f.metadata["env"]])
     values.update(overrides)
-    return Settings(**values), cli_keys
+    return Settings(**values), cli_keys  # checked once, as a whole
 
 
 def load_app(target: str, app_dir: str | None = None) -> Any:
