@@ -105,6 +105,12 @@ def build_parser(script: bool = False) -> argparse.ArgumentParser:
                    help="restart when a .py file changes (development; needs watchfiles)")
     w.add_argument("--reload-dir", action="append", default=S, metavar="DIR",
                    help="directory to watch with --reload (repeatable; default .)")
+    w.add_argument("--reload-include", action="append", default=S, metavar="GLOB",
+                   help="files that trigger a reload (repeatable; default *.py)")
+    w.add_argument("--reload-exclude", action="append", default=S, metavar="GLOB",
+                   help="files that never trigger a reload (repeatable)")
+    w.add_argument("--reload-delay", type=float, default=S, metavar="SECONDS",
+                   help="seconds between two looks for changes (default 0.05)")
     w.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default=S,
                    help="event loop (BB_LOOP)")
     w.add_argument("--lifespan", choices=("auto", "on", "off"), default=S,
@@ -271,8 +277,11 @@ def _reload(command: list[str], args: argparse.Namespace, settings: Settings) ->
         configure_logging(settings)
     except ValueError as exc:
         _fail(str(exc))
-    dirs = getattr(args, "reload_dir", None) or ["."]
-    raise SystemExit(run_with_reload(without_reload_flags(command), dirs))
+    given = vars(args)
+    raise SystemExit(run_with_reload(
+        without_reload_flags(command), given.get("reload_dir") or ["."],
+        given.get("reload_include"), given.get("reload_exclude"),
+        given.get("reload_delay", 0.05)))
 
 
 def main(argv: list[str] | None = None) -> None:

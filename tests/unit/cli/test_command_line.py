@@ -381,15 +381,31 @@ def test_reload_restarts_the_server_when_a_source_file_changes(cli_server, tmp_p
     module = tmp_path / "reloaded.py"
     module.write_text(SCRIPT.replace("if __name__", "if False and __name__"))
     srv = cli_server("reloaded:app", "--app-dir", str(tmp_path), "--port", "0", "--reload",
-                     "--reload-dir", str(tmp_path))
+                     "--reload-dir", str(tmp_path), "--reload-exclude", "scratch_*.py")
     assert httpx.get(f"http://127.0.0.1:{srv.port()}/").text == "VERSION"
     time.sleep(0.5)
+    (tmp_path / "scratch_1.py").write_text("x = 1\n")  # excluded: no restart
+    (tmp_path / "notes.txt").write_text("not a source file\n")  # not *.py: no restart
+    time.sleep(2.5)  # past watchfiles' 1.6 s debounce
+    assert "changed; restarting" not in srv.output
     module.write_text(module.read_text().replace("'VERSION'", "'CHANGED'"))
     srv.wait_for("watching .* for changes")
     srv.wait_for("reloaded.py changed; restarting", timeout=20)
     address = srv.addresses(count=2, timeout=20)[1]
     assert httpx.get(address + "/").text == "CHANGED"
     assert srv.stop(timeout=20) in (0, -2, 130)  # watchfiles ends on the signal
+
+
+def test_reload_flags_are_not_passed_to_the_child_and_globs_match():
+    from blackbull.server.reload import matches, without_reload_flags
+
+    argv = ["app:app", "--reload", "--reload-dir", "src", "--reload-include=*.toml",
+            "--reload-exclude", "tests/*", "--reload-delay", "0.2", "--port", "0"]
+    assert without_reload_flags(argv) == ["app:app", "--port", "0"]
+    assert matches("/src/app.py", ["*.py"], [])
+    assert not matches("/src/app.txt", ["*.py"], [])
+    assert not matches("/src/tests/test_x.py", ["*.py"], ["*/tests/*"])
+    assert matches("/src/settings.toml", ["*.py", "*.toml"], [])
 
 
 def test_reload_and_workers_together_is_an_error():
