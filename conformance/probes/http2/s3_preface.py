@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
+import warnings
 
 from conformance.probes.http2._wire import (
     H2,
@@ -125,8 +126,10 @@ def no_h2_below_tls12(ctx: ProbeContext) -> Verdict:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        context.minimum_version = ssl.TLSVersion.TLSv1
-        context.maximum_version = ssl.TLSVersion.TLSv1_1
+        with warnings.catch_warnings():  # offering TLS 1.1 is the point of the probe
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
         context.set_ciphers("DEFAULT:@SECLEVEL=0")
     except (ValueError, ssl.SSLError) as exc:
         return Verdict.undecided(f"this client's OpenSSL cannot offer TLS 1.1: {exc}")
