@@ -458,7 +458,11 @@ class H2:
 
     def expect_connection_error(self, code: int, *, ping: bool = True,
                                 also: tuple[int, ...] = ()) -> Verdict:
-        """GOAWAY with *code* (or one of *also*), or the connection closed/reset (§5.4.1)."""
+        """GOAWAY with *code* (or one of *also*), or the connection closed/reset (§5.4.1).
+
+        When several GOAWAY frames arrive the last one counts (RFC 9113 §6.8: receivers act
+        on the most recent), so after a GOAWAY the probe reads on briefly.
+        """
         codes = (code, *also)
         wanted = " or ".join(code_name(c) for c in codes)
         if ping and not self.closed:
@@ -466,26 +470,34 @@ class H2:
         deadline = time.monotonic() + self.ctx.timeout
         stream_reset: Got | None = None
         acked_at: float | None = None
+        last_goaway: Got | None = None
         while True:
             left = deadline - time.monotonic()
             if acked_at is not None:
                 left = min(left, acked_at + self._grace() - time.monotonic())
+            if last_goaway is not None:
+                left = min(left, 0.3)
             got = self.read(left)
             if got is None:
                 break
             if got.type == GOAWAY:
-                if got.error_code in codes:
-                    return Verdict.passed(f"GOAWAY {code_name(got.error_code or 0)}")
-                return Verdict.failed(f"GOAWAY {code_name(got.error_code or 0)}, expected {wanted}",
-                                      self.seen())
+                last_goaway = got
             if got.type == RST_STREAM and stream_reset is None:
                 stream_reset = got
             if got.type == PING and got.flags & ACK and got.payload == PING_PAYLOAD:
                 acked_at = time.monotonic()
+        if last_goaway is not None:
+            name = code_name(last_goaway.error_code or 0)
+            if last_goaway.error_code in codes:
+                return Verdict.passed(f"GOAWAY {name}")
+            return Verdict.failed(f"GOAWAY {name}, expected {wanted}", self.seen())
         if self.closed:
             how = "reset" if self.wire.closed_by == "reset" else "closed"
             return Verdict.passed(f"connection {how} without GOAWAY (allowed by RFC 9113 §5.4.1)")
         if stream_reset is not None:
+            early = self._closed_early(stream_reset.stream)
+            if early:
+                return early
             return Verdict.failed(f"only RST_STREAM {code_name(stream_reset.error_code or 0)} (a "
                                   f"stream error) where a connection error {wanted} is required",
                                   self.seen())
@@ -495,13 +507,27 @@ class H2:
         return Verdict.undecided(f"nothing arrived within {self.ctx.timeout:g}s (not even a PING "
                                  "ACK)", self.seen())
 
+    def _closed_early(self, stream: int) -> Verdict | None:
+        """Undecided when the server completed a response on *stream* and reset it with
+        NO_ERROR — RFC 9113 §8.1 lets a server answer before the request is complete and
+        then abort the upload; frames on the stream after that are ignored by rule (§5.1),
+        so the violation sent there may never have been judged by the server."""
+        resp = self.responses.get(stream)
+        if resp is not None and resp.ended and resp.reset == NO_ERROR:
+            return Verdict.undecided(f"the server answered stream {stream} and reset it with "
+                                     "NO_ERROR before the violation reached it (RFC 9113 §8.1): "
+                                     "it then ignores frames on the stream", self.seen())
+        return None
+
     def expect_stream_error(self, stream: int, code: int, *, ping: bool = True,
-                            also: tuple[int, ...] = (), connection_ok: bool = True) -> Verdict:
+                            also: tuple[int, ...] = (), connection_ok: bool = True,
+                            malformed: bool = False) -> Verdict:
         """RST_STREAM(*code*) on *stream*, or a connection error with *code* (RFC 9113 §5.4).
 
-        A response before the reset is allowed (RFC 9113 §8.1.1 lets a server answer a
-        malformed request before resetting the stream); a response that ends the stream
-        without RST_STREAM, or a successful one, is not a stream error.
+        A response before the reset is allowed.  With *malformed* (a malformed request,
+        RFC 9113 §8.1.1: "a server MAY send an HTTP response prior to closing or resetting
+        the stream"; §8.2.1: it SHOULD generate a 400) a 4xx response that closes the stream
+        conforms as well; a successful response never does.
         """
         codes = (code, *also)
         wanted = " or ".join(code_name(c) for c in codes)
@@ -517,6 +543,9 @@ class H2:
             if got is None:
                 break
             if got.type == RST_STREAM and got.stream == stream:
+                early = self._closed_early(stream) if got.error_code == NO_ERROR else None
+                if early:
+                    return early
                 if got.error_code in codes:
                     return Verdict.passed(f"RST_STREAM {code_name(got.error_code or 0)}")
                 return Verdict.failed(f"RST_STREAM {code_name(got.error_code or 0)}, expected "
@@ -536,6 +565,10 @@ class H2:
             return Verdict.passed("connection closed (a connection error, allowed by RFC 9113 "
                                   "§5.4 and §5.4.1)")
         resp = self.responses.get(stream)
+        if malformed and resp is not None and resp.ended and resp.status is not None \
+                and 400 <= resp.status < 500:
+            return Verdict.passed(f":status {resp.status} closing the stream (RFC 9113 §8.1.1 "
+                                  "allows a response before closing a malformed request)")
         if resp is not None and resp.status is not None:
             how = "and ended the stream" if resp.ended else "without ending or resetting the stream"
             return Verdict.failed(f"answered :status {resp.status} {how}, no RST_STREAM {wanted}",

@@ -210,14 +210,16 @@ def even_stream_id(ctx: ProbeContext) -> Verdict:
           requirement="The identifier of a newly established stream MUST be numerically greater "
                       "than all streams that the initiating endpoint has opened; otherwise a "
                       "connection error of type PROTOCOL_ERROR.",
-          conforming="GOAWAY PROTOCOL_ERROR, or the connection closed",
+          conforming="GOAWAY PROTOCOL_ERROR (or STREAM_CLOSED: the lower stream is implicitly "
+                     "closed, §5.1.1, and HEADERS on a closed stream is STREAM_CLOSED, §5.1), "
+                     "or the connection closed",
           h2spec=("http2/5.1.1/2",))
 def smaller_stream_id(ctx: ProbeContext) -> Verdict:
     h2 = started(ctx)
     h2.send_request(5)
     h2.wait_response(5)
     h2.send_request(3)
-    return h2.expect_connection_error(PROTOCOL_ERROR)
+    return h2.expect_connection_error(PROTOCOL_ERROR, also=(STREAM_CLOSED,))
 
 
 @h2_probe("rfc9113/5.1.1/3", level=Level.MUST,

@@ -10,6 +10,7 @@ from conformance.probes.http2._wire import (
     FRAME_SIZE_ERROR,
     HEADERS,
     PADDED,
+    PING,
     PRIORITY,
     PROTOCOL_ERROR,
     PUSH_PROMISE,
@@ -17,6 +18,7 @@ from conformance.probes.http2._wire import (
     data,
     frame,
     h2_probe,
+    ping,
     priority,
     priority_fields,
     rst_stream,
@@ -191,11 +193,17 @@ _connection_error(
 def nothing_after_rst(ctx: ProbeContext) -> Verdict:
     h2 = started(ctx)
     h2.send_request(1, "POST", end_stream=False)
-    h2.send(rst_stream(1))
+    h2.send(rst_stream(1) + ping(b"afterrst"))
+    # Frames on stream 1 that the server sent before reading our RST_STREAM were in flight;
+    # only those after the PING ACK (sent after the RST_STREAM) count.
+    ack = h2.wait_for(lambda g: g.type == PING and bool(g.flags & 1) and g.payload == b"afterrst")
+    if ack is None:
+        return Verdict.undecided("the PING sent after RST_STREAM was not answered", h2.seen())
+    mark = len(h2.frames)
     h2.send_request(3)
     h2.wait_response(3)
     h2.drain(min(1.0, ctx.timeout / 3))
-    after = [g for g in h2.frames if g.stream == 1 and g.type != PRIORITY]
+    after = [g for g in h2.frames[mark:] if g.stream == 1 and g.type != PRIORITY]
     if after:
         return Verdict.failed(f"{len(after)} frame(s) on stream 1 after RST_STREAM",
                               [g.describe() for g in after] + h2.seen()[-10:])

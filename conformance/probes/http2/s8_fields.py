@@ -18,7 +18,7 @@ def _malformed_field(pid: str, requirement: str, name: str, value: str, *, h2spe
     def run(ctx: ProbeContext) -> Verdict:
         h2 = started(ctx)
         h2.send_request(1, method, extra=[(name, value)])
-        return h2.expect_stream_error(1, PROTOCOL_ERROR)
+        return h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
 
 
 _NAME = ("A field name MUST NOT contain characters in the ranges 0x00-0x20, 0x41-0x5a, or "

@@ -21,7 +21,7 @@ def second_headers_without_end_stream(ctx: ProbeContext) -> Verdict:
     h2.send_request(1, "POST", end_stream=False)
     h2.send(data(1, b"test"))
     h2.send(h2.headers_frame(1, h2.block([("x-trailer", "1")]), end_stream=False))
-    return h2.expect_stream_error(1, PROTOCOL_ERROR)
+    return h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
 
 
 def _exchange(pid: str, requirement: str, method: str, frames, *, h2spec=(), head=False,
@@ -64,7 +64,7 @@ def _content_length(pid: str, requirement: str, length: str, bodies: list[bytes]
         h2.send_request(1, method, end_stream=not bodies, extra=[("content-length", length)])
         for i, body in enumerate(bodies):
             h2.send(data(1, body, end_stream=i == len(bodies) - 1))
-        return h2.expect_stream_error(1, PROTOCOL_ERROR)
+        return h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
 
 
 _CL = ("A request is malformed if the value of a content-length header field does not equal "

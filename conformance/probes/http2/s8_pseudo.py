@@ -18,7 +18,7 @@ def _malformed(pid: str, requirement: str, headers, *, h2spec=(), anchor: str = 
     def run(ctx: ProbeContext) -> Verdict:
         h2 = started(ctx)
         h2.send_request(1, headers=headers(h2))
-        return h2.expect_stream_error(1, PROTOCOL_ERROR)
+        return h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
 
 
 def _without(name: str):
@@ -64,7 +64,7 @@ def pseudo_in_trailers(ctx: ProbeContext) -> Verdict:
     h2.send_request(1, "POST", end_stream=False)
     h2.send(data(1, b"test"))
     h2.send(h2.headers_frame(1, h2.block([("x-trailer", "1"), (":method", "POST")])))
-    return h2.expect_stream_error(1, PROTOCOL_ERROR)
+    return h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
 
 
 _EXACT = ("All HTTP/2 requests MUST include exactly one valid value for the :method, :scheme, "
@@ -90,10 +90,11 @@ _malformed("rfc9113/8.3.1/8", "The :path of an http or https request is the abso
            "start with \"/\" (and is not \"*\" for OPTIONS) is an invalid pseudo-header field.",
            _replace(":path", "index.html"), anchor="section-8.3.1")
 _malformed("rfc9113/8.3.1/9", "The :authority pseudo-header field MUST NOT include the "
-           "deprecated userinfo subcomponent for http or https URIs; such an :authority is "
-           "invalid and the request malformed.",
+           "deprecated userinfo subcomponent for http or https URIs. The MUST NOT binds the "
+           "sender; that a receiver treats such an :authority as invalid (malformed, §8.3) is "
+           "a reading of the text, so the probe is levelled SHOULD.",
            lambda h2: _replace(":authority", "user:pass@" + h2.authority)(h2),
-           anchor="section-8.3.1")
+           anchor="section-8.3.1", level=Level.SHOULD)
 @h2_probe("rfc9113/8.3.1/10", level=Level.SHOULD,
           requirement="If the :scheme has a mandatory authority component (http and https), "
                       "the request MUST contain either an :authority pseudo-header field or a "
@@ -104,7 +105,7 @@ _malformed("rfc9113/8.3.1/9", "The :authority pseudo-header field MUST NOT inclu
 def no_authority_no_host(ctx: ProbeContext) -> Verdict:
     h2 = started(ctx)
     h2.send_request(1, headers=_without(":authority")(h2))
-    verdict = h2.expect_stream_error(1, PROTOCOL_ERROR)
+    verdict = h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
     status = h2.response(1).status
     if verdict.outcome.value == "fail" and status is not None and 400 <= status < 500:
         return Verdict.passed(f":status {status}")

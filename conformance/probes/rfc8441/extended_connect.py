@@ -42,7 +42,7 @@ def protocol_without_setting(ctx: ProbeContext) -> Verdict:
     if _enabled(h2):
         return Verdict.not_applicable("the server advertises SETTINGS_ENABLE_CONNECT_PROTOCOL=1")
     h2.send_request(1, headers=_extended(h2), end_stream=False)
-    return h2.expect_stream_error(1, PROTOCOL_ERROR)
+    return h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
 
 
 @h2_probe("rfc8441/4/2", level=Level.MUST,
@@ -53,7 +53,7 @@ def protocol_without_setting(ctx: ProbeContext) -> Verdict:
 def protocol_on_get(ctx: ProbeContext) -> Verdict:
     h2 = started(ctx)
     h2.send_request(1, headers=_extended(h2, method="GET"))
-    return h2.expect_stream_error(1, PROTOCOL_ERROR)
+    return h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
 
 
 def _missing(pid: str, name: str) -> None:
@@ -67,7 +67,7 @@ def _missing(pid: str, name: str) -> None:
         if not _enabled(h2):
             return Verdict.not_applicable("no SETTINGS_ENABLE_CONNECT_PROTOCOL=1")
         h2.send_request(1, headers=_extended(h2, drop=name), end_stream=False)
-        return h2.expect_stream_error(1, PROTOCOL_ERROR)
+        return h2.expect_stream_error(1, PROTOCOL_ERROR, malformed=True)
 
 
 _missing("rfc8441/4/3", ":scheme")
