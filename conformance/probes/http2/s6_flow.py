@@ -142,8 +142,9 @@ def waits_for_window(ctx: ProbeContext) -> Verdict:
     early = _first_data(h2, timeout=min(1.0, ctx.timeout / 3))
     if early is not None and early.type == DATA and early.payload:
         return Verdict.failed(f"DATA of {len(early.payload)} octets in a window of 0", h2.seen())
-    if h2.response(1).status is None:
-        return Verdict.undecided("no response HEADERS arrived", h2.seen())
+    if early is not None and early.type != DATA:
+        return Verdict.undecided(f"{early.describe()} before any DATA", h2.seen())
+    # HEADERS are not flow-controlled, but a server may hold them back with the body.
     h2.send(window_update(1, 65535))
     resp = h2.wait_response(1)
     if resp.body:
