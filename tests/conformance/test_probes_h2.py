@@ -31,23 +31,29 @@ FAMILIES = ["rfc9113", "rfc7541", "rfc9218", "rfc8441", "rfc7540"]
 KNOWN_FAILURES: dict[str, str] = {}
 
 
+def _start(cmd_tail: list[str], env_extra: dict[str, str], procs: list) -> int:
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), **env_extra)
+    proc = subprocess.Popen([sys.executable, "-m", "blackbull", "conformance.interop.app:app",
+                             "--bind", f"127.0.0.1:{port}", *cmd_tail], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    procs.append(proc)
+    wait_for_port("127.0.0.1", port, proc, 20)
+    return port
+
+
 @pytest.fixture(scope="module")
 def our_server(tmp_path_factory: pytest.TempPathFactory):
-    """BlackBull serving the h2spec target app, one cleartext and one TLS listener."""
+    """BlackBull serving the interop app (GET/POST 200, a WebSocket echo on every path, so
+    the RFC 8441 probes apply): h2c, TLS, and h2c without SETTINGS_ENABLE_CONNECT_PROTOCOL."""
     cert = make_tls_cert(tmp_path_factory.mktemp("tls"))
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), BB_H2_ENABLE_WEBSOCKET="1")
-    procs, urls = [], []
-    for tls in (False, True):
-        port = free_port()
-        cmd = [sys.executable, "-m", "blackbull", "conformance.h2spec.app:app",
-               "--bind", f"127.0.0.1:{port}"]
-        if tls:
-            cmd += ["--certfile", str(cert.cert), "--keyfile", str(cert.key)]
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
-        procs.append(proc)
-        wait_for_port("127.0.0.1", port, proc, 20)
-        urls.append(f"{'https' if tls else 'h2c'}://127.0.0.1:{port}/")
+    procs: list[subprocess.Popen] = []
+    on = {"BB_H2_ENABLE_WEBSOCKET": "1"}
+    urls = {"h2c": f"h2c://127.0.0.1:{_start([], on, procs)}/",
+            "h2": "https://127.0.0.1:{}/".format(_start(
+                ["--certfile", str(cert.cert), "--keyfile", str(cert.key)], on, procs)),
+            "no-8441": f"h2c://127.0.0.1:{_start([], {'BB_H2_ENABLE_WEBSOCKET': '0'}, procs)}/"}
     yield urls
     for proc in procs:
         proc.terminate()
@@ -61,8 +67,9 @@ def our_server(tmp_path_factory: pytest.TempPathFactory):
 def our_results(our_server):
     probes = select(load_all().values(), FAMILIES)
     results = []
-    for url in our_server:
-        results += run_target(Target.parse(url, insecure=True), probes, timeout=3.0, jobs=8)
+    for key in ("h2c", "h2"):
+        results += run_target(Target.parse(our_server[key], insecure=True), probes,
+                              timeout=3.0, jobs=8)
     return results
 
 
@@ -89,10 +96,25 @@ def test_our_server_passes_every_must(our_results) -> None:
 
 
 def test_our_server_leaves_nothing_undecided(our_results) -> None:
-    """Deterministic verdicts: no probe errors or stays undecided against our server."""
+    """Deterministic verdicts: no probe errors or stays undecided against our server, and
+    only the probe of :protocol without the setting is not applicable (it is advertised)."""
     for result in our_results:
         errors = {c.id: c.message for c in result.cases if c.status == "error"}
         assert errors == {}, result.variant
+        skipped = {c.id for c in result.cases if c.status == "not-supported"}
+        assert skipped == {"rfc8441/4/1"}, result.variant
+
+
+def test_protocol_without_the_setting_is_malformed(our_server) -> None:
+    """RFC 8441 §3/§4 with RFC 9113 §8.3: without SETTINGS_ENABLE_CONNECT_PROTOCOL a request
+    carrying :protocol is malformed; the probes needing the extension say not-applicable."""
+    probes = select(load_all().values(), ["rfc8441"])
+    [result] = run_target(Target.parse(our_server["no-8441"]), probes, timeout=3.0, jobs=8)
+    status = {c.id: c.status for c in result.cases}
+    assert status.pop("rfc8441/4/1") == "pass"
+    assert status.pop("rfc8441/4/2") == "pass"  # :protocol on GET: malformed either way
+    assert status.pop("rfc8441/3/1") == "pass"
+    assert set(status.values()) == {"not-supported"}
 
 
 # -- a deliberately broken peer ------------------------------------------------------------
