@@ -229,3 +229,27 @@ def connection_window_unaffected(ctx: ProbeContext) -> Verdict:
 
 
 
+
+
+@h2_probe("rfc9113/6.9.1/5", level=Level.MAY,
+          requirement="A sender MUST NOT exceed the receiver's window; a receiver MAY respond "
+                      "with a stream error or connection error of type FLOW_CONTROL_ERROR if it "
+                      "is unable to accept a frame (here DATA one octet past the server's "
+                      "initial stream window).",
+          conforming="RST_STREAM FLOW_CONTROL_ERROR or GOAWAY FLOW_CONTROL_ERROR (accepting "
+                     "the octets is allowed and reported as a failed MAY); not applicable when "
+                     "the advertised window is above 1 MiB")
+def data_beyond_stream_window(ctx: ProbeContext) -> Verdict:
+    h2 = started(ctx)
+    window = h2.server_settings.get(INITIAL_WINDOW_SIZE, 65535)
+    if window > 1 << 20:
+        return Verdict.not_applicable(f"SETTINGS_INITIAL_WINDOW_SIZE is {window}")
+    h2.send_request(1, "POST", end_stream=False)
+    size = h2.server_settings.get(0x5, 16384)
+    left, chunks = window + 1, []
+    while left > 0:
+        n = min(size, left)
+        chunks.append(frame(DATA, 0, 1, b"x" * n))
+        left -= n
+    h2.send(b"".join(chunks), f"{window + 1} octets of DATA on stream 1 (window {window})")
+    return h2.expect_stream_error(1, FLOW_CONTROL_ERROR)
