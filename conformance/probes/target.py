@@ -133,21 +133,21 @@ class Wire:
             pass
 
 
-@functools.lru_cache(maxsize=16)
+def _preview(data: bytes, limit: int = 80) -> str:
+    text = repr(data[:limit])
+    return text + (f" … (+{len(data) - limit} bytes)" if len(data) > limit else "")
+
+
+@functools.cache
 def _client_context(insecure: bool, alpn: tuple[str, ...]) -> ssl.SSLContext:
-    """One client context per (verification, ALPN) pair: building one loads the system CA
-    store (~0.1 s), far more than the handshake itself, and contexts are thread-safe."""
+    """One client context per (verification, ALPN) pair: building a default context loads
+    the system CA store (tens of ms), which hundreds of probe connections would repeat."""
     context = ssl.create_default_context()
     if insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     context.set_alpn_protocols(list(alpn))
     return context
-
-
-def _preview(data: bytes, limit: int = 80) -> str:
-    text = repr(data[:limit])
-    return text + (f" … (+{len(data) - limit} bytes)" if len(data) > limit else "")
 
 
 @dataclass
