@@ -120,18 +120,19 @@ def oversized_headers_frame(ctx: ProbeContext) -> Verdict:
 
 def _junk_literals(size: int) -> bytes:
     """Literal fields without indexing (x-pad: aaaa…) filling exactly *size* octets."""
-    out = b""
-    while size - len(out) > 0:
-        left = size - len(out)
+    parts: list[bytes] = []
+    left = size
+    while left > 0:
         value = min(max(left - 10, 1), 4000)
         field = b"\x00\x05x-pad" + _hpack_len(value) + b"a" * value
         if len(field) > left:
-            # close the gap with one-octet indexed fields (index 2: ":method: GET") — a second
+            # close the gap with one-octet indexed fields (index 2, ":method: GET"): a second
             # :method makes the request malformed, but the frame size error comes first.
-            out += b"\x82" * left
+            parts.append(b"\x82" * left)
             break
-        out += field
-    return out
+        parts.append(field)
+        left -= len(field)
+    return b"".join(parts)
 
 
 def _hpack_len(n: int) -> bytes:
