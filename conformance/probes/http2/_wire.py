@@ -80,12 +80,18 @@ class Undecidable(Exception):
     """Raised when the probe cannot get far enough to judge (no server preface, no ALPN h2)."""
 
 
+class NotApplicable(Exception):
+    """Raised when the target does not offer what the probe needs."""
+
+
 # -- building frames ------------------------------------------------------------------------
 
 def frame(ftype: int, flags: int, stream: int, payload: bytes = b"", *,
           length: int | None = None) -> bytes:
     """Any frame, byte for byte (RFC 9113 §4.1); *length* overrides the length field."""
     n = len(payload) if length is None else length
+    if not 0 <= n < 1 << 24:
+        raise ValueError(f"a frame length of {n} does not fit the 24-bit length field")
     return struct.pack(">I", n)[1:] + bytes([ftype, flags]) + struct.pack(">I", stream) + payload
 
 
@@ -654,13 +660,16 @@ def describe_outgoing(data: bytes) -> str:
 def h2_probe(id: str, *, level: Level, requirement: str, conforming: str,
              h2spec: tuple[str, ...] = (), transports: frozenset[str] = H2_TRANSPORTS,
              anchor: str = ""):
-    """Register an HTTP/2 probe; an :class:`Undecidable` it raises becomes ``undecided``."""
+    """Register an HTTP/2 probe; an :class:`Undecidable` it raises becomes ``undecided``, a
+    :class:`NotApplicable` becomes ``not-applicable``."""
     def register(func: Callable[[ProbeContext], Verdict]):
         def run(ctx: ProbeContext) -> Verdict:
             try:
                 return func(ctx)
             except Undecidable as exc:
                 return Verdict.undecided(str(exc), tuple(ctx.transcript[-40:]))
+            except NotApplicable as exc:
+                return Verdict.not_applicable(str(exc))
         run.__name__ = func.__name__
         run.__doc__ = func.__doc__
         probe(id, level=level, requirement=requirement, conforming=conforming,

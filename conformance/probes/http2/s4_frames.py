@@ -14,6 +14,7 @@ from conformance.probes.http2._wire import (
     PING_PAYLOAD,
     PROTOCOL_ERROR,
     SETTINGS,
+    NotApplicable,
     frame,
     h2_probe,
     opened,
@@ -88,7 +89,13 @@ def data_frame_of_2_14_accepted(ctx: ProbeContext) -> Verdict:
 
 
 def _oversize(h2) -> int:
-    return h2.server_settings.get(MAX_FRAME_SIZE, 16384) + 1
+    """One octet over the server's SETTINGS_MAX_FRAME_SIZE; a server that advertises the
+    largest value (2^24-1) cannot be sent a larger frame: the length field has 24 bits."""
+    limit = h2.server_settings.get(MAX_FRAME_SIZE, 16384)
+    if limit >= (1 << 24) - 1:
+        raise NotApplicable("SETTINGS_MAX_FRAME_SIZE is 2^24-1, the largest length a frame "
+                            "header can express")
+    return limit + 1
 
 
 @h2_probe("rfc9113/4.2/2", level=Level.MUST,
