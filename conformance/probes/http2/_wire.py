@@ -267,7 +267,8 @@ class H2:
     def start(self, pairs: Iterable[tuple[int, int]] = (), *, wait_ack: bool = True,
               preface: bytes = PREFACE) -> H2:
         """Send the client preface and SETTINGS; wait for the server's SETTINGS (and our ACK)."""
-        self.send(preface + settings(pairs), "client preface + SETTINGS " + str(dict(pairs)))
+        pairs = list(pairs)
+        self.send(preface + settings(pairs), "client preface + SETTINGS " + str(pairs))
         deadline = time.monotonic() + self.ctx.timeout
         while time.monotonic() < deadline:
             if self.server_settings_seen and (self.settings_acked or not wait_ack):

@@ -107,7 +107,7 @@ _settings_accepted(
     h2spec=("http2/6.5.2/5",))
 _settings_accepted(
     "rfc9113/6.5.2/6", "SETTINGS_ENABLE_PUSH 0 and 1 are the allowed values; a client may "
-    "send either.", [(ENABLE_PUSH, 1), (ENABLE_PUSH, 0)])
+    "send 1 (the initial value) explicitly.", [(ENABLE_PUSH, 1)])
 _settings_accepted(
     "rfc9113/6.5.2/7", "SETTINGS_MAX_FRAME_SIZE may be as large as 2^24-1.",
     [(MAX_FRAME_SIZE, 2**24 - 1)])
@@ -165,9 +165,14 @@ _server_setting_check(
           h2spec=("http2/6.5.3/1",))
 def settings_in_order(ctx: ProbeContext) -> Verdict:
     h2 = started(ctx, [(INITIAL_WINDOW_SIZE, 100), (INITIAL_WINDOW_SIZE, 1)])
+    if h2.goaway is not None:
+        return Verdict.failed(f"{h2.goaway.describe()}: the repeated setting was refused",
+                              h2.seen())
     h2.send_request(1)
     got = h2.wait_for(lambda g: g.type in (DATA, GOAWAY, 3) and g.stream in (0, 1))
-    if got is None or got.type != DATA:
+    if got is not None and got.type != DATA:
+        return Verdict.failed(f"{got.describe()}: the repeated setting was refused", h2.seen())
+    if got is None:
         return Verdict.undecided("no DATA frame arrived", h2.seen())
     if len(got.payload) == 1:
         return Verdict.passed("1-octet DATA frame")

@@ -118,9 +118,10 @@ _connection_error(
     "stream identifier 0x0 is a connection error of type PROTOCOL_ERROR.",
     lambda h2: h2.headers_frame(0, h2.block(h2.request_headers())), PROTOCOL_ERROR,
     h2spec=("http2/6.2/3",))
-_connection_error(
+_stream_error(
     "rfc9113/6.2/2", "Padding that exceeds the size remaining for the field block fragment "
-    "MUST be treated as a PROTOCOL_ERROR.",
+    "MUST be treated as a PROTOCOL_ERROR (the sentence names no scope: a stream or a "
+    "connection error of that type; h2spec asks for a connection error).",
     lambda h2: frame(HEADERS, PADDED | END_HEADERS | 1, 1,
                      bytes([200]) + h2.block(h2.request_headers())), PROTOCOL_ERROR,
     h2spec=("http2/6.2/4",))
