@@ -215,3 +215,56 @@ def test_probes_pass_what_the_broken_peer_does_right(lax_server, probe_id: str) 
     target = Target.parse(f"h2c://127.0.0.1:{lax_server.port}/")
     run = run_one(load_all()[probe_id], target, "h2c", timeout=2.0)
     assert run.verdict.outcome.value == "pass", run.verdict
+
+
+# -- the wire helper on its own ------------------------------------------------------------
+
+class _CannedWire:
+    """Stands in for a socket: hands out *chunks*, records what is sent."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = list(chunks)
+        self.sent: list[bytes] = []
+        self.closed_by = ""
+
+    def send(self, data: bytes, note: str = "") -> bool:
+        self.sent.append(data)
+        return True
+
+    def recv(self, timeout: float) -> bytes | None:
+        return self.chunks.pop(0) if self.chunks else None
+
+
+def _h2(*chunks: bytes):
+    from conformance.probes.http2._wire import H2
+    from conformance.probes.target import ProbeContext
+    ctx = ProbeContext(target=Target.parse("h2c://127.0.0.1:1/"), transport="h2c", timeout=0.2)
+    return H2(ctx, wire=_CannedWire(*chunks))
+
+
+def test_a_frame_hyperframe_refuses_is_shown_not_fatal() -> None:
+    """RFC 9113 §6.7: a PING of 4 octets is malformed; the helper keeps it with the reason."""
+    from conformance.probes.http2._wire import PING, frame
+    h2 = _h2(frame(PING, 0, 0, b"\0\0\0\0"))
+    got = h2.read(0.2)
+    assert got is not None and got.type == PING and got.problem
+    assert "malformed" in got.describe()
+
+
+def test_frame_lengths_beyond_24_bits_are_refused() -> None:
+    """RFC 9113 §4.1: the length field has 24 bits; a longer frame cannot be expressed."""
+    from conformance.probes.http2._wire import DATA, frame
+    assert len(frame(DATA, 0, 1, length=(1 << 24) - 1)) == 9
+    with pytest.raises(ValueError):
+        frame(DATA, 0, 1, length=1 << 24)
+
+
+def test_the_last_goaway_decides_a_connection_error() -> None:
+    """RFC 9113 §6.8: of two GOAWAY frames the receiver acts on the last one."""
+    from conformance.probes.http2._wire import INTERNAL_ERROR, PROTOCOL_ERROR, goaway
+    verdict = _h2(goaway(0, PROTOCOL_ERROR) + goaway(0, INTERNAL_ERROR)) \
+        .expect_connection_error(PROTOCOL_ERROR, ping=False)
+    assert verdict.outcome.value == "fail"
+    verdict = _h2(goaway(0, INTERNAL_ERROR) + goaway(0, PROTOCOL_ERROR)) \
+        .expect_connection_error(PROTOCOL_ERROR, ping=False)
+    assert verdict.outcome.value == "pass"
