@@ -415,3 +415,20 @@ def test_reload_and_workers_together_is_an_error():
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip(reason="Unix sockets, fds and fork: Linux CI")
+
+
+def test_limit_concurrency_flag_reaches_the_server(cli_server):
+    """--limit-concurrency 1: while one request runs, another is answered 503 (RFC 9110
+    §15.6.4) with Retry-After instead of reaching the app."""
+    srv = cli_server("tests.apps.basic:slow", "--port", "0", "--limit-concurrency", "1")
+    port = srv.port()
+    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn.sendall(b"GET /?1.5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    time.sleep(0.5)
+    second = httpx.get(f"http://127.0.0.1:{port}/?0", timeout=10)
+    assert second.status_code == 503 and "retry-after" in second.headers
+    data = b""
+    while chunk := conn.recv(65536):
+        data += chunk
+    conn.close()
+    assert data.startswith(b"HTTP/1.1 200")
