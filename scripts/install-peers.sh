@@ -7,6 +7,7 @@
 #   node: `npm ci` of conformance/targets/peers/node (ws from the committed package-lock.json)
 #   go:   `go build` of conformance/targets/peers/go (go.mod/go.sum) -> .cache/peers/bin/
 #   rust: `cargo build --release --locked` of conformance/targets/peers/rust -> .cache/peers/
+#   docker-compose (Debian): only to validate docker-compose.yml (no engine needed)
 # BB_PEERS="nginx h2o node go rust" (the default) chooses which.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,10 @@ want nginx && ! command -v nginx >/dev/null && need_apt+=(nginx-light)
 want h2o && ! command -v h2o >/dev/null && need_apt+=(h2o)
 want node && ! command -v node >/dev/null && need_apt+=(nodejs)
 want node && ! command -v npm >/dev/null && need_apt+=(npm)
+# tests/conformance/test_compose.py validates docker-compose.yml with Compose itself.
+if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null 2>&1; then
+  need_apt+=(docker-compose)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     # The suite runs nginx and h2o itself on loopback ports it chooses: keep the packages'
