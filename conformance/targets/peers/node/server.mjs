@@ -48,7 +48,8 @@ const pageFile = option('--page');
 const connectProtocol = !flag('--no-connect-protocol') && process.env.BB_PEER_CONNECT_PROTOCOL !== '0';
 const KNOWN_SUBPROTOCOLS = ['chat', 'superchat'];
 const MAX_PAYLOAD = 64 * 1024 * 1024;
-const DEFLATE = { serverNoContextTakeover: false, clientNoContextTakeover: false };
+// ws's defaults: accept whatever context-takeover and window parameters the client offers.
+const DEFLATE = {};
 const BODY = 'hello from node http2\n';
 
 function chooseProtocol(offered) {
@@ -100,19 +101,24 @@ function extendedConnect(stream, headers) {
   const extensions = {};
   const offer = headers['sec-websocket-extensions'];
   if (offer !== undefined) {
+    let offers;
     try {
-      const offers = extension.parse(offer);
-      const name = PerMessageDeflate.extensionName;
-      if (offers[name]) {
-        const pmd = new PerMessageDeflate({ ...DEFLATE, isServer: true, maxPayload: MAX_PAYLOAD });
+      offers = extension.parse(offer);
+    } catch {
+      stream.respond({ ':status': 400 });
+      stream.end('malformed sec-websocket-extensions\n');
+      return;
+    }
+    const name = PerMessageDeflate.extensionName;
+    if (offers[name]) {
+      const pmd = new PerMessageDeflate({ ...DEFLATE, isServer: true, maxPayload: MAX_PAYLOAD });
+      try {
         const params = pmd.accept(offers[name]);
         extensions[name] = pmd;
         response['sec-websocket-extensions'] = extension.format({ [name]: [params] });
+      } catch {
+        // RFC 6455 §9.1: an offer the server cannot accept is declined, not an error.
       }
-    } catch {
-      stream.respond({ ':status': 400 });
-      stream.end('bad sec-websocket-extensions\n');
-      return;
     }
   }
   stream.respond(response);
