@@ -152,7 +152,8 @@ function storeReport(run, body) {
 }
 
 // h2spec's contract: GET and POST / answer 200 with a non-empty body.
-function answer(method, url, run, body) {
+function answer(method, target, run, body) {
+  const url = String(target || '/').split('?')[0];
   if (interop && method === 'GET' && (url === '/' || url === '/index.html')) {
     return [200, 'text/html; charset=utf-8', interopPage()];
   }

@@ -5,9 +5,15 @@
 //! body (h2spec); a WebSocket upgrade on any path (RFC 6455 §4) or an extended CONNECT
 //! with `:protocol websocket` (RFC 8441 §4) echoes every text and binary message.
 //!
+//! With $INTEROP_REPORT_DIR set (the RFC 8441 matrix sets it) the WebSocket side follows the
+//! matrix's app contract (conformance/interop/app.py): subprotocols chat/superchat,
+//! `?version`, `?subprotocol`, `close:<code>`; GET / serves the Chromium page (rendered once
+//! by conformance.interop.page with $INTEROP_PYTHON) and POST /report stores its results.
+//! BB_PEER_CONNECT_PROTOCOL=0 withholds SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3).
+//!
 //! Usage: bb-peer-rust --host 127.0.0.1 --port 8080 [--cert server.pem --key server.key]
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -20,7 +26,9 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio_rustls::rustls;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 type Reply = Response<Full<Bytes>>;
@@ -49,35 +57,103 @@ fn tls_acceptor(cert: &str, key: &str) -> tokio_rustls::TlsAcceptor {
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
-async fn echo<S>(ws: WebSocketStream<S>)
+const KNOWN_SUBPROTOCOLS: [&str; 2] = ["chat", "superchat"];
+
+fn interop() -> bool {
+    std::env::var_os("INTEROP_REPORT_DIR").is_some()
+}
+
+/// The first offered subprotocol the matrix's app knows (interop mode only).
+fn choose_subprotocol(req: &Request<Incoming>) -> Option<&'static str> {
+    if !interop() {
+        return None;
+    }
+    let offered: Vec<String> = req
+        .headers()
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|p| p.trim().to_string()))
+        .collect();
+    KNOWN_SUBPROTOCOLS.into_iter().find(|k| offered.iter().any(|o| o == k))
+}
+
+async fn echo<S>(ws: WebSocketStream<S>, http_version: &'static str, subprotocol: Option<&str>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    let interop = interop();
     let (mut tx, mut rx) = ws.split();
     while let Some(message) = rx.next().await {
-        match message {
-            Ok(m) if m.is_text() || m.is_binary() => {
-                if tx.send(m).await.is_err() {
-                    break;
-                }
+        let reply = match message {
+            Ok(Message::Text(text)) if interop && text.as_str() == "?version" => {
+                Message::text(format!("version:{http_version}"))
             }
+            Ok(Message::Text(text)) if interop && text.as_str() == "?subprotocol" => {
+                Message::text(subprotocol.unwrap_or("-"))
+            }
+            Ok(Message::Text(text))
+                if interop && text.as_str().strip_prefix("close:").is_some_and(
+                    |c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit())) =>
+            {
+                let code: u16 = text.as_str()[6..].parse().unwrap_or(1000);
+                Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: "".into() }))
+            }
+            Ok(m) if m.is_text() || m.is_binary() => m,
             // Pings are answered and Close echoed by tungstenite itself (RFC 6455 §5.5).
             Ok(_) => {
                 let _ = tx.flush().await;
+                continue;
             }
             Err(_) => break,
+        };
+        if tx.send(reply).await.is_err() {
+            break;
         }
     }
 }
 
-fn upgrade_to_echo(req: Request<Incoming>) {
+fn upgrade_to_echo(req: Request<Incoming>, http_version: &'static str,
+                   subprotocol: Option<&'static str>) {
     tokio::spawn(async move {
         if let Ok(upgraded) = hyper::upgrade::on(req).await {
             let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None)
                 .await;
-            echo(ws).await;
+            echo(ws, http_version, subprotocol).await;
         }
     });
+}
+
+/// The matrix's Chromium page, rendered once by conformance.interop.page.
+fn interop_page() -> Bytes {
+    static PAGE: OnceLock<Bytes> = OnceLock::new();
+    PAGE.get_or_init(|| {
+        let python = std::env::var("INTEROP_PYTHON").unwrap_or_else(|_| "python3".into());
+        let out = std::process::Command::new(python)
+            .args(["-c", "from conformance.interop.page import render_page; print(render_page(), end='')"])
+            .output();
+        Bytes::from(out.map(|o| o.stdout).unwrap_or_default())
+    })
+    .clone()
+}
+
+fn store_report(run: &str, body: &[u8]) -> (StatusCode, &'static str) {
+    let dir = std::env::var_os("INTEROP_REPORT_DIR");
+    let valid = !run.is_empty()
+        && run.len() <= 80
+        && run.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    match dir {
+        Some(dir) if valid => {
+            let target = std::path::Path::new(&dir).join(format!("{run}.json"));
+            let tmp = target.with_extension("tmp");
+            if std::fs::write(&tmp, body).and_then(|_| std::fs::rename(&tmp, &target)).is_ok() {
+                (StatusCode::OK, "stored\n")
+            } else {
+                (StatusCode::INTERNAL_SERVER_ERROR, "could not store\n")
+            }
+        }
+        _ => (StatusCode::BAD_REQUEST, "no INTEROP_REPORT_DIR or bad x-run\n"),
+    }
 }
 
 fn reply(status: StatusCode, body: &'static str) -> Reply {
@@ -96,8 +172,13 @@ async fn handle(req: Request<Incoming>) -> Result<Reply, Infallible> {
         if !is_ws {
             return Ok(reply(StatusCode::BAD_REQUEST, "unsupported CONNECT\n"));
         }
-        upgrade_to_echo(req);
-        return Ok(Response::new(Full::new(Bytes::new())));
+        let subprotocol = choose_subprotocol(&req);
+        upgrade_to_echo(req, "2", subprotocol);
+        let mut r = Response::new(Full::new(Bytes::new()));
+        if let Some(p) = subprotocol {
+            r.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(p));
+        }
+        return Ok(r);
     }
     // RFC 6455 §4.2.2: answer the upgrade with 101 and Sec-WebSocket-Accept.
     let wants_ws = req
@@ -110,16 +191,32 @@ async fn handle(req: Request<Incoming>) -> Result<Reply, Infallible> {
             return Ok(reply(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key\n"));
         };
         let accept = derive_accept_key(key.as_bytes());
-        upgrade_to_echo(req);
+        let subprotocol = choose_subprotocol(&req);
+        upgrade_to_echo(req, "1.1", subprotocol);
         let mut r = reply(StatusCode::SWITCHING_PROTOCOLS, "");
         let h = r.headers_mut();
+        if let Some(p) = subprotocol {
+            h.insert("sec-websocket-protocol", HeaderValue::from_static(p));
+        }
         h.insert(UPGRADE, HeaderValue::from_static("websocket"));
         h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         h.insert(SEC_WEBSOCKET_ACCEPT, HeaderValue::from_str(&accept).expect("base64"));
         return Ok(r);
     }
     // Read the whole request body before answering (POST / for h2spec).
-    let _ = req.into_body().collect().await;
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let run = req.headers().get("x-run").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    if interop() && method == Method::GET && (path == "/" || path == "/index.html") {
+        let mut r = Response::new(Full::new(interop_page()));
+        r.headers_mut().insert("content-type", HeaderValue::from_static("text/html; charset=utf-8"));
+        return Ok(r);
+    }
+    if interop() && method == Method::POST && path == "/report" {
+        let (status, text) = store_report(&run, &body);
+        return Ok(reply(status, text));
+    }
     Ok(reply(StatusCode::OK, "hello from hyper\n"))
 }
 
@@ -139,7 +236,10 @@ async fn main() {
         let tls = tls.clone();
         tokio::spawn(async move {
             let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder.http2().enable_connect_protocol();
+            // RFC 8441 §3: SETTINGS_ENABLE_CONNECT_PROTOCOL=1 unless told to withhold it.
+            if std::env::var("BB_PEER_CONNECT_PROTOCOL").as_deref() != Ok("0") {
+                builder.http2().enable_connect_protocol();
+            }
             let service = hyper::service::service_fn(handle);
             match tls {
                 Some(acceptor) => {
