@@ -244,6 +244,11 @@ async fn main() {
             match tls {
                 Some(acceptor) => {
                     if let Ok(stream) = acceptor.accept(tcp).await {
+                        // RFC 9113 §3.2: after ALPN "h2" only the HTTP/2 preface is valid; the
+                        // auto-detection would answer anything else as HTTP/1.1.
+                        if stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice()) {
+                            builder = builder.http2_only();
+                        }
                         let _ = builder
                             .serve_connection_with_upgrades(TokioIo::new(stream), service)
                             .await;
