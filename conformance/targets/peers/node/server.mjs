@@ -225,6 +225,8 @@ class Replayed extends Duplex {
 let server;
 if (cert && key) {
   // TLS: ALPN picks the protocol (RFC 9113 §3.2, RFC 7301); h2 and HTTP/1.1 share the port.
+  // Not createSecureServer({allowHTTP1}): HTTP/1.1 there needs the compatibility API,
+  // which wraps every HTTP/2 stream too and takes an extended CONNECT stream's DATA.
   server = tls.createServer({
     cert: fs.readFileSync(cert), key: fs.readFileSync(key), ALPNProtocols: ['h2', 'http/1.1'],
   }, (socket) => (socket.alpnProtocol === 'h2' ? h2 : h1).emit('connection', socket));
