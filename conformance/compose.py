@@ -104,7 +104,9 @@ def service(name: str) -> dict[str, Any]:
         # The entrypoint of the official images is theirs (nginx's renders /etc/nginx).
         "entrypoint": ["sh", "-c"],
         "command": [" && ".join(steps)],
-        "volumes": [".:/repo:ro", "certs:/certs:ro", "peer-cache:/repo/.cache"],
+        # Not read-only: Docker creates the mount points of the volumes below inside it
+        # (.cache/ and node_modules/, both git-ignored) on a fresh checkout.
+        "volumes": [".:/repo", "certs:/certs:ro", "peer-cache:/repo/.cache"],
         "expose": [str(PLAIN_PORT), str(TLS_PORT)],
         "labels": {"org.blackbull.target": name, "org.blackbull.language": data["language"],
                    "org.blackbull.protocols": ",".join(data["protocols"])},
