@@ -40,7 +40,7 @@ def test_every_target_declares_protocols_and_builds_a_loopback_argv(tmp_path: Pa
 
 def test_unknown_target_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="websockets"):
-        get_target("nginx")
+        get_target("no-such-server")
 
 
 def test_websockets_reference_speaks_only_websocket() -> None:
