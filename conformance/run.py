@@ -216,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     raw, logs = args.out / "raw", args.out / "logs"
     plan = make_plan(args, raw)
+    if not plan.expected:
+        print(f"nothing to run: none of the suites {', '.join(plan.suites)} applies to "
+              f"{', '.join(plan.targets)} (conformance/TESTING-YOUR-SERVER.md lists which URL "
+              "scheme brings which suite)", flush=True)
+        return 2
     estimates = previous_durations(args.out / "compliance.json")
     timing = None if args.report_only else run_jobs(plan, raw, logs, args.jobs, estimates,
                                                     args.progress_interval)
