@@ -157,7 +157,7 @@ class Settings:
         "Received message bytes all WebSockets of one worker may hold together; past it "
         "each WebSocket that needs more stops reading until bytes are given back.")
     ws_bytes_per_turn: int = _setting(
-        256 * 1024, "BB_WS_BYTES_PER_TURN",
+        64 * 1024, "BB_WS_BYTES_PER_TURN",
         "Message bytes (inflated) one WebSocket produces per event-loop turn: a "
         "permessage-deflate bomb is inflated in slices of this size (fairness).")
     ws_send_timeout: float = _setting(

@@ -87,6 +87,9 @@ class WebSocketCarrier(Protocol):
 
     def abort(self) -> None: ...
 
+    def discard(self) -> None:
+        """End now and drop what is still unsent (a peer that does not read it)."""
+
     def pause_reading(self) -> None: ...
 
     def resume_reading(self) -> None: ...
@@ -133,7 +136,8 @@ class WebSocketBridge:
         self._starved = False  # reading paused: no byte budget left (own or worker's)
         budget = state.ws_inbound
         if budget is None:
-            budget = state.ws_inbound = InboundBudget(self.settings.ws_max_worker_bytes)
+            budget = state.ws_inbound = InboundBudget(self.settings.ws_max_worker_bytes,
+                                                      self.settings.ws_max_message_size)
         self._budget = budget
         self._connect_delivered = False
         self._denial: dict[str, Any] | None = None
@@ -191,6 +195,10 @@ class WebSocketBridge:
                 return
         self._flush()
         self._report()
+        if not ws.input_backlog and self._budget.owner is self:
+            # All it received is parsed: it waits for its peer now, and a peer that
+            # stalls mid-message must not keep the others waiting (ws_budget.py).
+            self._budget.end_overdraw(self)
         if ws.input_backlog:
             if not self._backlogged:
                 self._backlogged = True
@@ -217,9 +225,12 @@ class WebSocketBridge:
         message being assembled is bounded by BB_WS_MAX_MESSAGE_SIZE alone) and within
         the worker's budget."""
         settings = self.settings
-        room = min(settings.ws_bytes_per_turn, self._budget.room)
+        budget = self._budget
+        room = min(settings.ws_bytes_per_turn, budget.room)
         if self.inbox:
             room = min(room, settings.ws_max_queue_bytes - self._reported)
+        elif room <= 0 and budget.overdraw(self):
+            room = settings.ws_bytes_per_turn  # finish this message (ws_budget.py)
         return room
 
     def _report(self) -> None:
@@ -227,9 +238,12 @@ class WebSocketBridge:
         ws = self.ws
         held = self._queued_bytes + (ws.inbound_bytes if ws is not None
                                      and self.phase is Phase.OPEN else 0)
+        budget = self._budget
         if held != self._reported:
             delta, self._reported = held - self._reported, held
-            self._budget.change(delta)
+            budget.change(delta)
+        if budget.owner is self and (self.inbox or not held or self.phase is not Phase.OPEN):
+            budget.end_overdraw(self)  # its message is complete, or it ended
 
     def _starve(self) -> None:
         """No room: stop reading until the app takes a message or the worker's budget
@@ -237,7 +251,7 @@ class WebSocketBridge:
         if not self._starved:
             self._starved = True
             self.carrier.pause_reading()
-        if self._budget.room <= 0:
+        if self._budget.room <= 0 or self._budget.owner is not None:
             self._budget.wait(self)
 
     def budget_available(self) -> None:
@@ -252,7 +266,7 @@ class WebSocketBridge:
             self._budget.forget(self)
             self._backlogged = True  # resumed by _parse once the core's backlog is gone
             self._loop.call_soon(self._continue_input)
-        elif self._budget.room <= 0:
+        elif self._budget.room <= 0 or self._budget.owner is not None:
             self._budget.wait(self)  # this WebSocket's room is back, the worker's is not
 
     @property
@@ -362,7 +376,7 @@ class WebSocketBridge:
             log.info("WebSocket from %s not reading: nothing written for %gs, dropped",
                      self._client, timeout)
             self._finish(CloseCode.POLICY_VIOLATION, "the peer did not read")
-            self.carrier.abort()
+            self.carrier.discard()
             raise ClientDisconnected("the peer did not read") from None
 
     def _send_handshake(self, kind: Any, message: dict[str, Any]) -> None:
