@@ -129,7 +129,6 @@ def test_starlette_app_with_lifespan_runs_under_blackbull(spawn_server):
 
 def test_blackbull_app_runs_under_uvicorn(spawn_server):
     """BlackBull() is a plain ASGI 3 app: uvicorn serves it."""
-    pytest.importorskip("uvicorn")
     port = free_port()
     spawn_server([PYTHON, "-m", "uvicorn", "tests.apps.basic:framework", "--host", "127.0.0.1",
                   "--port", str(port)], port, cwd=str(ROOT))
@@ -139,7 +138,6 @@ def test_blackbull_app_runs_under_uvicorn(spawn_server):
 
 def test_blackbull_app_runs_under_hypercorn(spawn_server):
     """BlackBull() is a plain ASGI 3 app: hypercorn serves it."""
-    pytest.importorskip("hypercorn")
     port = free_port()
     spawn_server([PYTHON, "-m", "hypercorn", "tests.apps.basic:framework", "--bind",
                   f"127.0.0.1:{port}"], port, cwd=str(ROOT))
