@@ -134,6 +134,7 @@ class WebSocketBridge:
         self._queued_bytes = 0
         self._reported = 0
         self._starved = False  # reading paused: no byte budget left (own or worker's)
+        self._send_lock: asyncio.Lock | None = None  # while a message deflates in steps
         budget = state.ws_inbound
         if budget is None:
             budget = state.ws_inbound = InboundBudget(self.settings.ws_max_worker_bytes,
@@ -344,12 +345,23 @@ class WebSocketBridge:
             raise ClientDisconnected("the WebSocket is closed")
         if kind == "websocket.send":
             text, data = message.get("text"), message.get("bytes")
-            if data is not None:
-                ws.send_bytes(data)
-            elif text is not None:
-                ws.send_text(text)
-            else:
+            if data is None and text is None:
                 raise ValueError("websocket.send needs 'bytes' or 'text'")
+            if self._send_lock is not None and self._send_lock.locked():
+                async with self._send_lock:  # a large message is being compressed
+                    pass
+                if self.phase is Phase.CLOSED or ws.close_sent or self.carrier.closed:
+                    raise ClientDisconnected("the WebSocket is closed")
+            step = self.settings.ws_bytes_per_turn
+            size = len(data) if data is not None else len(text)
+            if ws.deflate is not None and size > step:
+                await self._send_in_steps(
+                    bytes(data) if data is not None else text.encode("utf-8"),
+                    data is None, step)
+            elif data is not None:
+                ws.send_bytes(data)
+            else:
+                ws.send_text(text)
             self._flush()
             if not self._writable.is_set():
                 await self._wait_writable()  # the carrier's buffer is full: back-pressure
@@ -358,6 +370,19 @@ class WebSocketBridge:
                               message.get("reason") or "")
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on an open WebSocket")
+
+    async def _send_in_steps(self, payload: bytes, text: bool, step: int) -> None:
+        """RFC 7692 §7.2.1 in BB_WS_BYTES_PER_TURN steps, one per loop turn: echoing a
+        message that inflated to megabytes must not hold the loop while it deflates."""
+        ws = self.ws
+        assert ws is not None
+        if self._send_lock is None:
+            self._send_lock = asyncio.Lock()
+        async with self._send_lock:
+            for _ in ws.send_message_in_steps(payload, text=text, step=step):
+                await asyncio.sleep(0)
+                if self.phase is Phase.CLOSED or ws.close_sent or self.carrier.closed:
+                    raise ClientDisconnected("the WebSocket is closed")
 
     async def _wait_writable(self) -> None:
         """Wait until the carrier takes more output, at most BB_WS_SEND_TIMEOUT: a peer
@@ -557,6 +582,7 @@ class WebSocketBridge:
             self.inbox.clear()
             self._queued_bytes = 0
             self._report()
+            self._feed_again()  # input waiting for that room is parsed (a Close, say)
 
     def _after_app(self, *, error: bool) -> None:
         """ASGI: an app that ends before accepting gets 500; one that ends while open has

@@ -1,6 +1,6 @@
 """WebSocket attacks on bytes and time (issue 20; RFC 6455 §10.4, RFC 7692 §8.1):
 permessage-deflate bombs queued for an app that is behind (memory bounded in bytes, not
-messages), bombs inflated flat out (the loop's fairness), a peer that never reads what
+messages), bombs inflated flat out and bombs echoed (the loop's fairness), a peer that never reads what
 the server sends (the write timeout), and memory that must come back after the attack.
 
 Every bomb is 15 MiB of zeros, ~15 kB on the wire: under the default
@@ -85,6 +85,22 @@ async def test_deflate_bombs_inflated_flat_out(hostile_server, hostile_case) -> 
 
     async def attack(stop: asyncio.Event, answers: Counter) -> None:
         await _bombs_then_close(server.port, "/ws-slow?0", 16, answers, 8.0)
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "close 1000")
+
+
+async def test_deflate_bombs_echoed(hostile_server, hostile_case) -> None:
+    """RFC 7692 §7.2.1, RFC 6455 §10.4: eight 15 MiB bombs to the echo app, whose
+    replies the peer reads: each is inflated and deflated again in BB_WS_BYTES_PER_TURN
+    steps, one per loop turn (a 15 MiB deflate in one call holds the loop ~0.1 s)."""
+    _describe(hostile_case, "7.2.1", "8 × 15 MiB deflate bombs to the echo app",
+              "BB_WS_BYTES_PER_TURN=64 KiB (default) inflated and deflated per loop turn "
+              "→ echoes, then close 1000", BOMB_MEMORY_MB)
+    server = hostile_server({})
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        await _bombs_then_close(server.port, "/ws", 8, answers, 8.0)
 
     m = await measure(server, attack)
     check_attack(hostile_case, server, m, "close 1000")

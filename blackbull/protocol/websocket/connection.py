@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 
 from .close import build_close_payload, parse_close_payload
@@ -160,6 +160,29 @@ class WebSocketConnection:
     def send_bytes(self, data: bytes) -> None:
         """Queue a binary message (§5.6)."""
         self._message(Opcode.BINARY, bytes(data))
+
+    def send_message_in_steps(self, data: bytes, *, text: bool, step: int) -> Iterator[None]:
+        """Queue a message as :meth:`send_bytes` / :meth:`send_text` (``data`` already
+        UTF-8 for text) would, compressing ``step`` input octets per iteration (RFC 7692
+        §7.2.1): the host iterates and does other work between steps; the frame is
+        queued after the last. Uncompressed, or at most one step long, it is queued at
+        once."""
+        opcode = Opcode.TEXT if text else Opcode.BINARY
+        if self.deflate is None or len(data) <= step:
+            self._message(opcode, data)
+            return
+        if self.close_sent:
+            raise RuntimeError("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
+        pieces: list[bytes] = []
+        for piece in self.deflate.compress_steps(data, step):
+            pieces.append(piece)
+            yield
+        self._message_frame(opcode, b"".join(pieces))
+
+    def _message_frame(self, opcode: Opcode, compressed: bytes) -> None:
+        if self.close_sent:
+            raise RuntimeError("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
+        self._frame(opcode, compressed or b"\x00", rsv1=True)
 
     def send_ping(self, payload: bytes = b"") -> None:
         """Queue a Ping (§5.5.2); at most 125 bytes."""

@@ -13,7 +13,7 @@ allocate more than the message limit.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .errors import CloseCode, WebSocketProtocolError
@@ -212,6 +212,22 @@ class PerMessageDeflate:
         if out.endswith(_TRAILER):
             out = out[:-4]
         return out or b"\x00"  # §7.2.3.6: an empty message still needs one empty block
+
+    def compress_steps(self, data: bytes, step: int) -> Iterator[bytes]:
+        """:meth:`compress` ``step`` input octets at a time, for a host that does other
+        work between the steps: the compressed pieces in order, the trailer removed
+        from the last (§7.2.1). The stream belongs to this message until the iterator
+        is exhausted (nothing else may be compressed meanwhile)."""
+        stream = self._compress
+        if stream is None:
+            stream = _compressor(self._local_bits)
+        self._compress = None
+        with memoryview(data) as view:
+            for start in range(0, len(view), step):
+                yield stream.compress(view[start:start + step])
+        out = stream.flush(zlib.Z_SYNC_FLUSH)  # the trailer comes whole from the flush
+        self._compress = None if self._local_reset else stream
+        yield out[:-4] if out.endswith(_TRAILER) else out
 
     def start_message(self) -> None:
         """A compressed message begins (§7.2.2)."""

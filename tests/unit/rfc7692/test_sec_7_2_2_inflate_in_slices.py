@@ -115,3 +115,23 @@ def test_without_max_bytes_the_message_is_inflated_at_once() -> None:
     frame = client_frame(Opcode.BINARY, deflate_raw(b"\0" * ZEROS), rsv1=True)
     events = ws.receive_data(frame)
     assert [len(e.data) for e in events] == [ZEROS] and not ws.input_backlog
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_a_large_message_is_deflated_in_steps(takeover: bool) -> None:
+    """RFC 7692 §7.2.1: a 1 MiB message compressed 64 KiB per step is queued only after
+    the last step, as one frame with RSV1, and reads back intact; the message after it
+    shares the context when it is taken over (§7.1.1) and not otherwise."""
+    params = DeflateParams(server_no_context_takeover=not takeover)
+    server = WebSocketConnection(Role.SERVER, deflate=PerMessageDeflate(params, is_server=True))
+    client = WebSocketConnection(Role.CLIENT, deflate=PerMessageDeflate(params, is_server=False))
+    big = (os.urandom(200) * 50 + b"text " * 2000) * 60
+    steps = 0
+    for _ in server.send_message_in_steps(big, text=False, step=SLICE):
+        assert server.output_parts() == []  # nothing goes out before the last step
+        steps += 1
+    assert steps >= len(big) // SLICE
+    server.send_text("after")
+    events = client.receive_data(server.data_to_send())
+    assert [e.data for e in events] == [big, "after"]
+    assert all(isinstance(e, BytesMessage | TextMessage) for e in events)
