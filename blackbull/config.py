@@ -222,6 +222,24 @@ class Settings:
     ws_close_timeout: float = _setting(
         5.0, "BB_WS_CLOSE_TIMEOUT", "Seconds to wait for the peer's close frame.")
 
+    # --- WebSocket: inbound bytes held, inflation pacing, write timeout (issue 20) -------
+    ws_max_queue_bytes: int = _setting(
+        16 * 1024 * 1024, "BB_WS_MAX_QUEUE_BYTES",
+        "Received message bytes (inflated) one WebSocket may hold while its app is behind "
+        "(queued messages plus the one being assembled) before the server stops reading it.")
+    ws_max_worker_bytes: int = _setting(
+        256 * 1024 * 1024, "BB_WS_MAX_WORKER_BYTES",
+        "Received message bytes all WebSockets of one worker may hold together; past it "
+        "each WebSocket that needs more stops reading until bytes are given back.")
+    ws_bytes_per_turn: int = _setting(
+        64 * 1024, "BB_WS_BYTES_PER_TURN",
+        "Message bytes (inflated) one WebSocket produces per event-loop turn: a "
+        "permessage-deflate bomb is inflated in slices of this size (fairness).")
+    ws_send_timeout: float = _setting(
+        30.0, "BB_WS_SEND_TIMEOUT",
+        "Seconds an app's send may wait for a WebSocket peer that does not read (write "
+        "buffer full) before the connection is dropped (0 disables).")
+
     def __post_init__(self) -> None:
         for f in fields(self):
             if f.name in _NON_NEGATIVE and getattr(self, f.name) < 0:
@@ -249,6 +267,11 @@ class Settings:
             parse_binds(self.bind)
         except ValueError as exc:
             raise ValueError(f"BB_BIND: {exc}") from None
+        for name in ("ws_max_queue_bytes", "ws_max_worker_bytes", "ws_bytes_per_turn"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{_ENV[name]}={getattr(self, name)} must be at least 1 byte")
+        if self.ws_send_timeout < 0:
+            raise ValueError("BB_WS_SEND_TIMEOUT must not be negative")
 
     # -------------------------------------------------------------------------------
     @classmethod
