@@ -4,11 +4,22 @@ from __future__ import annotations
 from .app import BlackBull
 from .config import Settings
 from .events import Event
-from .response import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from .exceptions import HTTPException
+from .request import Request
+from .response import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from .utils import HTTPMethods, Scheme
 
-__version__ = "0.9.0.dev0"
+__version__ = "1.0.0.dev0"
 __all__ = [
-    "BlackBull", "Event", "HTMLResponse", "HTTPMethods", "JSONResponse", "PlainTextResponse",
-    "Response", "Scheme", "Settings", "__version__",
+    "BlackBull", "Event", "FileResponse", "HTMLResponse", "HTTPException", "HTTPMethods",
+    "JSONResponse", "PlainTextResponse", "RedirectResponse", "Request", "Response", "Scheme",
+    "Settings", "StreamingResponse", "__version__",
 ]

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from .events import EVENTS, Event
+from .exceptions import HTTPException
+from .request import Request
 from .response import PlainTextResponse, Response, to_response
 from .routing import Route, Router
 from .utils import Scheme
@@ -15,6 +17,15 @@ log = logging.getLogger("blackbull")
 
 ASGICallable = Callable[[dict, Callable, Callable], Awaitable[None]]
 Middleware = Callable[..., Awaitable[None]]  # (scope, receive, send, call_next)
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Any]]
+
+
+class State:
+    """``app.state``: an attribute bag for what the application shares across requests
+    (a database pool opened at startup, a settings object)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"app.state has no attribute {name!r}")
 
 
 class BlackBull:
@@ -31,6 +42,10 @@ class BlackBull:
         self.available_ws_protocols: list[str | bytes] = []
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
+        #: Shared application state (``app.state.db = ...``).
+        self.state = State()
+        #: Exception class or HTTP status → handler, see :meth:`exception_handler`.
+        self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = {}
 
     # --- registration --------------------------------------------------------------------
     def route(self, path: str = "/", methods: Iterable[str] | None = None,
@@ -69,6 +84,20 @@ class BlackBull:
             route.endpoint = self._chain(route)  # type: ignore[attr-defined]
         return middleware
 
+    def exception_handler(self, key: type[Exception] | int) -> Callable:
+        """``@app.exception_handler(KeyError)`` or ``(404)``: ``async def h(request, exc)``
+        returns what a simplified handler may return (a Response, str, dict…).
+
+        A class matches its subclasses (the closest one wins); a status matches an
+        :class:`~blackbull.exceptions.HTTPException` of that status and the framework's
+        own 404 and 405. Unhandled exceptions propagate to the server (a 500 there)."""
+
+        def decorator(func: ExceptionHandler) -> ExceptionHandler:
+            self.exception_handlers[key] = func
+            return func
+
+        return decorator
+
     def on_startup(self, func: Callable[[], Awaitable[None]]) -> Callable:
         self._startup.append(func)
         return func
@@ -98,18 +127,55 @@ class BlackBull:
             if scheme is Scheme.websocket:
                 await send({"type": "websocket.close", "code": 1000})
                 return
-            response: Response = PlainTextResponse("Not Found", 404)
-            if allowed:
-                response = PlainTextResponse("Method Not Allowed", 405,
-                                             {"allow": ", ".join(sorted(allowed))})
-            await response(scope, receive, send)
+            headers = {"allow": ", ".join(sorted(allowed))} if allowed else None
+            exc = HTTPException(405 if allowed else 404, headers=headers)
+            await self._handle_exception(exc, scope, receive, send)
             return
         scope["path_params"] = params
-        interceptors = self.interceptors
-        if not interceptors:
-            await route.endpoint(scope, receive, send)  # type: ignore[attr-defined]
+        if scheme is Scheme.websocket:
+            await self._call(route, scope, receive, send, method, path)
             return
-        await self._intercepted(route, scope, receive, send, method, path)
+        started = False
+
+        async def watched(message: dict) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._call(route, scope, receive, watched, method, path)
+        except Exception as exc:
+            # Once the response has started, the status is out: the server ends the stream.
+            if started or not (isinstance(exc, HTTPException) or self._handler_for(exc)):
+                raise
+            await self._handle_exception(exc, scope, receive, send)
+
+    async def _call(self, route: Route, scope: dict, receive: Callable, send: Callable,
+                    method: str, path: str) -> None:
+        if not self.interceptors:
+            await route.endpoint(scope, receive, send)  # type: ignore[attr-defined]
+        else:
+            await self._intercepted(route, scope, receive, send, method, path)
+
+    def _handler_for(self, exc: Exception) -> ExceptionHandler | None:
+        if isinstance(exc, HTTPException) and exc.status in self.exception_handlers:
+            return self.exception_handlers[exc.status]
+        for cls in type(exc).__mro__:
+            if cls in self.exception_handlers:
+                return self.exception_handlers[cls]
+        return None
+
+    async def _handle_exception(self, exc: Exception, scope: dict, receive: Callable,
+                                send: Callable) -> None:
+        handler = self._handler_for(exc)
+        if handler is not None:
+            response = to_response(await handler(Request(scope, receive), exc))
+        elif isinstance(exc, HTTPException):
+            response = PlainTextResponse(exc.detail, exc.status, exc.headers)
+        else:  # pragma: no cover - _dispatch only calls this when one of the two holds
+            raise exc
+        await (response or Response(b"", 204))(scope, receive, send)
 
     async def _intercepted(self, route: Route, scope: dict, receive: Callable,
                            send: Callable, method: str, path: str) -> None:
@@ -154,6 +220,8 @@ class BlackBull:
             available = {"scope": scope, "receive": receive, "send": send,
                          **scope.get("path_params", {})}
             kwargs = {k: v for k, v in available.items() if k in wanted}
+            if "request" in wanted:
+                kwargs["request"] = Request(scope, receive)
             response = to_response(await handler(**kwargs))
             if response is None:
                 if scope["type"] == "http":
@@ -186,17 +254,24 @@ class BlackBull:
     def run(self, host: str | None = None, port: int | None = None, *,
             certfile: str | None = None, keyfile: str | None = None,
             workers: int | None = None, argv: list[str] | None = None) -> None:
-        """Serve this app (blocking). Command-line flags of the script (``--host``,
-        ``--port``, ``--cert``/``--certfile``, ``--key``/``--keyfile``, ``--workers``)
-        override the arguments, so ``python app.py --port 8443 --cert c.pem --key k.pem``
-        works for any ``app.run(...)``."""
-        from .cli import script_overrides
-        from .server.serve import run
+        """Serve this app (blocking) with the ``blackbull`` command's options read from the
+        script's command line, so ``python app.py --port 8443 --cert c.pem --key k.pem``
+        (or ``--help``) works for any ``app.run(...)``. Flags win over the arguments given
+        here, which win over ``BB_*`` variables. An unknown flag is an error: a script
+        with its own options passes what is left of them as ``argv``."""
+        from .binds import Bind
+        from .cli import run_script
 
-        opts = script_overrides(argv)
-        run(self, opts.host or host or "127.0.0.1", opts.port or port or 8000,
-            certfile=opts.certfile or certfile, keyfile=opts.keyfile or keyfile,
-            workers=opts.workers or workers or 1)
+        defaults: dict[str, Any] = {}
+        if host is not None or port is not None:
+            defaults["bind"] = str(Bind("tcp", host=host or "127.0.0.1",
+                                        port=8000 if port is None else port))
+        if certfile:
+            defaults["ssl_certfile"] = certfile
+            defaults["ssl_keyfile"] = keyfile or ""
+        if workers:
+            defaults["workers"] = workers
+        run_script(self, argv, defaults)
 
 
 def _wrap(middleware: Middleware, inner: ASGICallable) -> ASGICallable:

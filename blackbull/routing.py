@@ -33,16 +33,27 @@ def compile_path(path: str) -> tuple[re.Pattern[str], dict[str, Callable[[str], 
     return re.compile(pattern), converters
 
 
-def is_asgi_handler(func: Callable[..., Any]) -> bool:
-    """The full ASGI form takes exactly three required positional parameters
-    (scope, receive, send); anything else is the simplified form."""
+#: Parameter names a simplified handler may ask for besides its path parameters.
+INJECTED = frozenset({"scope", "receive", "send", "request"})
+
+
+def is_asgi_handler(func: Callable[..., Any], path_params: frozenset[str] = frozenset()) -> bool:
+    """Whether *func* is the full ASGI form ``(scope, receive, send)``.
+
+    Decided by names, not only by count: three required positional parameters make an
+    ASGI callable unless one of them is named after a path parameter of the route or is
+    ``request`` (``/three/{a}/{b}/{c}`` with ``async def h(a, b, c)`` is simplified).
+    ``app.route(..., asgi=True/False)`` says it explicitly and skips the guess."""
     try:
         params = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):
         return True
     required = [p for p in params
                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
-    return len(required) == 3
+    if len(required) != 3:
+        return False
+    names = {p.name for p in required}
+    return not (names & path_params) and "request" not in names
 
 
 @dataclass(eq=False)
@@ -59,7 +70,7 @@ class Route:
     def __post_init__(self) -> None:
         self.regex, self.converters = compile_path(self.path)
         if self.asgi is None:
-            self.asgi = is_asgi_handler(self.handler)
+            self.asgi = is_asgi_handler(self.handler, frozenset(self.converters))
         params = inspect.signature(self.handler).parameters if not self.asgi else {}
         self.wanted = set(params)
 

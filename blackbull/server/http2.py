@@ -42,6 +42,7 @@ from .http2_input import InputPacer
 from .http2_sender import HTTP2Sender
 from .http2_stream import H2Stream, StreamWindowView
 from .http2_websocket import H2WebSocketStream
+from .overload import request_app
 
 log = logging.getLogger("blackbull.server")
 
@@ -336,7 +337,7 @@ class HTTP2Handler(ProtocolHandler):
                     del self.streams[stream.stream_id]
                 continue
             self._spawn_budget -= 1
-            stream.task = state.spawn(stream.run(state.app), self.loop)
+            stream.task = state.spawn(stream.run(request_app(state)), self.loop)
 
     def _next_turn(self) -> None:
         self._turn_scheduled = False
@@ -359,7 +360,7 @@ class HTTP2Handler(ProtocolHandler):
         if defer:
             self._unstarted.append(stream)
         else:
-            stream.task = self.conn.state.spawn(stream.run(self.conn.state.app))
+            stream.task = self.conn.state.spawn(stream.run(request_app(self.conn.state)))
         return stream
 
     def _start_websocket(self, sid: int, headers: Headers) -> None:
