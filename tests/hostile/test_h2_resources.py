@@ -251,3 +251,49 @@ async def test_held_buffers_are_given_back_round_after_round(hostile_server,
     assert set(m.answers) == {"GOAWAY ENHANCE_YOUR_CALM"}, dict(m.answers)
     assert m.growth_mb <= hostile_case.memory_bound_mb, f"peak +{m.growth_mb:.1f} MB"
     assert max(after) <= 24.0, f"resident size stayed above its start: {after} MB"
+
+
+async def test_rfc8441_websocket_reader_starving_its_stream(hostile_server,
+                                                            hostile_case) -> None:
+    """RFC 8441 §5, RFC 9113 §6.9.1, §10.5: a peer downloads briskly on one stream
+    (so its connection progresses) while never opening the window of its RFC 8441
+    WebSocket stream, whose echoes wait buffered. A stream held back by its own
+    window below BB_H2_MIN_SEND_RATE is reset alone → RST_STREAM ENHANCE_YOUR_CALM,
+    the connection goes on."""
+    from tests.hostile.h2raw import DATA, window_update
+    from tests.hostile.wsraw import ws_frame
+
+    _describe(hostile_case, "6.9.1",
+              "RFC 8441 WebSocket stream whose window stays 0 (48 KiB of echoes waiting) "
+              "beside a download at ~160 KB/s on the same connection",
+              "BB_H2_MIN_SEND_RATE=1024 octets/s per stream held by its own window over "
+              "BB_H2_IDLE_TIMEOUT=1 s → RST_STREAM ENHANCE_YOUR_CALM on that stream only")
+    hostile_case.rfc = "RFC 8441"
+    server = hostile_server({"BB_H2_ENABLE_WEBSOCKET": "1", "BB_H2_IDLE_TIMEOUT": "1"})
+    extra = [(":protocol", "websocket"), ("sec-websocket-version", "13")]
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        peer = await H2Attacker.open(server.port, {0x4: 0})
+        await peer.wait_for(lambda r: r.frames >= 2, 2.0)  # ENABLE_CONNECT_PROTOCOL seen
+        peer.headers(1, "/ws", end_stream=False, method="CONNECT", extra=extra)
+        for _ in range(3):
+            peer.send(frame(DATA, 0, 1, ws_frame(0x2, b"x" * 16000)))
+        peer.headers(3, "/big")
+        loop = asyncio.get_running_loop()
+        deadline = None
+        while not peer.finished and 1 not in peer.received.reset_ids:
+            if stop.is_set() and deadline is None:
+                deadline = loop.time() + 5.0
+            if deadline is not None and loop.time() > deadline:
+                break
+            peer.send(window_update(3, 16384) + window_update(0, 16384))
+            await asyncio.sleep(0.1)
+        rec = peer.received
+        if 1 in rec.reset_ids and rec.goaway is None:
+            answers[f"RST_STREAM {'ENHANCE_YOUR_CALM' if rec.reset_codes['ENHANCE_YOUR_CALM'] else dict(rec.reset_codes)}"] += 1
+        else:
+            answers[f"GOAWAY {rec.goaway}" if rec.goaway else "held"] += 1
+        peer.close()
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "RST_STREAM ENHANCE_YOUR_CALM")
