@@ -30,6 +30,9 @@ Headers = list[tuple[bytes, bytes]]
 #: would start a multi-octet integer, §5.1).
 _ONE_OCTET_INDEXED = bytes(range(0x80, 0xFF))
 _CACHE_LIMIT = 256
+#: Indexed-only blocks decoding to more fields than this are not memoised: a block of
+#: 16 000 one-octet references would keep a 16 000-entry list per cache slot (§10.5).
+_MEMO_MAX_FIELDS = 64
 
 #: §5.1: integers longer than this many continuation octets are a decoding error
 #: (the same bound as hpack's own decoder).
@@ -90,7 +93,7 @@ class HeaderDecoder:
         if hit is not None:
             return list(hit)
         headers = self._decode(block)
-        if _only_indexed(block):
+        if _only_indexed(block) and len(headers) <= _MEMO_MAX_FIELDS:
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
             cache[block] = tuple(headers)  # type: ignore[arg-type]

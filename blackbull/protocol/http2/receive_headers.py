@@ -28,6 +28,9 @@ from .stream import CloseReason, Stream, StreamState, closed_stream_error
 if TYPE_CHECKING:
     from .connection import H2Connection
 
+#: Field sections up to this many octets (names and values) are memoised per connection.
+MEMO_MAX_OCTETS = 8192
+
 
 class HeaderBlock:
     """A HEADERS/PUSH_PROMISE whose block continues in CONTINUATION frames (§6.10)."""
@@ -195,9 +198,13 @@ class HeaderBlockMixin:
         extended = self.local.enable_connect_protocol or any(
             p.get(SettingCode.ENABLE_CONNECT_PROTOCOL) for p in self._pending_local)
         _, length = validate_request(headers, extended)
-        if len(known) >= 256:
-            known.clear()
-        known[key] = length
+        if sum(len(n) + len(v) for n, v in headers) <= MEMO_MAX_OCTETS:
+            # Only small lists are remembered: the memo keeps its keys' field values
+            # alive, and 256 lists near SETTINGS_MAX_HEADER_LIST_SIZE would hold ~16 MB
+            # per connection after their requests ended (§10.5).
+            if len(known) >= 256:
+                known.clear()
+            known[key] = length
         return length
 
     def _on_push_promise(self: H2Connection, flags: int, sid: int, payload: bytes,
