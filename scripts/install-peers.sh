@@ -45,6 +45,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 mkdir -p "$cache/bin"
+# One install at a time (pytest -n workers may start several): npm ci replaces node_modules.
+if command -v flock >/dev/null; then
+  exec 9>"$cache/.install.lock"
+  flock 9
+fi
 
 if want node; then
   lock="$peers/node/package-lock.json"
