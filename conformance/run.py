@@ -202,8 +202,14 @@ def _register_targets(parser: argparse.ArgumentParser, args: argparse.Namespace)
 
 def run_jobs(plan: Plan, raw: Path, logs: Path, jobs: int,
              estimates: dict[str, float] | None = None, interval: float = 60.0) -> dict:
-    """Run the plan's jobs, printing progress; returns the timing record of the report."""
+    """Run the plan's jobs, printing progress; returns the timing record of the report.
+
+    Longest first (what each took in the last run, else its weight): with two slots the
+    long Autobahn column and the unit tests start at once and the short suites fill in.
+    """
     clear_stale(raw, plan)
+    known = estimates or {}
+    plan.jobs.sort(key=lambda j: -known.get(j.name, 200.0 * j.weight))
     return execute(plan.jobs, logs, jobs, estimates, interval=interval)
 
 
@@ -216,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     raw, logs = args.out / "raw", args.out / "logs"
     plan = make_plan(args, raw)
+    if not plan.expected:
+        print(f"nothing to run: none of the suites {', '.join(plan.suites)} applies to "
+              f"{', '.join(plan.targets)} (conformance/TESTING-YOUR-SERVER.md lists which URL "
+              "scheme brings which suite)", flush=True)
+        return 2
     estimates = previous_durations(args.out / "compliance.json")
     timing = None if args.report_only else run_jobs(plan, raw, logs, args.jobs, estimates,
                                                     args.progress_interval)

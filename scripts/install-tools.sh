@@ -11,6 +11,7 @@ need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
 command -v h2load >/dev/null || need_apt+=(nghttp2-client)
 command -v wrk >/dev/null || need_apt+=(wrk)
+command -v ss >/dev/null || need_apt+=(iproute2)
 if [ "${BB_SKIP_CHROMIUM:-0}" != 1 ]; then
   command -v chromium >/dev/null || need_apt+=(chromium)
 fi

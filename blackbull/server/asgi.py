@@ -9,6 +9,12 @@ if TYPE_CHECKING:
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 
 
+class ClientDisconnected(OSError):
+    """ASGI spec 2.4: ``send()`` once the client is gone (connection closed, stream
+    reset, WebSocket closed) raises this ``OSError`` subclass instead of doing nothing,
+    so a streaming app stops producing (HTTP and WebSocket specs, "send")."""
+
+
 def base_scope(
     conn: Connection,
     scope_type: str,

@@ -87,10 +87,9 @@ class Connection(asyncio.Protocol):
             self.alpn = ssl_object.selected_alpn_protocol()
         state = self.state
         if len(state.connections) >= state.settings.max_connections:
-            log.warning("connection limit %d reached; closing new connection",
-                        state.settings.max_connections)
-            transport.abort()
-            self.closed = True
+            from .overload import refuse_connection  # late import: it imports us
+
+            refuse_connection(self)
             return
         state.connections.add(self)
         from .detect import choose_handler  # late import: detect imports the handlers

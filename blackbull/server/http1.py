@@ -3,6 +3,7 @@
 Requests are answered in order (RFC 9112 §9.3.2 pipelining): one request cycle runs the
 app at a time, later ones wait with their bodies buffered (bounded: past the limits the
 socket stops being read). Upgrades hand the connection to the WebSocket or HTTP/2 handler.
+Each request's ASGI side is a :class:`~blackbull.server.http1_cycle.RequestCycle`.
 """
 from __future__ import annotations
 
@@ -13,178 +14,18 @@ from typing import Any
 
 from ..protocol.http1.events import Data, EndOfMessage, Request, RequestError
 from ..protocol.http1.parser import RequestParser
-from ..protocol.http1.response import ResponseError, ResponseWriter, simple_response
-from .asgi import base_scope
+from ..protocol.http1.response import simple_response
 from .clock import http_date
 from .connection import ProtocolHandler
+from .http1_cycle import RequestCycle
+from .overload import request_app
+from .ratelog import log_limited
 
 log = logging.getLogger("blackbull.server")
 
 _BODY_BUFFER_HIGH = 256 * 1024   # buffered request body bytes before we stop reading
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _FEED_PIECE = 8192               # bytes parsed between two pipeline-limit checks
 _LINGER = 1.0                    # seconds input is still read (and dropped) after an error
-_DISCONNECT = {"type": "http.disconnect"}
-
-
-class RequestCycle:
-    """One request and its response: the ASGI ``receive``/``send`` pair."""
-
-    __slots__ = (
-        "handler", "request", "scope", "chunks", "buffered", "body_complete", "waiter",
-        "writer", "response_complete", "disconnected", "continue_sent", "keep_alive",
-        "final_sent", "_start",
-    )
-
-    def __init__(self, handler: HTTP1Handler, request: Request) -> None:
-        self.handler = handler
-        self.request = request
-        self.chunks: deque[bytes] | None = None  # made when a body piece arrives
-        self.buffered = 0
-        self.body_complete = not request.has_body
-        self.waiter: asyncio.Future | None = None
-        self.writer: ResponseWriter | None = None
-        self.response_complete = False
-        self.disconnected = False
-        self.continue_sent = False
-        self.final_sent = False
-        self.keep_alive = request.keep_alive
-        self._start: dict[str, Any] | None = None
-        conn = handler.conn
-        self.scope = base_scope(
-            conn, "http", request.http_version, request.method, request.path,
-            request.raw_path, request.query_string, request.headers)
-
-    # --- fed by the handler ----------------------------------------------------------
-    def feed_body(self, data: bytes) -> None:
-        if self.response_complete:
-            return  # the app is done with this request: discard the rest of its body
-        chunks = self.chunks
-        if chunks is None:
-            chunks = self.chunks = deque()
-        chunks.append(data)
-        self.buffered += len(data)
-        self._wake()
-
-    def end_body(self) -> None:
-        self.body_complete = True
-        self._wake()
-
-    def disconnect(self) -> None:
-        self.disconnected = True
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # --- ASGI ------------------------------------------------------------------------
-    async def receive(self) -> dict[str, Any]:
-        while True:
-            if self.disconnected:
-                return _DISCONNECT
-            if self.chunks:
-                body = b"".join(self.chunks) if len(self.chunks) > 1 else self.chunks[0]
-                self.chunks.clear()
-                self.buffered = 0
-                self.final_sent = self.body_complete
-                self.handler.body_consumed()
-                return {"type": "http.request", "body": body,
-                        "more_body": not self.body_complete}
-            if self.body_complete:
-                if not self.final_sent:
-                    self.final_sent = True
-                    return {"type": "http.request", "body": b"", "more_body": False}
-                if self.response_complete:
-                    return _DISCONNECT
-            elif self.request.expect_continue and not self.continue_sent \
-                    and self.writer is None:
-                # RFC 9110 §10.1.1: the client waits for 100 before sending the body.
-                self.continue_sent = True
-                self.handler.conn.write(_CONTINUE)
-            waiter = self.waiter = self.handler.loop.create_future()
-            await waiter
-
-    async def send(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        if self.disconnected:
-            if kind == "http.response.body" or kind == "http.response.start":
-                return  # the client is gone; ASGI says sends are then no-ops
-        if kind == "http.response.start":
-            if self._start is not None or self.writer is not None:
-                raise RuntimeError("http.response.start sent twice")
-            self._start = message
-        elif kind == "http.response.body":
-            await self._send_body(message.get("body", b""), message.get("more_body", False))
-        else:
-            raise RuntimeError(f"unexpected ASGI message {kind!r} on an HTTP/1.1 request")
-
-    async def _send_body(self, body: bytes, more: bool) -> None:
-        writer = self.writer
-        if writer is None:
-            start = self._start
-            if start is None:
-                raise RuntimeError("http.response.body before http.response.start")
-            keep_alive = self.keep_alive and not self.handler.closing
-            if self.request.expect_continue and not self.continue_sent \
-                    and not self.body_complete:
-                keep_alive = False  # the client may never send the body we skipped
-            writer = ResponseWriter(
-                start["status"], start.get("headers", ()),
-                head_request=self.request.method == "HEAD",
-                version=self.request.http_version, keep_alive=keep_alive,
-                date=http_date())
-            data = writer.body(body, more)  # a ResponseError here leaves room for a 500
-            self.writer = writer
-        elif writer.complete:
-            raise RuntimeError("http.response.body after the response completed")
-        else:
-            data = writer.body(body, more)
-        handler = self.handler
-        if data:
-            handler.conn.write(data)
-        if not more:
-            self.keep_alive = writer.keep_alive
-            self.response_complete = True
-            self._wake()
-            handler.cycle_done(self)
-        elif not handler.writable.is_set():
-            await handler.writable.wait()
-
-    async def run(self, app: Any) -> None:
-        try:
-            await app(self.scope, self.receive, self.send)
-        except asyncio.CancelledError:
-            self._abort_response()
-            raise
-        except BaseException as exc:  # noqa: BLE001 - an app bug must not kill the server
-            if isinstance(exc, ResponseError):
-                log.error("invalid response from the ASGI app: %s", exc)
-            else:
-                log.exception("exception in ASGI application")
-            self._abort_response()
-            if not isinstance(exc, Exception):
-                raise
-        else:
-            if not self.response_complete:
-                if self.writer is None:
-                    log.error("ASGI app returned without sending a response")
-                self._abort_response()
-
-    def _abort_response(self) -> None:
-        """The app failed: a 500 if nothing was sent yet, else close the connection."""
-        if self.response_complete:
-            return
-        self.response_complete = True
-        handler = self.handler
-        if self.writer is None and not self.disconnected:
-            self.keep_alive = self.keep_alive and self.body_complete
-            handler.conn.write(simple_response(500, b"Internal Server Error",
-                                               close=not self.keep_alive, date=http_date()))
-        else:
-            self.keep_alive = False
-        handler.cycle_done(self)
 
 
 class HTTP1Handler(ProtocolHandler):
@@ -193,7 +34,7 @@ class HTTP1Handler(ProtocolHandler):
     __slots__ = (
         "parser", "cycles", "loop", "writable", "closing", "settings", "_timer",
         "_timer_kind", "_upgrade", "_error", "_body_cycle", "_unparsed", "_discarding",
-        "_idle_timer", "_idle_since",
+        "_idle_timer", "_idle_since", "_write_timer", "input_ended",
     )
 
     def __init__(self) -> None:
@@ -201,10 +42,12 @@ class HTTP1Handler(ProtocolHandler):
         self.writable = asyncio.Event()
         self.writable.set()
         self.closing = False
+        self.input_ended = False  # the client half-closed (EOF) after complete requests
         self._timer: asyncio.TimerHandle | None = None
         self._timer_kind = ""
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_since = -1.0
+        self._write_timer: asyncio.TimerHandle | None = None
         self._upgrade: tuple[Request, bytes] | None = None
         self._error: RequestError | None = None
         self._body_cycle: RequestCycle | None = None
@@ -272,7 +115,9 @@ class HTTP1Handler(ProtocolHandler):
             data = bytes(self._unparsed)
             self._unparsed = bytearray()
             self.data_received(data)
-            if not self._unparsed and len(self.cycles) <= self.settings.h1_max_pipeline:
+            if self.input_ended and not self.cycles and not self._unparsed:
+                self.conn.close()  # what was left held no complete request
+            elif not self._unparsed and len(self.cycles) <= self.settings.h1_max_pipeline:
                 self.conn.resume_reading()
 
     def _handle(self, data: bytes) -> None:
@@ -300,11 +145,13 @@ class HTTP1Handler(ProtocolHandler):
             self._upgrade = (request, self.parser.trailing_data)
             return
         cycle = RequestCycle(self, request)
+        if self.input_ended:
+            cycle.end_of_input()
         self.cycles.append(cycle)
         self._body_cycle = None if cycle.body_complete else cycle
         if len(self.cycles) == 1:
             state = self.conn.state
-            state.spawn(cycle.run(state.app), self.loop)
+            state.spawn(cycle.run(request_app(state)), self.loop)
 
     def _on_error(self, error: RequestError) -> None:
         self._cancel_all_timers()
@@ -325,9 +172,13 @@ class HTTP1Handler(ProtocolHandler):
 
     def _send_error(self, error: RequestError) -> None:
         if error.status >= 500:
-            log.warning("refusing request: %s %s", error.status, error.reason)
+            self._log(logging.WARNING, f"h1-refused-{error.status}",
+                      "refusing request from %s: %s %s", self.conn.client, error.status,
+                      error.reason)
         else:
-            log.info("bad request from %s: %s %s", self.conn.client, error.status, error.reason)
+            self._log(logging.INFO, f"h1-bad-request-{error.status}",
+                      "bad request from %s: %s %s", self.conn.client, error.status,
+                      error.reason)
         if error.respond:
             body = f"{error.status} {error.reason}\n".encode()
             self.conn.write(simple_response(error.status, body, date=http_date()))
@@ -388,12 +239,15 @@ class HTTP1Handler(ProtocolHandler):
             return
         if cycles:
             state = self.conn.state
-            state.spawn(cycles[0].run(state.app), self.loop)
+            state.spawn(cycles[0].run(request_app(state)), self.loop)
         elif self._error is not None:
             self._send_error(self._error)
             return
         elif self._upgrade is not None:
             self._try_upgrade()
+            return
+        elif self.input_ended and not self._unparsed:
+            self.conn.close()  # every request the half-closed client sent is answered
             return
         self.body_consumed()
         self._update_timer()
@@ -438,7 +292,8 @@ class HTTP1Handler(ProtocolHandler):
         try:
             handler = HTTP2Handler.for_upgrade(settings[0], headers, request.method, target, b"")
         except Exception as exc:  # noqa: BLE001 - a bad HTTP2-Settings value: stay on 1.1
-            log.info("h2c upgrade refused: %s", exc)
+            self._log(logging.INFO, "h2c-upgrade-refused", "h2c upgrade refused for %s: %s",
+                      self.conn.client, exc)
             return None
         self.conn.write(b"HTTP/1.1 101 Switching Protocols\r\n"
                         b"connection: Upgrade\r\nupgrade: h2c\r\n\r\n")
@@ -514,7 +369,9 @@ class HTTP1Handler(ProtocolHandler):
         self._timer = None
         self._timer_kind = ""
         if kind == "header":
-            log.info("request head timeout from %s", self.conn.client)
+            self._log(logging.INFO, "h1-head-timeout", "request head timeout from %s "
+                      "(BB_H1_HEADER_TIMEOUT=%g s)", self.conn.client,
+                      self.settings.h1_header_timeout)
             self.conn.write(simple_response(408, b"408 Request Timeout\n", date=http_date()))
             self._close_after_answer()
             return
@@ -530,7 +387,9 @@ class HTTP1Handler(ProtocolHandler):
         if cycle is None or self.conn.paused_reading:
             self._update_timer()
             return False
-        log.info("request body timeout from %s", self.conn.client)
+        self._log(logging.INFO, "h1-body-timeout", "request body timeout from %s "
+                  "(BB_H1_HEADER_TIMEOUT=%g s between two pieces)", self.conn.client,
+                  self.settings.h1_header_timeout)
         first = bool(self.cycles) and self.cycles[0] is cycle
         cycle.disconnect()
         if first and cycle.writer is None and not cycle.response_complete:
@@ -545,20 +404,50 @@ class HTTP1Handler(ProtocolHandler):
         # never arrive is a disconnect (returning None closes the transport).
         if self._discarding or self._body_cycle is not None or not self.cycles:
             return None
-        self.closing = True
+        # Every complete request already received is answered, in order (RFC 9112
+        # §9.3.2), the last answer with Connection: close; then we close.
+        self.input_ended = True
+        for cycle in self.cycles:
+            cycle.end_of_input()
         return True
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._cancel_all_timers()
+        self._cancel_write_timer()
         for cycle in self.cycles:
             cycle.disconnect()
         self.writable.set()
 
     def pause_writing(self) -> None:
         self.writable.clear()
+        delay = self.settings.h1_write_timeout
+        if delay > 0 and self._write_timer is None:
+            self._write_timer = self.loop.call_later(delay, self._on_write_timeout)
 
     def resume_writing(self) -> None:
         self.writable.set()
+        self._cancel_write_timer()
+
+    def _cancel_write_timer(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def _on_write_timeout(self) -> None:
+        """The client has not read our response for BB_H1_WRITE_TIMEOUT seconds (the
+        write buffer stayed above a quarter of BB_H1_WRITE_BUFFER, like nginx's
+        send_timeout between two successful writes): the bytes cannot go anywhere, so
+        the connection is aborted — its app's next send() raises ClientDisconnected."""
+        self._write_timer = None
+        if self.conn.closed or self.writable.is_set():
+            return
+        self._log(logging.INFO, "h1-write-timeout", "%s did not read its response for "
+                  "BB_H1_WRITE_TIMEOUT=%g s: closing", self.conn.client,
+                  self.settings.h1_write_timeout)
+        self.conn.abort()
+
+    def _log(self, level: int, cause: str, msg: str, *args: Any) -> None:
+        log_limited(log, level, cause, self.settings.log_repeat_interval, msg, *args)
 
     def shutdown(self) -> None:
         self.closing = True

@@ -40,6 +40,7 @@ from .http2_input import InputPacer
 from .http2_sender import HTTP2Sender
 from .http2_stream import H2Stream, StreamWindowView
 from .http2_websocket import H2WebSocketStream
+from .overload import request_app
 
 log = logging.getLogger("blackbull.server")
 
@@ -290,7 +291,7 @@ class HTTP2Handler(ProtocolHandler):
                 if self.streams.get(stream.stream_id) is stream:
                     del self.streams[stream.stream_id]
                 continue
-            stream.task = state.spawn(stream.run(state.app))
+            stream.task = state.spawn(stream.run(request_app(state)))
 
     def _start_stream(self, sid: int, headers: Headers, priority: Any,
                       end_stream: bool, pushed: bool = False, defer: bool = False) -> H2Stream:
@@ -308,7 +309,7 @@ class HTTP2Handler(ProtocolHandler):
         if defer:
             self._unstarted.append(stream)
         else:
-            stream.task = self.conn.state.spawn(stream.run(self.conn.state.app))
+            stream.task = self.conn.state.spawn(stream.run(request_app(self.conn.state)))
         return stream
 
     def _start_websocket(self, sid: int, headers: Headers) -> None:

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from ..protocol.http2 import ErrorCode, Priority, StreamState
 from ..protocol.http2.headers import CONNECTION_SPECIFIC
 from ..protocol.http2.priority import merge_priority
+from .asgi import ClientDisconnected
 from .clock import http_date
+from .ratelog import log_limited
 
 if TYPE_CHECKING:
     from .http2 import HTTP2Handler
@@ -178,6 +180,9 @@ class H2Stream:
     # --- ASGI send -----------------------------------------------------------------------
     async def send(self, message: dict[str, Any]) -> None:
         kind = message["type"]
+        if self.disconnected and not self.response_complete:
+            # ASGI spec 2.4: the stream was reset or the connection is gone.
+            raise ClientDisconnected(f"HTTP/2 stream {self.stream_id} is gone")
         if kind == "http.response.body":
             await self._send_body(message.get("body", b""), message.get("more_body", False))
         elif kind == "http.response.start":
@@ -209,6 +214,8 @@ class H2Stream:
             name = bytes(name).lower()
             if name in CONNECTION_SPECIFIC:
                 continue  # RFC 9113 §8.2.2: never sent on HTTP/2
+            if name == b"content-length" and status == 204:
+                continue  # RFC 9110 §8.6: never in a 204 response
             if name == b"date":
                 dated = True  # the app's own Date wins
             headers.append((name, bytes(value)))
@@ -219,12 +226,11 @@ class H2Stream:
     async def _send_body(self, body: bytes, more: bool) -> None:
         if self.response_complete:
             raise RuntimeError("response already complete")
-        if self.disconnected:
-            return
         handler = self.handler
         end = not more and not self.trailers_expected
-        if body and self.scope["method"] == "HEAD":
-            body = b""  # RFC 9110 §9.3.2: a HEAD response carries no content
+        if body and (self.scope["method"] == "HEAD" or (
+                self.start is not None and self.start["status"] in (204, 304))):
+            body = b""  # RFC 9110 §9.3.2, §6.4.1: HEAD, 204 and 304 carry no content
         if not self.headers_sent:
             self.headers_sent = True
             headers = self._response_headers()
@@ -246,6 +252,8 @@ class H2Stream:
             handler.queue_output(self)
         if self.out_size and not self.disconnected:
             await self._drained()
+            if self.disconnected:
+                raise ClientDisconnected(f"HTTP/2 stream {self.stream_id} is gone")
 
     async def _drained(self) -> None:
         """Back-pressure: return when the data is in the core (flow control allowed it)."""
@@ -259,8 +267,6 @@ class H2Stream:
     async def _send_trailers(self, message: dict[str, Any]) -> None:
         if not self.trailers_expected or not self.headers_sent:
             raise RuntimeError("http.response.trailers without trailers=True and a body")
-        if self.disconnected:
-            return
         trailers = [(bytes(k).lower(), bytes(v)) for k, v in message.get("headers", ())]
         if message.get("more_trailers", False):
             self.trailers = (self.trailers or []) + trailers
@@ -277,8 +283,17 @@ class H2Stream:
         try:
             await app(self.scope, self.receive, self.send)
         except Exception as exc:  # noqa: BLE001 - the app's failure ends only its stream
-            log.error("ASGI app failed on HTTP/2 stream %d: %r", self.stream_id, exc)
-            log.debug("ASGI app traceback", exc_info=True)
+            if self.disconnected:
+                # Most often our own ClientDisconnected, re-raised by the app: the
+                # peer's doing (a reset, a closed connection), so folded.
+                log_limited(log, logging.INFO, "h2-app-after-disconnect",
+                            self.handler.conn.state.settings.log_repeat_interval,
+                            "ASGI app ended with %r after HTTP/2 stream %d was reset",
+                            exc, self.stream_id)
+                log.debug("ASGI app traceback", exc_info=True)
+            else:
+                log.exception("exception in ASGI application (HTTP/2 stream %d)",
+                              self.stream_id)
             self._abort()
         else:
             if not self.response_complete and not self.disconnected:

@@ -9,6 +9,7 @@ from ..config import Settings
 
 if TYPE_CHECKING:
     from .connection import Connection
+    from .ws_budget import InboundBudget
 
 ASGIApp = Any  # async (scope, receive, send) -> None
 
@@ -20,9 +21,14 @@ class ServerState:
     #: Shared ``scope['state']`` filled by the lifespan startup (ASGI lifespan ``state``).
     lifespan_state: dict[str, Any] = field(default_factory=dict)
     connections: set[Connection] = field(default_factory=set)
+    #: Connections over BB_MAX_CONNECTIONS being answered 503/GOAWAY (server.overload).
+    refusing: set[Connection] = field(default_factory=set)
     tasks: set[asyncio.Task] = field(default_factory=set)
     shutting_down: bool = False
     root_path: str = ""
+    #: Received WebSocket bytes held by all connections of this worker (ws_budget.py),
+    #: created by the first WebSocket.
+    ws_inbound: InboundBudget | None = None
 
     def spawn(self, coro: Any, loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Task:
         """Start a task that the server tracks until it ends (for graceful shutdown);

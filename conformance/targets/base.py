@@ -385,6 +385,9 @@ class Target:
         except TargetUnavailable as exc:
             handle.stop()
             raise TargetUnavailable(f"{self.name}: {exc}\n{handle.log_tail()}") from None
+        except BaseException:  # Ctrl-C while waiting: do not leave the server behind
+            handle.stop()
+            raise
         return handle
 
     def command(

@@ -168,3 +168,12 @@ def test_an_old_error_of_another_target_does_not_decide_this_runs_exit() -> None
                         "banners": [{"key": "rfc8441-matrix/tls@hypercorn", "message": ""}]},
                        matrix) == 2
     assert exit_status({"gate": {"ok": False}, "banners": []}, mine) == 1
+
+
+def test_a_run_where_no_suite_applies_says_so_and_fails(tmp_path: Path) -> None:
+    """An http:// URL brings no h2spec (RFC 9113 needs h2c or h2): nothing ran, exit 2."""
+    proc = subprocess.run([sys.executable, "-m", "conformance", "--url", "http://127.0.0.1:9/",
+                           "--suite", "h2spec", "--out", str(tmp_path)], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "nothing to run: none of the suites h2spec applies" in \
+        proc.stdout

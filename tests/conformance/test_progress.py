@@ -44,3 +44,15 @@ def test_each_end_says_how_many_are_done_and_what_is_left(tmp_path: Path) -> Non
     assert "≈" in ends[0] and "s left" in ends[0]  # slow's last run is the estimate
     assert "2 of 2 done" in ends[1]
     assert lines[-1].startswith("conformance run: ")
+
+
+def test_the_longest_job_of_the_last_run_starts_first(tmp_path: Path) -> None:
+    from conformance.run import Plan, run_jobs
+
+    plan = Plan(targets=[], suites=[], jobs=[
+        Job(name, [sys.executable, "-c", "pass"], timeout=60, weight=w)
+        for name, w in (("short-heavy", 3), ("long-light", 1), ("unknown", 2))])
+    run_jobs(plan, tmp_path / "raw", tmp_path / "logs", 1, {"short-heavy": 10.0,
+                                                           "long-light": 900.0})
+    order = [j.name for j in sorted(plan.jobs, key=lambda j: j.start_s)]
+    assert order == ["long-light", "unknown", "short-heavy"]

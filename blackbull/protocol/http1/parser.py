@@ -47,7 +47,7 @@ class RequestParser:
         "_parser", "_events", "_url", "_headers", "_header_bytes", "_name", "_value",
         "_body_size", "_max_line", "_max_header_bytes", "_max_headers", "_max_body",
         "_started", "_line_seen", "_chunked", "_head_buffer", "stopped", "trailing_data",
-        "_current",
+        "_current", "_body_only",
     )
 
     def __init__(self, max_request_line: int = 8192, max_header_bytes: int = 65536,
@@ -60,6 +60,7 @@ class RequestParser:
         self.stopped = False
         self.trailing_data = b""
         self._head_buffer = b""
+        self._body_only = False
         self._reset_message()
         self._parser = httptools.HttpRequestParser(self)
 
@@ -143,6 +144,11 @@ class RequestParser:
     def on_headers_complete(self) -> None:
         self._line_seen = True
         self._head_buffer = b""
+        if self._body_only:
+            # The framing-only head behind the body of an ignored Upgrade (_on_upgrade):
+            # its request was already reported; only its Data and EndOfMessage follow.
+            self._body_only = False
+            return
         parser = self._parser
         headers = self._headers
         raw_method = parser.get_method()
@@ -220,27 +226,25 @@ class RequestParser:
             self.stopped = True
             self.trailing_data = rest
             return
-        # An upgrade we will not do (RFC 9110 §7.8: the server may ignore Upgrade):
-        # serve the request as plain HTTP. llhttp did not read its body, so do it here.
+        # An upgrade we will not do (RFC 9110 §7.8: the server may ignore Upgrade; RFC
+        # 9113 §3.2: a client sending a body expects exactly that): serve the request as
+        # plain HTTP/1.1 with its whole body. httptools told llhttp to skip the body of an
+        # Upgrade request and ended the message at its head, so the body — in this read
+        # or in later ones, Content-Length or chunked — goes through a fresh llhttp
+        # parser, behind a head that only states the framing (see on_headers_complete).
+        # Ending the message here would answer it with an empty body, and its real body
+        # would then be parsed as a second request: one request, two answers.
         request.upgrade = None
-        if self._chunked:
-            self._fail(400, "chunked body on an Upgrade request is not supported")
-            return
-        length = int(request.header(b"content-length") or b"0")
-        if len(rest) < length:
-            # The body is not all here yet; we cannot resume llhttp mid-message.
-            self._fail(400, "incomplete body on an Upgrade request")
-            return
-        if self._events and type(self._events[-1]) is EndOfMessage:
-            self._events.pop()  # llhttp ended the message before its body: redo the end
-        if length:
-            self._events.append(Data(rest[:length]))
-        self._events.append(EndOfMessage())
-        self._reset_message()
         events = self._events
+        if events and type(events[-1]) is EndOfMessage:
+            events.pop()
+        if self._chunked:
+            framing = b"transfer-encoding: chunked"
+        else:
+            framing = b"content-length: %d" % int(request.header(b"content-length") or b"0")
         self._parser = httptools.HttpRequestParser(self)
-        if rest[length:]:
-            events.extend(self.feed(rest[length:]))
+        self._body_only = True
+        events.extend(self.feed(b"POST / HTTP/1.1\r\n%s\r\n\r\n%s" % (framing, rest)))
         self._events = events
 
 

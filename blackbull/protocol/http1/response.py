@@ -160,8 +160,11 @@ class ResponseWriter:
             if kind is _PLAIN:
                 lines.append(line)
             elif kind is _LENGTH:
-                self.content_length = length
-                lines.append(line)
+                # RFC 9110 §8.6: never in a 1xx or 204 response (a 304 may carry the
+                # length the 200 would have had, §15.4.5).
+                if self.status != 204:
+                    self.content_length = length
+                    lines.append(line)
             elif kind is _CLOSE:
                 has_connection_close = True
                 self.keep_alive = False

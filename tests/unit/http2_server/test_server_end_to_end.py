@@ -224,9 +224,10 @@ async def test_response_trailers(serve) -> None:
     await client.close()
 
 
-async def test_app_exception_gives_500_or_rst_and_no_traceback(serve, caplog) -> None:
+async def test_app_exception_gives_500_or_rst_and_one_traceback(serve, caplog) -> None:
     """RFC 9113 §5.4.2: an app failure ends only its stream: 500 before the response
-    started, RST_STREAM INTERNAL_ERROR after; the log line has no traceback."""
+    started, RST_STREAM INTERNAL_ERROR after; each failure is logged once, with its
+    traceback (as over HTTP/1.1: the app's bug is the operator's to see)."""
     srv = await serve(app)
     client = await H2Client.connect(srv.bound_port)
     with caplog.at_level(logging.INFO, logger="blackbull"):
@@ -236,7 +237,8 @@ async def test_app_exception_gives_500_or_rst_and_no_traceback(serve, caplog) ->
             await client.request(req("/boom-late"))
         _, body, _ = await client.request(REQUEST)
     assert body == b"hello"
-    assert not any(r.exc_info for r in caplog.records if r.levelno >= logging.INFO)
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(failures) == 2 and all(r.exc_info for r in failures), failures
     await client.close()
 
 

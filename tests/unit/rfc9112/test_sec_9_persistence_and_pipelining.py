@@ -112,3 +112,17 @@ async def test_slow_request_head_gets_408_after_header_timeout(serve):
     data = await asyncio.wait_for(reader.read(), 3)
     assert data.startswith(b"HTTP/1.1 408")
     writer.close()
+
+
+async def test_half_closed_client_still_gets_its_pipelined_answers(serve):
+    """RFC 9112 §9.3.2, §9.6: a client that pipelines requests and then closes its
+    sending side (shutdown SHUT_WR) still reads every answer — an EOF alone is not a
+    disconnect for an app that does not wait on receive() for one."""
+    srv = await serve(slow)
+    reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+    writer.write(b"GET /?0.2 HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+    await writer.drain()
+    writer.write_eof()
+    data = await asyncio.wait_for(reader.read(-1), 10)
+    writer.close()
+    assert data.count(b"HTTP/1.1 200 ") == 3, data
