@@ -294,3 +294,40 @@ async def test_h2_http_disconnect_reaches_an_app_waiting_on_receive(
     await asyncio.wait_for(probe.ended.wait(), 5)
     assert probe.outcome == {"type": "http.disconnect"}
     await client.close()
+
+
+def starlette_long_poll_app(probe: Probe) -> Any:
+    """Starlette long polling: wait for news until ``request.is_disconnected()``."""
+    async def poll(request: Any) -> Any:
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.01)
+        probe.end("disconnected")
+        return StreamingResponse(iter(()))
+
+    return Starlette(routes=[Route("/", poll)])
+
+
+@pytest.mark.parametrize("transport", ["h1", "h2c"])
+async def test_starlette_is_disconnected_sees_the_client_go(serve, transport: str):
+    """ASGI HTTP 2.4 "Disconnect": Starlette's ``Request.is_disconnected()`` (a
+    ``receive()`` that must not block) turns true once the client closed (HTTP/1.1) or
+    reset its stream (HTTP/2), as under uvicorn."""
+    probe = Probe()
+    srv = await serve(starlette_long_poll_app(probe))
+    if transport == "h1":
+        _, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await asyncio.sleep(0.3)
+        writer.close()
+    else:
+        client = await H2Client.connect(srv.bound_port)
+        sid = client.conn.get_next_available_stream_id()
+        client.conn.send_headers(sid, REQUEST, end_stream=True)
+        client.flush()
+        await asyncio.sleep(0.3)
+        client.conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
+        client.flush()
+    await asyncio.wait_for(probe.ended.wait(), 5)
+    assert probe.outcome == "disconnected" and not probe.chunks
+    if transport != "h1":
+        await client.close()
