@@ -111,10 +111,13 @@ async def _stop_uvicorn(server: Any, task: asyncio.Task) -> None:
     await asyncio.wait_for(task, 10)
 
 
-async def _h1_stream_then_close(port: int, probe: Probe) -> int:
+async def _h1_stream_then_close(port: int, probe: Probe,
+                                ssl_context: ssl.SSLContext | None = None) -> int:
     """GET /stream over HTTP/1.1, read ~10 chunks, close the socket; the app's chunk
     count at the moment of the close."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=ssl_context,
+        server_hostname="localhost" if ssl_context else None)
     writer.write(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
     got = b""
     while got.count(b"data: ") < 10:
@@ -331,3 +334,18 @@ async def test_starlette_is_disconnected_sees_the_client_go(serve, transport: st
     assert probe.outcome == "disconnected" and not probe.chunks
     if transport != "h1":
         await client.close()
+
+
+async def test_h1_over_tls_starlette_streaming_stops_soon_after_the_client_closes(
+        serve, server_ssl_context, tls_certs, caplog):
+    """ASGI HTTP 2.4 "send" over HTTP/1.1 on TLS (ALPN http/1.1): the client's close
+    makes ``send()`` raise; Starlette's StreamingResponse stops within a few chunks."""
+    caplog.set_level(logging.INFO, logger="blackbull")
+    probe = Probe()
+    srv = await serve(starlette_streaming_app(probe), ssl_context=server_ssl_context)
+    ctx = ssl.create_default_context(cafile=tls_certs["ca"])
+    ctx.set_alpn_protocols(["http/1.1"])
+    at_close = await _h1_stream_then_close(srv.bound_port, probe, ctx)
+    assert isinstance(probe.outcome, Exception), probe.outcome
+    assert probe.chunks - at_close <= MAX_CHUNKS_AFTER_CLOSE, probe.chunks - at_close
+    assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
