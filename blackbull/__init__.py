@@ -17,7 +17,7 @@ from .response import (
 )
 from .utils import HTTPMethods, Scheme
 
-__version__ = "0.9.0.dev0"
+__version__ = "1.0.0.dev0"
 __all__ = [
     "BlackBull", "Event", "FileResponse", "HTMLResponse", "HTTPException", "HTTPMethods",
     "JSONResponse", "PlainTextResponse", "RedirectResponse", "Request", "Response", "Scheme",

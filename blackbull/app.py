@@ -254,17 +254,24 @@ class BlackBull:
     def run(self, host: str | None = None, port: int | None = None, *,
             certfile: str | None = None, keyfile: str | None = None,
             workers: int | None = None, argv: list[str] | None = None) -> None:
-        """Serve this app (blocking). Command-line flags of the script (``--host``,
-        ``--port``, ``--cert``/``--certfile``, ``--key``/``--keyfile``, ``--workers``)
-        override the arguments, so ``python app.py --port 8443 --cert c.pem --key k.pem``
-        works for any ``app.run(...)``."""
-        from .cli import script_overrides
-        from .server.serve import run
+        """Serve this app (blocking) with the ``blackbull`` command's options read from the
+        script's command line, so ``python app.py --port 8443 --cert c.pem --key k.pem``
+        (or ``--help``) works for any ``app.run(...)``. Flags win over the arguments given
+        here, which win over ``BB_*`` variables. An unknown flag is an error: a script
+        with its own options passes what is left of them as ``argv``."""
+        from .binds import Bind
+        from .cli import run_script
 
-        opts = script_overrides(argv)
-        run(self, opts.host or host or "127.0.0.1", opts.port or port or 8000,
-            certfile=opts.certfile or certfile, keyfile=opts.keyfile or keyfile,
-            workers=opts.workers or workers or 1)
+        defaults: dict[str, Any] = {}
+        if host is not None or port is not None:
+            defaults["bind"] = str(Bind("tcp", host=host or "127.0.0.1",
+                                        port=8000 if port is None else port))
+        if certfile:
+            defaults["ssl_certfile"] = certfile
+            defaults["ssl_keyfile"] = keyfile or ""
+        if workers:
+            defaults["workers"] = workers
+        run_script(self, argv, defaults)
 
 
 def _wrap(middleware: Middleware, inner: ASGICallable) -> ASGICallable:

@@ -36,8 +36,13 @@ class Settings:
         10000, "BB_MAX_CONNECTIONS",
         "Open connections per worker; one beyond it is answered HTTP/1.1 503 (or GOAWAY on "
         "h2, see BB_MAX_REFUSALS) and closed.")
-    access_log: bool = _setting(False, "BB_ACCESS_LOG", "Log one line per request.")
-    log_level: str = _setting("info", "BB_LOG_LEVEL", "Logging level of the 'blackbull' logger.")
+    access_log: bool = _setting(
+        False, "BB_ACCESS_LOG",
+        "Log one line per request and WebSocket handshake on logger 'blackbull.access' "
+        "(client, request line, status, bytes, duration).")
+    log_level: str = _setting(
+        "info", "BB_LOG_LEVEL",
+        "Level of the 'blackbull' loggers: critical, error, warning, info, debug, trace.")
     loop: str = _setting(
         "auto", "BB_LOOP", "Event loop: 'auto' (uvloop when installed), 'uvloop', 'asyncio'.")
     lifespan: str = _setting(
@@ -49,6 +54,48 @@ class Settings:
         "and up to this much free heap is kept for reuse instead of being returned to the "
         "OS after each large message (mallopt M_MMAP_THRESHOLD, M_TRIM_THRESHOLD; at most "
         "32 MiB). 0 leaves the C library's adaptive default.")
+
+    # --- deployment: addresses, workers, TLS files, proxies, logs (the command line) --
+    bind: str = _setting(
+        "127.0.0.1:8000", "BB_BIND",
+        "Addresses to listen on, comma-separated: HOST:PORT, [IPv6]:PORT, unix:PATH, fd://N "
+        "(port 0: one the OS picks, logged at startup).")
+    workers: int = _setting(1, "BB_WORKERS", "Worker processes sharing the listening sockets.")
+    root_path: str = _setting(
+        "", "BB_ROOT_PATH", "ASGI root_path: the prefix a proxy mounts the app under.")
+    proxy_headers: bool = _setting(
+        False, "BB_PROXY_HEADERS",
+        "Take the client address and scheme from Forwarded (RFC 7239) or X-Forwarded-For/"
+        "-Proto, when the peer is in BB_FORWARDED_ALLOW_IPS.")
+    forwarded_allow_ips: str = _setting(
+        "127.0.0.1,::1", "BB_FORWARDED_ALLOW_IPS",
+        "Proxies trusted for proxy headers: comma-separated addresses or networks, '*' for "
+        "any peer.")
+    server_header: bool = _setting(
+        False, "BB_SERVER_HEADER", "Send 'server: blackbull' in responses (RFC 9110 §10.2.4).")
+    headers: str = _setting(
+        "", "BB_HEADERS",
+        "Extra response fields, 'Name: value', several separated by newlines.")
+    log_config: str = _setting(
+        "", "BB_LOG_CONFIG",
+        "A logging.config file (.json/.yaml/.yml: dictConfig, else INI fileConfig) used "
+        "instead of BB_LOG_LEVEL's basic setup.")
+    ssl_certfile: str = _setting("", "BB_SSL_CERTFILE", "TLS certificate chain (PEM); enables TLS.")
+    ssl_keyfile: str = _setting("", "BB_SSL_KEYFILE", "TLS private key (PEM).")
+    ssl_keyfile_password: str = _setting(
+        "", "BB_SSL_KEYFILE_PASSWORD", "Password of an encrypted BB_SSL_KEYFILE.")
+    ssl_ca_certs: str = _setting(
+        "", "BB_SSL_CA_CERTS", "CA bundle (PEM) to verify client certificates with.")
+    ssl_cert_reqs: int = _setting(
+        0, "BB_SSL_CERT_REQS",
+        "Client certificates: 0 not asked, 1 optional, 2 required (ssl.CERT_*).")
+    ssl_ciphers: str = _setting(
+        "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20", "BB_SSL_CIPHERS",
+        "OpenSSL cipher list for TLS 1.2 (RFC 9113 §9.2.2: ephemeral key exchange, AEAD).")
+    limit_max_requests: int = _setting(
+        0, "BB_LIMIT_MAX_REQUESTS",
+        "Requests (and WebSockets) a worker serves before it shuts down gracefully; with "
+        "BB_WORKERS > 1 a fresh worker replaces it at once (a leak's bound). 0: no limit.")
 
     # --- HTTP/1.1 (RFC 9112) -------------------------------------------------------
     h1_max_request_line: int = _setting(
@@ -175,6 +222,24 @@ class Settings:
     ws_close_timeout: float = _setting(
         5.0, "BB_WS_CLOSE_TIMEOUT", "Seconds to wait for the peer's close frame.")
 
+    # --- WebSocket: inbound bytes held, inflation pacing, write timeout (issue 20) -------
+    ws_max_queue_bytes: int = _setting(
+        16 * 1024 * 1024, "BB_WS_MAX_QUEUE_BYTES",
+        "Received message bytes (inflated) one WebSocket may hold while its app is behind "
+        "(queued messages plus the one being assembled) before the server stops reading it.")
+    ws_max_worker_bytes: int = _setting(
+        256 * 1024 * 1024, "BB_WS_MAX_WORKER_BYTES",
+        "Received message bytes all WebSockets of one worker may hold together; past it "
+        "each WebSocket that needs more stops reading until bytes are given back.")
+    ws_bytes_per_turn: int = _setting(
+        64 * 1024, "BB_WS_BYTES_PER_TURN",
+        "Message bytes (inflated) one WebSocket produces per event-loop turn: a "
+        "permessage-deflate bomb is inflated in slices of this size (fairness).")
+    ws_send_timeout: float = _setting(
+        30.0, "BB_WS_SEND_TIMEOUT",
+        "Seconds an app's send may wait for a WebSocket peer that does not read (write "
+        "buffer full) before the connection is dropped (0 disables).")
+
     def __post_init__(self) -> None:
         for f in fields(self):
             if f.name in _NON_NEGATIVE and getattr(self, f.name) < 0:
@@ -182,6 +247,31 @@ class Settings:
         if not 8 <= self.ws_deflate_window_bits <= 15:  # RFC 7692 §7.1.2: 8..15
             raise ValueError(f"BB_WS_DEFLATE_WINDOW_BITS={self.ws_deflate_window_bits} "
                              "is not 8..15")
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = value.lower()
+                object.__setattr__(self, name, value)  # 'INFO' and 'info' alike
+            if value not in allowed:
+                raise ValueError(f"{_ENV[name]}={value!r} is not one of "
+                                 f"{', '.join(map(str, allowed))}")
+        if self.limit_max_requests < 0:
+            raise ValueError(f"BB_LIMIT_MAX_REQUESTS={self.limit_max_requests} is negative")
+        if self.workers < 1:
+            raise ValueError(f"BB_WORKERS={self.workers} is not at least 1")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ValueError("BB_SSL_KEYFILE is set without BB_SSL_CERTFILE")
+        from .binds import parse_binds  # pure parsing, no I/O
+
+        try:
+            parse_binds(self.bind)
+        except ValueError as exc:
+            raise ValueError(f"BB_BIND: {exc}") from None
+        for name in ("ws_max_queue_bytes", "ws_max_worker_bytes", "ws_bytes_per_turn"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{_ENV[name]}={getattr(self, name)} must be at least 1 byte")
+        if self.ws_send_timeout < 0:
+            raise ValueError("BB_WS_SEND_TIMEOUT must not be negative")
 
     # -------------------------------------------------------------------------------
     @classmethod
@@ -204,6 +294,16 @@ class Settings:
     def describe(cls) -> list[tuple[str, str, str]]:
         """(variable, default, meaning) for every setting, for documentation."""
         return [(f.metadata["env"], repr(f.default), f.metadata["doc"]) for f in fields(cls)]
+
+
+#: Settings whose value must be one of a few words.
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "loop": ("auto", "uvloop", "asyncio"),
+    "lifespan": ("auto", "on", "off"),
+    "log_level": ("critical", "error", "warning", "info", "debug", "trace"),
+    "ssl_cert_reqs": (0, 1, 2),
+}
+_ENV = {f.name: f.metadata["env"] for f in fields(Settings)}
 
 
 def _convert(f: dataclasses.Field, raw: str) -> Any:

@@ -1,202 +1,73 @@
 """The conformance orchestrator behind ``python -m conformance`` (and ``tox -e conformance``).
 
-It runs every suite that exists against the chosen targets, in parallel where the
-machine allows, then merges ``reports/raw/*.json`` into ``reports/compliance.{json,md,html}``
-and applies the regression gate against ``conformance/baseline.json``:
+It runs the suites (conformance/suites.py, one registry entry each) against the chosen
+targets, two at a time, then merges ``reports/raw/*.json`` into
+``reports/compliance.{json,md,html}`` and applies the regression gate against
+``conformance/baseline.json``:
 
-* unit     — the RFC-indexed pytest suite (``conformance.unit_sections`` plugin)
+* unit     — the RFC-indexed pytest suite (``conformance.unit_sections`` plugin), ours only
 * h2spec   — ``python -m conformance.h2spec`` (h2c, tls, each normal and strict)
-* autobahn — ``python -m conformance.autobahn`` when that harness exists
-* rfc8441  — the RFC 8441 interop matrix (suite ``rfc8441-matrix``; clients × servers, so
-             run once, with ours). tests/rfc8441/test_matrix.py runs it inside the unit
-             run; without the unit suite it runs as ``python -m conformance.interop``
+* autobahn — ``python -m conformance.autobahn`` (ws; for ours also wss, h2-bridge, client)
+* rfc8441  — the RFC 8441 interop matrix (suite ``rfc8441-matrix``; clients × servers).
+             tests/rfc8441/test_matrix.py runs it inside the unit run; without the unit
+             suite it runs as ``python -m conformance.interop``
+* probes   — the wire-level probes (``python -m conformance.probes``)
 
-A suite that cannot run is reported as an error (red banner), never as a pass. The exit
-status is 1 when a case that passes in the baseline no longer passes, else 0.
+Targets: registry names (``--target``, ``--targets``), target files (``--target-file``) and a
+server someone else started (``--url h2c://HOST:PORT/`` …, see
+conformance/TESTING-YOUR-SERVER.md). Which suites and variants apply follows from each
+target's protocols.
 
-Time: the Autobahn server-mode runs are split over ``--autobahn-shards`` wstest processes
-(default 2; see conformance/autobahn/README.md), the suites run ``--jobs`` at a time, longest
-first, and ``compliance.json`` keeps ``provenance.timing``: the wall time of the whole run and
-of each suite, the CPU seconds of the processes they started and the load average meanwhile.
+A suite that cannot run is reported as an error (red banner), never as a pass. Exit
+status: 1 when a case that passes in the baseline no longer passes, else 2 when a suite
+or a server could not run, else 0.
+
+Time: the run prints a line when each suite starts and ends, and every
+``--progress-interval`` seconds what is still running. The Autobahn server-mode runs are
+split over ``--autobahn-shards`` wstest processes (default 2; see
+conformance/autobahn/README.md), the suites run ``--jobs`` at a time, longest first, and
+``compliance.json`` keeps ``provenance.timing``: the wall time of the whole run and of each
+suite (the next run's estimates), the CPU seconds of the processes they started and the
+load average meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
-import resource
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance.h2spec.runner import VARIANTS as H2SPEC_VARIANTS
-from conformance.report.baseline import load_baseline, updated_baseline, write_baseline
+from conformance.jobs import Job, LoadSampler, exclusive, execute, previous_durations
+from conformance.report.baseline import (
+    gate_line,
+    load_baseline,
+    updated_baseline,
+    write_baseline,
+)
 from conformance.report.build import build_report, write_report
-from conformance.report.model import MATRIX_SUITE, Expectation
+from conformance.report.markdown import cases_verdict, tool_ran
+from conformance.report.model import MATRIX_SUITE
+from conformance.suites import (
+    AUTOBAHN_VARIANTS,
+    DEFAULT_VARIANT_CASES,
+    OURS,
+    QUICK_AUTOBAHN,
+    SUITES,
+    Plan,
+    make_plan,
+    unit_runs_matrix,
+)
 from conformance.targets import REPO_ROOT, TARGETS
+from conformance.targets.external import UrlError, external_target, target_file_text
+from conformance.targets.files import TargetFileError, load_target_file
+from conformance.targets.registry import ENV_FILES, register
 
-OURS = "blackbull"
-SUITES = ("unit", "h2spec", "autobahn", "rfc8441")
-# CLI suite name -> the "suite" field of the raw files it produces.
-RAW_SUITE = {"unit": "unit", "h2spec": "h2spec", "autobahn": "autobahn",
-             "rfc8441": MATRIX_SUITE}
-QUICK_AUTOBAHN = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*"
+#: CLI suite name -> the "suite" field of the raw files it produces.
+RAW_SUITE = {name: suite.raw_suite for name, suite in SUITES.items()}
 DEFAULT_BASELINE = REPO_ROOT / "conformance" / "baseline.json"
-
-
-@dataclass
-class Job:
-    """One subprocess of the run; its output goes to ``reports/logs/<name>.log``."""
-
-    name: str
-    argv: list[str]
-    timeout: float
-    weight: int = 1  # longest first, so the slow suites start early
-    env: dict[str, str] = field(default_factory=dict)
-    returncode: int | None = None
-    duration_s: float = 0.0
-    start_s: float = 0.0  # seconds after the run began
-    note: str = ""
-
-    def run(self, log_dir: Path, epoch: float | None = None) -> Job:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        t0 = time.monotonic()
-        self.start_s = t0 - (t0 if epoch is None else epoch)
-        with open(log_dir / f"{self.name}.log", "wb") as log:
-            try:
-                proc = subprocess.run(self.argv, cwd=REPO_ROOT, stdout=log,
-                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      timeout=self.timeout, env={**os.environ, **self.env})
-                self.returncode = proc.returncode
-            except subprocess.TimeoutExpired:
-                self.note = f"timed out after {self.timeout:.0f}s"
-            except OSError as exc:
-                self.note = f"could not start: {exc}"
-        self.duration_s = time.monotonic() - t0
-        return self
-
-
-@dataclass
-class Plan:
-    """What this invocation runs and expects to find in ``reports/raw``."""
-
-    targets: list[str]
-    suites: list[str]
-    jobs: list[Job] = field(default_factory=list)
-    expected: list[Expectation] = field(default_factory=list)
-    #: Raw suites whose files an earlier test run produced: not cleared as stale.
-    kept_suites: set[str] = field(default_factory=set)
-
-
-def autobahn_available() -> bool:
-    return (REPO_ROOT / "conformance" / "autobahn" / "__main__.py").exists()
-
-
-def interop_available() -> bool:
-    return (REPO_ROOT / "conformance" / "interop" / "__main__.py").exists()
-
-
-def _interop_job(raw: Path) -> Job:
-    """The matrix harness; ``--out`` only if its command line has one (it is young)."""
-    argv = [sys.executable, "-m", "conformance.interop"]
-    try:
-        usage = subprocess.run([*argv, "--help"], cwd=REPO_ROOT, capture_output=True,
-                               text=True, timeout=120).stdout
-    except (OSError, subprocess.SubprocessError):
-        usage = ""
-    if "--out" in usage:
-        argv += ["--out", str(raw / f"{MATRIX_SUITE}.json")]
-    return Job("rfc8441-matrix", argv, timeout=1800, weight=2)
-
-
-def _unit_job(raw: Path, args: argparse.Namespace) -> Job:
-    argv = [sys.executable, "-m", "pytest", *args.unit_paths, "-q", "-p", "no:cacheprovider",
-            "-p", "conformance.unit_sections", "--rfc-report",
-            str(raw / f"unit-{OURS}-pytest.json"), "--ignore=tests/conformance"]
-    if args.unit_workers > 1:
-        argv += ["-n", str(args.unit_workers)]
-    # tests/rfc8441/test_matrix.py writes the matrix where this variable points.
-    env = {"RFC8441_MATRIX_OUT": str(raw / f"{MATRIX_SUITE}.json")}
-    return Job("unit", argv, timeout=args.unit_timeout, weight=2, env=env)
-
-
-def unit_runs_matrix(paths: list[str]) -> bool:
-    """Whether the unit run collects tests/rfc8441 (where the matrix test lives)."""
-    return any(Path("tests/rfc8441").is_relative_to(Path(p)) or
-               Path(p).is_relative_to("tests/rfc8441") for p in paths)
-
-
-def make_plan(args: argparse.Namespace, raw: Path) -> Plan:
-    plan = Plan(targets=args.targets, suites=args.suites)
-    if args.reuse_test_results:
-        plan.kept_suites = {RAW_SUITE["unit"], MATRIX_SUITE}
-    py = sys.executable
-    for target in plan.targets:
-        if "h2spec" in plan.suites:
-            plan.jobs.append(Job(f"h2spec-{target}", [py, "-m", "conformance.h2spec",
-                                 "--target", target, "--out", str(raw)], timeout=900))
-            plan.expected += [Expectation("h2spec", target, v) for v in H2SPEC_VARIANTS]
-        if "autobahn" in plan.suites:
-            plan.expected.append(Expectation("autobahn", target, "ws"))
-            if autobahn_available():
-                argv = [py, "-m", "conformance.autobahn", "--target", target,
-                        "--out", str(raw / f"autobahn-{target}-ws.json")]
-                if args.quick:
-                    argv += ["--cases", QUICK_AUTOBAHN]
-                if args.autobahn_runner:
-                    argv += ["--runner", args.autobahn_runner]
-                if args.autobahn_shards > 1:
-                    argv += ["--shards", str(args.autobahn_shards)]
-                plan.jobs.append(Job(f"autobahn-{target}", argv, timeout=3600, weight=3))
-            if target == OURS:
-                _autobahn_variants(plan, raw, args)
-    if OURS in plan.targets and "unit" in plan.suites:
-        if not args.reuse_test_results:
-            plan.jobs.append(_unit_job(raw, args))
-        plan.expected.append(Expectation("unit", OURS))
-    if OURS in plan.targets and "rfc8441" in plan.suites:
-        in_unit = "unit" in plan.suites and (
-            args.reuse_test_results or unit_runs_matrix(args.unit_paths))
-        if interop_available() and not in_unit:
-            plan.jobs.append(_interop_job(raw))
-        # The matrix spans servers; any target name in its file satisfies it.
-        plan.expected.append(Expectation(MATRIX_SUITE, ""))
-    plan.jobs.sort(key=lambda j: -j.weight)
-    return plan
-
-
-#: Our other Autobahn columns: wss, WebSocket over RFC 8441 through the bridge, and our
-#: client against the fuzzingserver.
-AUTOBAHN_VARIANTS = (("wss", ["--tls"]), ("h2-bridge", ["--h2-bridge"]),
-                     ("client", ["--mode", "client"]))
-
-
-def _autobahn_variants(plan: Plan, raw: Path, args: argparse.Namespace) -> None:
-    py = sys.executable
-    for variant, flags in AUTOBAHN_VARIANTS:
-        if variant not in args.autobahn_variants:
-            continue
-        plan.expected.append(Expectation("autobahn", OURS, variant))
-        if not autobahn_available():
-            continue
-        argv = [py, "-m", "conformance.autobahn", "--target", OURS, *flags,
-                "--out", str(raw / f"autobahn-{OURS}-{variant}.json")]
-        cases = QUICK_AUTOBAHN if args.quick else args.autobahn_variant_cases
-        if cases:
-            argv += ["--cases", cases]
-        if args.autobahn_runner:
-            argv += ["--runner", args.autobahn_runner]
-        if args.autobahn_shards > 1 and "client" not in flags:
-            argv += ["--shards", str(args.autobahn_shards)]
-        plan.jobs.append(Job(f"autobahn-{OURS}-{variant}", argv, timeout=3600, weight=2))
+__all__ = ["AUTOBAHN_VARIANTS", "Job", "LoadSampler", "Plan", "QUICK_AUTOBAHN", "clear_stale",
+           "main", "make_plan", "parse_args", "run_jobs", "unit_runs_matrix"]
 
 
 def clear_stale(raw: Path, plan: Plan) -> None:
@@ -205,8 +76,10 @@ def clear_stale(raw: Path, plan: Plan) -> None:
     for path in raw.glob("*.json") if raw.is_dir() else []:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            stale = data.get("suite") in suites and (
-                data.get("target") in plan.targets or data.get("suite") == MATRIX_SUITE)
+            matrix = data.get("suite") == MATRIX_SUITE and (
+                plan.matrix_servers is None or data.get("target") in plan.matrix_servers)
+            stale = data.get("suite") in suites and (data.get("target") in plan.targets
+                                                     or matrix)
         except (OSError, ValueError, AttributeError):
             stale = True
         if stale:
@@ -219,8 +92,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--target", help=f"one target (default {OURS}); known: {', '.join(TARGETS)}")
     group.add_argument("--targets", help="'all' or a comma-separated list: comparison table")
-    parser.add_argument("--suite", dest="suites", action="append", choices=SUITES,
-                        help="repeatable; default: all suites")
+    parser.add_argument("--target-file", action="append", type=Path, default=[],
+                        help="a target file (TOML, conformance/targets/README.md) the run "
+                             "launches; repeatable; tested alongside any --target(s)")
+    parser.add_argument("--url", action="append", default=[],
+                        help="a server already running, e.g. h2c://127.0.0.1:8080/, "
+                             "https://…, h2://…, http://…, ws://…/ws, wss://…; repeatable "
+                             "(all URLs are one server); see conformance/TESTING-YOUR-SERVER.md")
+    parser.add_argument("--name", help="the report's label for the --url server (default "
+                                       "HOST-PORT of the first URL)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="--url over TLS: do not verify the server's certificate")
+    parser.add_argument("--suite", dest="suites", action="append", choices=list(SUITES),
+                        help="repeatable; default: all suites ("
+                             + "; ".join(f"{s.name}: {s.summary}" for s in SUITES.values())
+                             + ")")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports")
     parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE)
     parser.add_argument("--update-baseline", action="store_true",
@@ -229,11 +115,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="do not run anything; rebuild the report from reports/raw")
     parser.add_argument("--quick", action="store_true",
                         help=f"Autobahn cases {QUICK_AUTOBAHN} only (~11 s instead of ~10 min)")
+    parser.add_argument("--exhaustive", action="store_true",
+                        help="all 517 Autobahn cases in every column (the default runs them in "
+                             f"the ws column and {DEFAULT_VARIANT_CASES} in the others)")
     parser.add_argument("--autobahn-runner", choices=("docker", "python2.7", "python3-port"),
                         help="force the Autobahn runner (default: the first available)")
-    parser.add_argument("--autobahn-variant-cases", default="",
+    parser.add_argument("--autobahn-variant-cases", default=None,
                         help="case patterns for the wss, h2-bridge and client Autobahn runs "
-                             "(default: all 517; ws always runs all unless --quick)")
+                             f"(default {DEFAULT_VARIANT_CASES}; '*' or --exhaustive: all 517; "
+                             "ws always runs all unless --quick)")
     parser.add_argument("--autobahn-variants", default=",".join(v for v, _ in AUTOBAHN_VARIANTS),
                         help="comma-separated Autobahn columns besides ws to run for "
                              f"{OURS} ('none' for ws only; default: all)")
@@ -242,6 +132,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "own server, reports merged case by case (default 2: wstest is "
                              "single-threaded and a case is a ping-pong, so one uses ~1 core)")
     parser.add_argument("--jobs", type=int, default=2, help="suites run side by side")
+    parser.add_argument("--progress-interval", type=float, default=60.0,
+                        help="seconds between the lines about suites still running")
     parser.add_argument("--unit-workers", type=int, default=1, help="pytest -n for the unit run")
     parser.add_argument("--unit-timeout", type=float, default=1800)
     parser.add_argument("--unit-paths", nargs="+", default=["tests"])
@@ -250,10 +142,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "again: use the files a `BB_RFC_REPORT=<out>/raw/unit-blackbull-"
                              "pytest.json python -m pytest` run left in <out>/raw")
     args = parser.parse_args(argv)
+    added = _register_targets(parser, args)
     if args.targets:
-        names = list(TARGETS) if args.targets == "all" else args.targets.split(",")
-    else:
+        names = [n for n, t in TARGETS.items() if not t.external] if args.targets == "all" \
+            else args.targets.split(",")
+    elif args.target or not added:
         names = [args.target or OURS]
+    else:
+        names = []
+    names += [n for n in added if n not in names]
     unknown = [n for n in names if n not in TARGETS]
     if unknown:
         parser.error(f"unknown target(s) {unknown}; known: {', '.join(TARGETS)}")
@@ -266,83 +163,54 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown Autobahn variant(s) in {args.autobahn_variants!r}; known: "
                      f"{', '.join(known)} or none")
     args.autobahn_variants = variants
+    if args.autobahn_variant_cases is None:
+        args.autobahn_variant_cases = "" if args.exhaustive else DEFAULT_VARIANT_CASES
+    elif args.autobahn_variant_cases == "*":
+        args.autobahn_variant_cases = ""
     if args.autobahn_shards < 1:
         parser.error("--autobahn-shards must be at least 1")
     return args
 
 
-@contextmanager
-def exclusive(out: Path) -> Iterator[None]:
-    """One orchestrator per report directory at a time.
+def _register_targets(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """Load --target-file files and the --url server into the registry; their names.
 
-    Runs in a shared tree otherwise delete each other's fresh results (``clear_stale``)
-    and merge half-written ones; the second run waits for the first.
+    Harness subprocesses find them through $CONFORMANCE_TARGET_FILES: the --url server is
+    written as a target file under ``<out>/targets/``.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".conformance.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"waiting for another `python -m conformance` using {out} ...", flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+    names: list[str] = []
+    files: list[Path] = []
+    try:
+        for path in args.target_file:
+            names.append(register(load_target_file(path)).name)
+            files.append(path.resolve())
+        if args.url:
+            target = register(external_target(args.url, name=args.name,
+                                              insecure=args.insecure))
+            names.append(target.name)
+            out = args.out / "targets" / f"{target.name}.toml"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(target_file_text(target), encoding="utf-8")
+            files.append(out.resolve())
+    except (TargetFileError, UrlError, OSError) as exc:
+        parser.error(str(exc))
+    if files:
+        previous = [p for p in os.environ.get(ENV_FILES, "").split(os.pathsep) if p]
+        os.environ[ENV_FILES] = os.pathsep.join([*previous, *map(str, files)])
+    return names
 
 
-class LoadSampler:
-    """The 1-minute load average every *interval* seconds while the run goes on: the
-    machine is shared, so a wall time means little without it."""
+def run_jobs(plan: Plan, raw: Path, logs: Path, jobs: int,
+             estimates: dict[str, float] | None = None, interval: float = 60.0) -> dict:
+    """Run the plan's jobs, printing progress; returns the timing record of the report.
 
-    def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
-        self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while True:
-            self.samples.append(round(os.getloadavg()[0], 2))
-            if self._stop.wait(self.interval):
-                return
-
-    def __enter__(self) -> LoadSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.samples.append(round(os.getloadavg()[0], 2))
-
-    def summary(self) -> dict[str, float]:
-        values = self.samples or [0.0]
-        return {"min": min(values), "mean": round(sum(values) / len(values), 2),
-                "max": max(values), "samples": len(self.samples)}
-
-
-def run_jobs(plan: Plan, raw: Path, logs: Path, jobs: int) -> dict:
-    """Run the plan's jobs; returns the timing record kept in the report's provenance."""
+    Longest first (what each took in the last run, else its weight): with two slots the
+    long Autobahn column and the unit tests start at once and the short suites fill in.
+    """
     clear_stale(raw, plan)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    with LoadSampler() as load, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for job in pool.map(lambda j: j.run(logs, t0), plan.jobs):
-            print(f"[{job.name}] exit {job.returncode} in {job.duration_s:.1f}s {job.note}",
-                  flush=True)
-    wall = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    timing = {
-        "wall_s": round(wall, 1), "jobs": jobs, "cpus": os.cpu_count() or 0,
-        # Every process the suites started (wstest, servers, h2spec, ...), once ended.
-        "children_cpu_s": round(cpu, 1),
-        "loadavg_1min": load.summary(),
-        "suites": [{"name": j.name, "start_s": round(j.start_s, 1),
-                    "wall_s": round(j.duration_s, 1), "exit": j.returncode, "note": j.note}
-                   for j in plan.jobs],
-    }
-    print(f"conformance run: {wall:.1f}s wall, {cpu:.1f} CPU-s in child processes, "
-          f"load average {timing['loadavg_1min']}", flush=True)
-    return timing
+    known = estimates or {}
+    plan.jobs.sort(key=lambda j: -known.get(j.name, 200.0 * j.weight))
+    return execute(plan.jobs, logs, jobs, estimates, interval=interval)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -354,11 +222,21 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     raw, logs = args.out / "raw", args.out / "logs"
     plan = make_plan(args, raw)
-    timing = None if args.report_only else run_jobs(plan, raw, logs, args.jobs)
+    if not plan.expected:
+        print(f"nothing to run: none of the suites {', '.join(plan.suites)} applies to "
+              f"{', '.join(plan.targets)} (conformance/TESTING-YOUR-SERVER.md lists which URL "
+              "scheme brings which suite)", flush=True)
+        return 2
+    estimates = previous_durations(args.out / "compliance.json")
+    timing = None if args.report_only else run_jobs(plan, raw, logs, args.jobs, estimates,
+                                                    args.progress_interval)
+    if timing is not None:
+        record_job_failures(plan, raw)
     gated = {RAW_SUITE[s] for s in plan.suites}
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]
-    partial = frozenset({"autobahn"} if args.quick or args.autobahn_variant_cases else set())
+    partial = frozenset({"autobahn"} if "autobahn" in plan.suites and (
+        args.quick or args.autobahn_variant_cases) else set())
     report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated,
                           partial)
     if args.update_baseline:
@@ -370,20 +248,100 @@ def _main(args: argparse.Namespace) -> int:
                               partial)
     if timing is not None:
         report.provenance["timing"] = timing
+    report.provenance["targets"] = target_info(report)
     paths = write_report(report, args.out)
-    _print_summary(report.to_dict(), paths.html)
-    return 0 if report.gate.get("ok", True) else 1
+    data = report.to_dict()
+    _print_summary(data, paths.html)
+    return exit_status(data, plan)
+
+
+def target_info(report: object) -> dict[str, dict[str, str]]:
+    """Implementation, language and version of every target in the report (its rows)."""
+    names = {r.target for r in getattr(report, "runs", [])}
+    out = {}
+    for name in sorted(names):
+        target = TARGETS.get(name)
+        if target is None:
+            continue
+        out[name] = {"implementation": target.description, "language": target.language,
+                     "version": target.version(), "external": str(target.external).lower(),
+                     "source": str(target.source or "")}
+    return out
+
+
+def record_job_failures(plan: Plan, raw: Path) -> None:
+    """A job that failed and left an expected result unwritten: an error file that says why
+    (its exit status and last log lines) instead of the report's bare "no result"."""
+    from conformance.report.model import load_raw_dir
+    from conformance.report.schema import error_result
+
+    runs = load_raw_dir(raw)
+    for job in plan.jobs:
+        why = job.failure()
+        if not why:
+            continue
+        for suite, target in job.expects:
+            for exp in plan.expected:
+                if (exp.suite, exp.target) != (suite, target) or any(exp.met_by(r) for r in runs):
+                    continue
+                result = error_result(suite, exp.variant or "-", target or OURS,
+                                      {"name": suite}, why[:2000])
+                runs.append(result)
+                result.write(raw)
+
+
+def exit_status(data: dict, plan: Plan | None = None) -> int:
+    """1: a regression; 2: a suite or server of this run could not run (red banner); else 0.
+
+    Banners of results an earlier run left in reports/raw for other targets are shown but
+    do not decide this run's status.
+    """
+    if not data["gate"].get("ok", True):
+        return 1
+    banners = data["banners"]
+    if plan is not None:
+        ours = {(e.suite, e.target) for e in plan.expected}
+        banners = [b for b in banners if _banner_is_ours(b["key"], ours)]
+    return 2 if banners else 0
+
+
+def _banner_is_ours(key: str, expected: set[tuple[str, str]]) -> bool:
+    suite, _, target = key.partition("@")
+    suite = suite.split("/", 1)[0]
+    return (suite, target) in expected or (suite, "") in expected
+
+
+def _short_cell(cell: dict | None) -> str:
+    if cell is None:
+        return "-"
+    if cell["status"] == "error":
+        return "COULD NOT RUN"
+    if cell["status"] == "not-supported":
+        return "n/a"
+    return f"{cell['pass']}/{cell['total']}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _print_summary(data: dict, html: Path) -> None:
+    print(f"  {'suite':<15} {'variant':<11} {'tool':<16} {'cases':<26} pass/total")
     for h in data["headline"]:
-        print(f"  {h['suite']:<15} {h['variant']:<11} {h['status']:<13} "
-              f"{h['pass']}/{h['total']}  {h['message'][:100]}")
+        print(f"  {h['suite']:<15} {h['variant']:<11} {tool_ran(h['status'])[2:]:<16} "
+              f"{cases_verdict(h)[2:] if h['status'] == 'ok' else '-':<26} "
+              f"{h['pass']}/{h['total']}  {_one_line(h['message'])[:80]}")
+    comp = data["comparison"]
+    if len(comp["targets"]) > 1:
+        width = max(12, *(len(t) for t in comp["targets"]))
+        print(f"  {'comparison':<27} " + " ".join(f"{t:>{width}}" for t in comp["targets"]))
+        for row in comp["rows"]:
+            cells = [_short_cell(row["cells"].get(t)) for t in comp["targets"]]
+            print(f"  {row['suite']:<15} {row['variant']:<11} "
+                  + " ".join(f"{c:>{width}}" for c in cells))
     for banner in data["banners"]:
-        print(f"  COULD NOT RUN {banner['key']}: {banner['message'][:160]}")
-    gate = data["gate"]
-    verdict = "ok" if gate["ok"] else f"{len(gate['regressions'])} REGRESSIONS"
-    print(f"  regression gate: {verdict} ({gate['baseline_passes']} baseline passes)")
+        print(f"  COULD NOT RUN {banner['key']}: {_one_line(banner['message'])[:200]}")
+    print(f"  {gate_line(data['gate'])}")
     print(f"  report: {html} (+ .json, .md)")
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         md = html.with_suffix(".md").read_text(encoding="utf-8")

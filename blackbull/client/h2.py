@@ -55,6 +55,15 @@ class HandshakeError(HandshakeFailed):
 
 
 @dataclass
+class _PendingConnect:
+    """An extended CONNECT waiting for its answer, with what the answer is checked against."""
+
+    future: asyncio.Future[WebSocketH2Session]
+    offered: list[str]
+    compress: bool
+
+
+@dataclass
 class _StreamOut:
     """Octets a session wrote that the flow-control windows have not let out yet."""
 
@@ -151,7 +160,7 @@ class WebSocketH2Client:
         self.connect_status: int | None = None
         self.conn: h2p.H2Connection | None = None
         self.sessions: dict[int, WebSocketH2Session] = {}
-        self._pending: dict[int, asyncio.Future[h2p.ResponseReceived]] = {}
+        self._pending: dict[int, _PendingConnect] = {}
         self._out: dict[int, _StreamOut] = {}
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
@@ -225,26 +234,19 @@ class WebSocketH2Client:
         offered = list(subprotocols or ())
         sid = conn.get_next_available_stream_id()
         conn.send_headers(sid, self._request_headers(path, offered, compress, headers))
-        future: asyncio.Future[h2p.ResponseReceived] = \
+        future: asyncio.Future[WebSocketH2Session] = \
             asyncio.get_running_loop().create_future()
-        self._pending[sid] = future
+        self._pending[sid] = _PendingConnect(future, offered, compress)
         self._out[sid] = _StreamOut()
         self._flush()
         try:
-            response = await asyncio.wait_for(future, response_timeout)
-        except TimeoutError:
-            self._abandon(sid)
-            raise
+            return await asyncio.wait_for(future, response_timeout)
         except BaseException:
+            self.sessions.pop(sid, None)  # opened, but the caller will never have it
             self._abandon(sid)
             raise
         finally:
             self._pending.pop(sid, None)
-        try:
-            return self._open_session(sid, response, offered, compress)
-        except HandshakeError:
-            self._abandon(sid)
-            raise
 
     def _request_headers(self, path: str, offered: list[str], compress: bool,
                          extra: Iterable[tuple[bytes, bytes]]) -> Headers:
@@ -395,9 +397,7 @@ class WebSocketH2Client:
         elif isinstance(event, h2p.InformationalResponseReceived):
             return  # §8.1: 1xx precede the final answer
         elif isinstance(event, h2p.ResponseReceived):
-            future = self._pending.get(event.stream_id)
-            if future is not None and not future.done():
-                future.set_result(event)
+            self._on_response(event)
         elif isinstance(event, h2p.DataReceived):
             self._on_data(event)
         elif isinstance(event, h2p.StreamEnded):
@@ -406,6 +406,21 @@ class WebSocketH2Client:
             self._stream_gone(event.stream_id, int(event.error_code))
         elif isinstance(event, h2p.ConnectionTerminated):
             self._on_goaway(event)
+
+    def _on_response(self, event: h2p.ResponseReceived) -> None:
+        """RFC 8441 §5: the session exists as soon as the 2xx is parsed, so DATA that the
+        server sends right after its accept (often in the same read) already has a home;
+        :meth:`connect`'s caller gets the session when its task next runs."""
+        pending = self._pending.get(event.stream_id)
+        if pending is None or pending.future.done():
+            return
+        try:
+            session = self._open_session(event.stream_id, event, pending.offered,
+                                         pending.compress)
+        except HandshakeError as exc:
+            pending.future.set_exception(exc)
+        else:
+            pending.future.set_result(session)
 
     def _on_data(self, event: h2p.DataReceived) -> None:
         """Feed the session; the credit goes back at once (the session buffers messages),
@@ -426,9 +441,9 @@ class WebSocketH2Client:
 
     def _stream_gone(self, sid: int, reset_code: int | None, *, lost: bool = False) -> None:
         """The stream ended (END_STREAM, RST_STREAM, GOAWAY or a lost connection)."""
-        future = self._pending.get(sid)
-        if future is not None and not future.done():
-            future.set_exception(
+        pending = self._pending.get(sid)
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(
                 ConnectionError("the HTTP/2 connection was lost before an answer") if lost
                 else HandshakeError(f"stream {sid} ended before an answer "
                                     f"(RST_STREAM {reset_code})"))

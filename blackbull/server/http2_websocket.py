@@ -162,6 +162,9 @@ class H2WebSocketStream:
         self.handler.reset(self.stream_id, ErrorCode.CANCEL)
         self.disconnect()
 
+    def discard(self) -> None:
+        self.abort()  # RST_STREAM(CANCEL) drops the stream's queued output
+
     def pause_reading(self) -> None:
         self._paused = True
 

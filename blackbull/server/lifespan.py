@@ -41,6 +41,11 @@ class Lifespan:
         if self._failed is not None:
             raise LifespanError(self._failed)
 
+    @property
+    def supported(self) -> bool:
+        """The app speaks the lifespan protocol (known once ``startup()`` returned)."""
+        return self._task is not None and not self._unsupported
+
     async def shutdown(self) -> None:
         if self._task is None or self._unsupported or self._task.done():
             return

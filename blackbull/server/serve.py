@@ -1,4 +1,9 @@
-"""Listening, TLS with ALPN, the lifespan, graceful shutdown and worker processes."""
+"""The server: listening sockets, TLS with ALPN, the lifespan, graceful shutdown, workers.
+
+Lifecycle lines on logger ``blackbull.server``: "started server process", one
+"listening on URL (protocols)" per socket with its real port, "application startup
+complete", then "shutting down" and "finished server process".
+"""
 from __future__ import annotations
 
 import asyncio
@@ -7,80 +12,179 @@ import os
 import signal
 import socket
 import ssl
+import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..binds import Bind, parse_binds
 from ..config import Settings
 from .connection import Connection
 from .heap import keep_heap
-from .lifespan import Lifespan
+from .lifespan import Lifespan, LifespanError
+from .listen import BindError, bind_socket, describe, open_sockets
+from .logs import configure_logging
 from .state import ServerState
+from .workers import STARTUP_FAILED, supervise
+
+__all__ = ["BindError", "Server", "bind_socket", "make_ssl_context", "run", "serving_app"]
 
 log = logging.getLogger("blackbull.server")
 
-
 def make_ssl_context(certfile: str, keyfile: str | None = None,
-                     alpn: tuple[str, ...] = ("h2", "http/1.1")) -> ssl.SSLContext:
+                     alpn: tuple[str, ...] = ("h2", "http/1.1"), *,
+                     password: str | None = None, ca_certs: str | None = None,
+                     cert_reqs: int = ssl.CERT_NONE,
+                     ciphers: str | None = None) -> ssl.SSLContext:
     """A server context for HTTP/2 and HTTP/1.1 (RFC 9113 §9.2: TLS ≥ 1.2, ephemeral
-    key exchange and AEAD ciphers only, which also keeps §9.2.2's deny-list out)."""
+    key exchange and AEAD ciphers only, which also keeps §9.2.2's deny-list out).
+    ``cert_reqs``/``ca_certs``: client certificates (mutual TLS)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
-    ctx.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20")
-    ctx.load_cert_chain(certfile, keyfile)
+    ctx.set_ciphers(ciphers or "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20")
+    ctx.load_cert_chain(certfile, keyfile, password=password or None)
+    if ca_certs:
+        ctx.load_verify_locations(ca_certs)
+    ctx.verify_mode = ssl.VerifyMode(cert_reqs)
     ctx.set_alpn_protocols(list(alpn))
     return ctx
 
 
-def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """Bind exactly ``host`` (an IPv6 literal gets an IPv6 socket)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host.strip("[]"), port))
-    sock.listen(backlog)
-    sock.setblocking(False)
-    return sock
+def ssl_context_from(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context the ``ssl_*`` settings describe (None: cleartext)."""
+    if not settings.ssl_certfile:
+        return None
+    return make_ssl_context(
+        settings.ssl_certfile, settings.ssl_keyfile or None,
+        password=settings.ssl_keyfile_password or None,
+        ca_certs=settings.ssl_ca_certs or None, cert_reqs=settings.ssl_cert_reqs,
+        ciphers=settings.ssl_ciphers)
+
+
+def serving_app(app: Any, settings: Settings,
+                on_request_limit: Callable[[], None] | None = None) -> Any:
+    """The app wrapped in what the settings switch on (each wrapper only when on, so a
+    plain configuration calls the app directly). Outermost first: proxy headers (the
+    real client for the others), the access log, default response fields, the request
+    budget (``on_request_limit`` is called once it is spent)."""
+    from .default_headers import DefaultHeaders, default_headers
+
+    if settings.limit_max_requests and on_request_limit is not None:
+        app = RequestBudget(app, settings.limit_max_requests, on_request_limit)
+
+    fields = default_headers(settings.server_header, settings.headers)
+    if fields:
+        app = DefaultHeaders(app, fields)
+    if settings.access_log:
+        from .access_log import AccessLog
+
+        app = AccessLog(app)
+    if settings.proxy_headers:
+        from .proxy_headers import ProxyHeaders, TrustedProxies
+
+        app = ProxyHeaders(app, TrustedProxies(settings.forwarded_allow_ips))
+    return app
+
+
+class RequestBudget:
+    """ASGI wrapper counting ``http`` and ``websocket`` scopes (BB_LIMIT_MAX_REQUESTS)."""
+
+    def __init__(self, app: Any, limit: int, on_limit: Callable[[], None]) -> None:
+        self.app = app
+        self.left = limit
+        self.on_limit = on_limit
+
+    def __getattr__(self, name: str) -> Any:  # e.g. available_ws_protocols of the app
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            self.left -= 1
+            if self.left == 0:
+                log.info("served BB_LIMIT_MAX_REQUESTS requests; shutting down this worker")
+                self.on_limit()
+        await self.app(scope, receive, send)
+
+
+def protocols(secure: bool, settings: Settings) -> str:
+    """What a listener speaks, for the startup line."""
+    names = ["h2", "http/1.1"] if secure else ["http/1.1", "h2c"]
+    names.append("websocket")
+    if settings.h2_enable_websocket:
+        names.append("websocket over h2 (RFC 8441)")
+    return ", ".join(names)
 
 
 class Server:
-    """One event loop's server: ``await start()``, then ``await shutdown()``."""
+    """One event loop's server: ``await start()``, then ``await shutdown()``.
+
+    It listens on ``sockets`` (already open, e.g. shared by workers), else on ``sock``,
+    else on ``host``:``port`` (0: a free port; see :attr:`bound_port`).
+    """
 
     def __init__(self, app: Any, settings: Settings | None = None, host: str = "127.0.0.1",
                  port: int = 8000, ssl_context: ssl.SSLContext | None = None,
-                 sock: socket.socket | None = None) -> None:
+                 sock: socket.socket | None = None,
+                 sockets: list[socket.socket] | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.state = ServerState(app=app, settings=self.settings)
+        #: Set when the server should stop on its own (the request budget is spent).
+        self.stop_requested = asyncio.Event()
+        self.state = ServerState(app=serving_app(app, self.settings, self.stop_requested.set),
+                                 settings=self.settings, root_path=self.settings.root_path)
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
-        self.sock = sock
+        self.sockets = list(sockets) if sockets else ([sock] if sock is not None else [])
         self.lifespan = Lifespan(app, self.state.lifespan_state, self.settings.lifespan)
-        self._server: asyncio.base_events.Server | None = None
+        self._servers: list[asyncio.base_events.Server] = []
+        self._unix_paths: list[str] = []
         self._stopped = asyncio.Event()
 
     @property
     def bound_port(self) -> int:
-        assert self._server is not None
-        return self._server.sockets[0].getsockname()[1]
+        """The port of the first TCP listener (the real one when 0 was asked)."""
+        for sock in self.sockets:
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                return sock.getsockname()[1]
+        raise RuntimeError("no TCP listener")
+
+    @property
+    def addresses(self) -> list[str]:
+        """``http://127.0.0.1:43817`` … for each listener (real ports)."""
+        return [describe(sock, self.ssl_context is not None) for sock in self.sockets]
 
     async def start(self) -> None:
+        """Listen (before the app starts: a busy port costs no startup), run the lifespan
+        startup, then accept."""
         from . import detect  # noqa: F401 - import the protocol handlers before the first client
 
-        await self.lifespan.startup()
+        if not self.sockets:
+            self.sockets = [bind_socket(self.host, self.port, self.settings.backlog)]
+        try:
+            await self.lifespan.startup()
+        except BaseException:
+            self._close_sockets()
+            raise
         loop = asyncio.get_running_loop()
         state = self.state
 
         def factory() -> Connection:
             return Connection(state)
 
-        sock = self.sock or bind_socket(self.host, self.port, self.settings.backlog)
-        self._server = await loop.create_server(
-            factory, sock=sock, ssl=self.ssl_context, backlog=self.settings.backlog,
-            ssl_handshake_timeout=10.0 if self.ssl_context else None)
-        name = sock.getsockname()
-        scheme = "https" if self.ssl_context else "http"
-        log.info("serving on %s://%s:%d (pid %d)", scheme, name[0], name[1], os.getpid())
+        secure = self.ssl_context is not None
+        self._unix_paths = [_unix_path(s) for s in self.sockets if s.family == socket.AF_UNIX]
+        for sock in self.sockets:
+            self._servers.append(await loop.create_server(
+                factory, sock=sock, ssl=self.ssl_context, backlog=self.settings.backlog,
+                ssl_handshake_timeout=10.0 if secure else None))
+            log.info("listening on %s (%s)", describe(sock, secure),
+                     protocols(secure, self.settings))
+        if self.lifespan.supported:
+            log.info("application startup complete")
+
+    def _close_sockets(self) -> None:
+        for sock in self.sockets:
+            sock.close()
 
     async def shutdown(self) -> None:
         """Stop accepting, let in-flight requests finish (graceful_timeout), then close."""
@@ -89,8 +193,9 @@ class Server:
             await self._stopped.wait()
             return
         state.shutting_down = True
-        if self._server is not None:
-            self._server.close()
+        log.info("shutting down")
+        for server in self._servers:
+            server.close()
         for conn in list(state.connections):
             if conn.handler is not None:
                 conn.handler.shutdown()
@@ -100,6 +205,9 @@ class Server:
         deadline = loop.time() + self.settings.graceful_timeout
         while state.connections and loop.time() < deadline:
             await asyncio.sleep(0.05)
+        if state.connections:
+            log.warning("graceful shutdown timeout: closing %d connection(s)",
+                        len(state.connections))
         for conn in list(state.connections):
             conn.abort()
         tasks = [t for t in state.tasks if not t.done()]
@@ -108,12 +216,28 @@ class Server:
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
         await self.lifespan.shutdown()
+        for path in self._unix_paths:
+            _unlink(path)
         self._stopped.set()
 
     async def serve_until(self, stop: asyncio.Event) -> None:
         await self.start()
         await stop.wait()
         await self.shutdown()
+
+
+def _unix_path(sock: socket.socket) -> str:
+    name = sock.getsockname()
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def _unlink(path: str) -> None:
+    """Remove our Unix socket file (not an abstract-namespace name: no file)."""
+    if path and not path.startswith("\0"):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:
@@ -137,76 +261,99 @@ def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop]
     return uvloop.new_event_loop
 
 
-def _run_one(app: Any, settings: Settings, host: str, port: int,
-             ssl_context: ssl.SSLContext | None, sock: socket.socket | None) -> None:
-    keep_heap(settings.malloc_threshold)  # per process: each worker has its own heap
+async def _first(*waits: Any) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
-    async def main() -> None:
+
+_stop_requested = False
+
+
+def _note_stop(_signum: int, _frame: Any) -> None:
+    """SIGINT/SIGTERM between opening the sockets and the loop's own handlers."""
+    global _stop_requested
+    _stop_requested = True
+
+
+def _run_one(app: Any, settings: Settings, ssl_context: ssl.SSLContext | None,
+             sockets: list[socket.socket]) -> int:
+    """Serve in this process until a signal; the exit code (STARTUP_FAILED when the
+    app's lifespan startup failed)."""
+    keep_heap(settings.malloc_threshold)  # per process: each worker has its own heap
+    log.info("started server process %d", os.getpid())
+
+    async def main() -> int:
         stop = asyncio.Event()
         _install_signal_handlers(stop)
-        server = Server(app, settings, host, port, ssl_context, sock)
-        await server.serve_until(stop)
+        if _stop_requested:
+            stop.set()
+        server = Server(app, settings, ssl_context=ssl_context, sockets=sockets)
+        try:
+            await server.start()
+        except LifespanError as exc:
+            log.error("application startup failed: %s", exc)
+            return STARTUP_FAILED
+        await _first(stop.wait(), server.stop_requested.wait())
+        await server.shutdown()
+        return 0
 
     with asyncio.Runner(loop_factory=_loop_factory(settings)) as runner:
-        runner.run(main())
+        code = runner.run(main())
+    log.info("finished server process %d", os.getpid())
+    return code
 
 
-def run(app: Any, host: str = "127.0.0.1", port: int = 8000, *, certfile: str | None = None,
-        keyfile: str | None = None, workers: int = 1, settings: Settings | None = None) -> None:
-    """Serve ``app`` until SIGINT/SIGTERM (blocking). ``workers`` > 1 forks processes that
-    share one listening socket."""
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError | FileNotFoundError) and not str(exc).startswith("BB_"):
+        return f"TLS: {exc}"
+    return str(exc)
+
+
+def run(app: Any, host: str | None = None, port: int | None = None, *,
+        certfile: str | None = None, keyfile: str | None = None, workers: int | None = None,
+        settings: Settings | None = None, binds: list[Bind] | None = None) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM (blocking); exits the process with 1 when an
+    address cannot be bound and 3 when the app fails its startup.
+
+    Addresses: ``binds``, else ``host``/``port``, else ``settings.bind``. ``workers`` > 1
+    forks processes that share the listening sockets."""
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ssl_context = make_ssl_context(certfile, keyfile) if certfile else None
-    if workers <= 1:
-        _run_one(app, settings, host, port, ssl_context, None)
-        return
-    sock = bind_socket(host, port, settings.backlog)
-    _supervise(workers, lambda: _run_one(app, settings, host, port, ssl_context, sock))
-
-
-def _supervise(workers: int, child_main: Callable[[], None]) -> None:
-    """Fork ``workers`` children on the shared socket; forward SIGINT/SIGTERM; reap."""
-    children: set[int] = set()
-    stopping = False
-
-    def spawn() -> None:
-        pid = os.fork()
-        if pid == 0:  # child
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            code = 0
-            try:
-                child_main()
-            except BaseException:  # noqa: BLE001
-                log.exception("worker %d failed", os.getpid())
-                code = 1
-            finally:
-                os._exit(code)
-        children.add(pid)
-
-    def forward(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in list(children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    for _ in range(workers):
-        spawn()
-    while children:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-        children.discard(pid)
-        if not stopping:
-            log.warning("worker %d exited (status %d); starting another", pid, status)
-            spawn()
+    if certfile:
+        settings = settings.replace(ssl_certfile=certfile, ssl_keyfile=keyfile or "")
+    if workers:
+        settings = settings.replace(workers=workers)
+    if binds is None:
+        if host is not None or port is not None:
+            binds = [Bind("tcp", host=host or "127.0.0.1", port=8000 if port is None else port)]
+        else:
+            binds = parse_binds(settings.bind)
+    try:
+        configure_logging(settings)
+        ssl_context = ssl_context_from(settings)
+    except (ValueError, OSError, ssl.SSLError) as exc:  # a file that is missing or wrong
+        print(f"blackbull: error: {_one_line(exc)}", file=sys.stderr)
+        sys.exit(2)
+    # Everything slow to import is imported before listening: clients may connect as soon
+    # as the sockets exist, and a signal must not find the process half started.
+    from . import detect  # noqa: F401 - the protocol handlers
+    _loop_factory(settings)
+    if settings.workers <= 1:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _note_stop)
+    try:
+        sockets = open_sockets(binds, settings.backlog)
+    except BindError as exc:
+        log.error("%s", exc)
+        sys.exit(1)
+    if settings.workers <= 1:
+        code = _run_one(app, settings, ssl_context, sockets)
+    else:
+        log.info("started parent process %d (%d workers)", os.getpid(), settings.workers)
+        code = supervise(settings.workers, lambda: _run_one(app, settings, ssl_context, sockets))
+        log.info("finished parent process %d", os.getpid())
+    if code:
+        sys.exit(code)

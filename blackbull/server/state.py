@@ -9,6 +9,7 @@ from ..config import Settings
 
 if TYPE_CHECKING:
     from .connection import Connection
+    from .ws_budget import InboundBudget
 
 ASGIApp = Any  # async (scope, receive, send) -> None
 
@@ -25,6 +26,9 @@ class ServerState:
     tasks: set[asyncio.Task] = field(default_factory=set)
     shutting_down: bool = False
     root_path: str = ""
+    #: Received WebSocket bytes held by all connections of this worker (ws_budget.py),
+    #: created by the first WebSocket.
+    ws_inbound: InboundBudget | None = None
 
     def spawn(self, coro: Any, loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Task:
         """Start a task that the server tracks until it ends (for graceful shutdown);

@@ -14,6 +14,9 @@ hold the loop while others wait.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
 
 from ..protocol.http1.events import Request
 from ..protocol.websocket import negotiate_server
@@ -135,6 +138,17 @@ class WebSocketHandler(ProtocolHandler):
             self.conn.close()
 
     def abort(self) -> None:
+        self.conn.abort()
+
+    def discard(self) -> None:
+        """Reset the TCP connection (SO_LINGER 0): the unread bytes in our socket's
+        buffer go with it, instead of the kernel keeping them for a peer that never
+        reads (a FIN would wait behind them)."""
+        transport = self.conn.transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.conn.abort()
 
     def pause_reading(self) -> None:

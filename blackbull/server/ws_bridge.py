@@ -28,6 +28,7 @@ from ..protocol.websocket import (
 from ..protocol.websocket.handshake import HandshakeRequest, server_response_headers
 from .asgi import ClientDisconnected
 from .state import ServerState
+from .ws_budget import InboundBudget
 
 log = logging.getLogger("blackbull.server")
 
@@ -41,6 +42,14 @@ _CLOSE_MARK: dict[str, Any] = {"type": "blackbull.close-mark"}
 _PENDING_HIGH = 256 * 1024
 #: Close codes of our limits (BB_WS_MAX_*): 1009 sizes and fragment count, 1008 floods.
 _LIMIT_CODES = frozenset((CloseCode.MESSAGE_TOO_BIG, CloseCode.POLICY_VIOLATION))
+
+
+def _size(message: dict[str, Any]) -> int:
+    """The bytes of a queued ``websocket.receive`` (characters for text)."""
+    data = message.get("bytes")
+    if data is None:
+        data = message.get("text")
+    return len(data) if data is not None else 0
 
 
 class Phase(Enum):
@@ -74,6 +83,9 @@ class WebSocketCarrier(Protocol):
         """We failed the connection (§7.1.7): stop reading, end soon."""
 
     def abort(self) -> None: ...
+
+    def discard(self) -> None:
+        """End now and drop what is still unsent (a peer that does not read it)."""
 
     def pause_reading(self) -> None: ...
 
@@ -114,6 +126,17 @@ class WebSocketBridge:
         self._pending = bytearray()
         self._backlogged = False  # frames wait in the core for the next turn
         self._queue_full = False  # reading paused because the app is behind
+        # received bytes held (RFC 6455 §10.4): queued for the app, and in all (the
+        # queue plus the core's buffered and assembled bytes) as the worker was told
+        self._queued_bytes = 0
+        self._reported = 0
+        self._starved = False  # reading paused: no byte budget left (own or worker's)
+        self._send_lock: asyncio.Lock | None = None  # while a message deflates in steps
+        budget = state.ws_inbound
+        if budget is None:
+            budget = state.ws_inbound = InboundBudget(self.settings.ws_max_worker_bytes,
+                                                      self.settings.ws_max_message_size)
+        self._budget = budget
         self._connect_delivered = False
         self._denial: dict[str, Any] | None = None
         self._denial_body: list[bytes] = []
@@ -141,13 +164,23 @@ class WebSocketBridge:
         self._parse(data)
 
     def _parse(self, data: bytes) -> None:
-        """Hand bytes to the core, at most BB_WS_FRAMES_PER_TURN frame pieces per loop turn
-        (RFC 6455 §10.4): the rest of a read full of small frames waits for the next
-        turns with reading paused, so one flooding peer cannot hold the loop. Large
-        frames cost per byte, not per frame, and go through in whole reads."""
+        """Hand bytes to the core, at most BB_WS_FRAMES_PER_TURN frame pieces and
+        BB_WS_BYTES_PER_TURN message bytes (inflated) per loop turn (RFC 6455 §10.4,
+        RFC 7692 §7.2.2): the rest of a read full of small frames, or of a compressed
+        message that inflates to megabytes, waits for the next turns with reading
+        paused, so one flooding peer cannot hold the loop. With no byte budget left
+        (this WebSocket's while its app is behind, or the worker's) nothing is parsed
+        and reading stays paused until bytes are given back."""
         ws = self.ws
         assert ws is not None
-        for event in ws.receive_data(data, self.settings.ws_frames_per_turn):
+        room = self._room()
+        if room <= 0:
+            if data:
+                ws.receive_data(data, max_bytes=0)  # kept, parsed once there is room
+            self._report()
+            self._starve()
+            return
+        for event in ws.receive_data(data, self.settings.ws_frames_per_turn, room):
             if isinstance(event, BytesMessage):
                 self._deliver({"type": "websocket.receive", "bytes": event.data})
             elif isinstance(event, TextMessage):
@@ -155,14 +188,23 @@ class WebSocketBridge:
             elif isinstance(event, CloseReceived | ConnectionFailed):
                 self._backlogged = False
                 self._flush()
+                self._report()
                 self._close_pending()
                 return
         self._flush()
+        self._report()
+        if not ws.input_backlog and self._budget.owner is self:
+            # All it received is parsed: it waits for its peer now, and a peer that
+            # stalls mid-message must not keep the others waiting (ws_budget.py).
+            self._budget.end_overdraw(self)
         if ws.input_backlog:
             if not self._backlogged:
                 self._backlogged = True
                 self.carrier.pause_reading()
-            self._loop.call_soon(self._continue_input)
+            if self._room() > 0:
+                self._loop.call_soon(self._continue_input)
+            else:
+                self._starve()
         elif self._backlogged:
             self._backlogged = False
             if self.wants_input:
@@ -174,6 +216,57 @@ class WebSocketBridge:
             return
         self._parse(b"")
 
+    # --- the byte budgets (RFC 6455 §10.4) ---------------------------------------------
+    def _room(self) -> int:
+        """Message bytes the core may produce now: one turn's slice, within this
+        WebSocket's queue budget while its app is behind (with an empty queue the
+        message being assembled is bounded by BB_WS_MAX_MESSAGE_SIZE alone) and within
+        the worker's budget."""
+        settings = self.settings
+        budget = self._budget
+        room = min(settings.ws_bytes_per_turn, budget.room)
+        if self.inbox:
+            room = min(room, settings.ws_max_queue_bytes - self._reported)
+        elif room <= 0 and budget.overdraw(self):
+            room = settings.ws_bytes_per_turn  # finish this message (ws_budget.py)
+        return room
+
+    def _report(self) -> None:
+        """Tell the worker's budget what this WebSocket holds now."""
+        ws = self.ws
+        held = self._queued_bytes + (ws.inbound_bytes if ws is not None
+                                     and self.phase is Phase.OPEN else 0)
+        budget = self._budget
+        if held != self._reported:
+            delta, self._reported = held - self._reported, held
+            budget.change(delta)
+        if budget.owner is self and (self.inbox or not held or self.phase is not Phase.OPEN):
+            budget.end_overdraw(self)  # its message is complete, or it ended
+
+    def _starve(self) -> None:
+        """No room: stop reading until the app takes a message or the worker's budget
+        has room again (whichever was spent)."""
+        if not self._starved:
+            self._starved = True
+            self.carrier.pause_reading()
+        if self._budget.room <= 0 or self._budget.owner is not None:
+            self._budget.wait(self)
+
+    def budget_available(self) -> None:
+        """InboundBudget: other WebSockets gave bytes back."""
+        self._feed_again()
+
+    def _feed_again(self) -> None:
+        if not self._starved:
+            return
+        if self._room() > 0:
+            self._starved = False
+            self._budget.forget(self)
+            self._backlogged = True  # resumed by _parse once the core's backlog is gone
+            self._loop.call_soon(self._continue_input)
+        elif self._budget.room <= 0 or self._budget.owner is not None:
+            self._budget.wait(self)  # this WebSocket's room is back, the worker's is not
+
     @property
     def wants_input(self) -> bool:
         """False while back-pressure holds reading paused: the app is behind, or too much
@@ -181,7 +274,8 @@ class WebSocketBridge:
         resumes only when this is True."""
         if self.phase is Phase.HANDSHAKE:
             return len(self._pending) <= _PENDING_HIGH
-        return len(self.inbox) < self.settings.ws_queue_depth and not self._backlogged
+        return len(self.inbox) < self.settings.ws_queue_depth and not self._backlogged \
+            and not self._starved
 
     def lost(self) -> None:
         """The carrier is gone (TCP closed, stream reset)."""
@@ -226,10 +320,16 @@ class WebSocketBridge:
             self._complete_close()
             assert self.disconnect is not None
             return self.disconnect
+        size = _size(message)
+        if size:
+            self._queued_bytes -= size
+            self._report()
         if self._queue_full and len(self.inbox) < self.settings.ws_queue_depth \
-                and not self._backlogged:
+                and not self._backlogged and not self._starved:
             self._queue_full = False
             self.carrier.resume_reading()
+        if self._starved:
+            self._feed_again()
         return message
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -242,20 +342,64 @@ class WebSocketBridge:
             raise ClientDisconnected("the WebSocket is closed")
         if kind == "websocket.send":
             text, data = message.get("text"), message.get("bytes")
-            if data is not None:
-                ws.send_bytes(data)
-            elif text is not None:
-                ws.send_text(text)
-            else:
+            if data is None and text is None:
                 raise ValueError("websocket.send needs 'bytes' or 'text'")
+            if self._send_lock is not None and self._send_lock.locked():
+                async with self._send_lock:  # a large message is being compressed
+                    pass
+                if self.phase is Phase.CLOSED or ws.close_sent or self.carrier.closed:
+                    raise ClientDisconnected("the WebSocket is closed")
+            step = self.settings.ws_bytes_per_turn
+            size = len(data) if data is not None else len(text)
+            if ws.deflate is not None and size > step:
+                await self._send_in_steps(
+                    bytes(data) if data is not None else text.encode("utf-8"),
+                    data is None, step)
+            elif data is not None:
+                ws.send_bytes(data)
+            else:
+                ws.send_text(text)
             self._flush()
             if not self._writable.is_set():
-                await self._writable.wait()  # the carrier's buffer is full: back-pressure
+                await self._wait_writable()  # the carrier's buffer is full: back-pressure
         elif kind == "websocket.close":
             self._start_close(message.get("code", CloseCode.NORMAL),
                               message.get("reason") or "")
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on an open WebSocket")
+
+    async def _send_in_steps(self, payload: bytes, text: bool, step: int) -> None:
+        """RFC 7692 §7.2.1 in BB_WS_BYTES_PER_TURN steps, one per loop turn: echoing a
+        message that inflated to megabytes must not hold the loop while it deflates."""
+        ws = self.ws
+        assert ws is not None
+        if self._send_lock is None:
+            self._send_lock = asyncio.Lock()
+        async with self._send_lock:
+            for _ in ws.send_message_in_steps(payload, text=text, step=step):
+                await asyncio.sleep(0)
+                if self.phase is Phase.CLOSED or ws.close_sent or self.carrier.closed:
+                    raise ClientDisconnected("the WebSocket is closed")
+
+    async def _wait_writable(self) -> None:
+        """Wait until the carrier takes more output, at most BB_WS_SEND_TIMEOUT: a peer
+        that reads nothing for that long while we have data for it is dropped (RFC 6455
+        §10.4: its connection holds memory and an app task forever otherwise). Our Close
+        would wait behind the unread bytes, so the carrier is aborted."""
+        timeout = self.settings.ws_send_timeout
+        if timeout <= 0:
+            await self._writable.wait()
+            return
+        try:
+            await asyncio.wait_for(self._writable.wait(), timeout)
+        except TimeoutError:
+            if self.phase is Phase.CLOSED or self.carrier.closed:
+                raise ClientDisconnected("the WebSocket is closed") from None
+            log.info("WebSocket from %s not reading: nothing written for %gs, dropped",
+                     self._client, timeout)
+            self._finish(CloseCode.POLICY_VIOLATION, "the peer did not read")
+            self.carrier.discard()
+            raise ClientDisconnected("the peer did not read") from None
 
     def _send_handshake(self, kind: Any, message: dict[str, Any]) -> None:
         if kind == "websocket.accept":
@@ -375,6 +519,8 @@ class WebSocketBridge:
             self.disconnect = {"type": "websocket.disconnect", "code": int(code),
                                "reason": reason}
         self.phase = Phase.CLOSED
+        self._budget.forget(self)
+        self._report()  # what the core held is given back (the queue's goes as read)
         if self.ws is not None and self.ws.deflate is not None:
             # RFC 7692: the zlib streams are native memory the cyclic GC cannot see;
             # give them back now, not when the connection's objects are collected
@@ -384,6 +530,7 @@ class WebSocketBridge:
     # --- plumbing ---------------------------------------------------------------------
     def _deliver(self, message: dict[str, Any]) -> None:
         self.inbox.append(message)
+        self._queued_bytes += _size(message)
         if len(self.inbox) >= self.settings.ws_queue_depth:
             self._queue_full = True
             self.carrier.pause_reading()  # back-pressure: the app is behind
@@ -427,6 +574,12 @@ class WebSocketBridge:
             self._after_app(error=True)
         else:
             self._after_app(error=False)
+        finally:
+            # Messages the app will never take give their bytes back to the worker.
+            self.inbox.clear()
+            self._queued_bytes = 0
+            self._report()
+            self._feed_again()  # input waiting for that room is parsed (a Close, say)
 
     def _after_app(self, *, error: bool) -> None:
         """ASGI: an app that ends before accepting gets 500; one that ends while open has

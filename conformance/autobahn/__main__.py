@@ -10,7 +10,7 @@ from conformance.autobahn.fuzz import ECHO_APP, RunOptions, run
 from conformance.autobahn.results import behavior_counts
 from conformance.autobahn.runners import RUNNER_NAMES
 from conformance.autobahn.shards import MIN_CHUNK_S
-from conformance.targets import TARGETS
+from conformance.targets.cli import add_target_arguments, resolve_targets
 
 
 def _patterns(text: str) -> list[str]:
@@ -20,7 +20,7 @@ def _patterns(text: str) -> list[str]:
 def parse_args(argv: list[str] | None = None) -> RunOptions:
     parser = argparse.ArgumentParser(prog="python -m conformance.autobahn",
                                      description="Run Autobahn|Testsuite against a target.")
-    parser.add_argument("--target", required=True, choices=sorted(TARGETS))
+    add_target_arguments(parser, default=None)
     parser.add_argument("--tls", action="store_true", help="serve wss:// with a trustme cert")
     parser.add_argument("--cases", default="*", help="comma-separated case patterns, e.g. '1.*,2.*'")
     parser.add_argument("--exclude", default="", help="comma-separated case patterns to skip")
@@ -41,9 +41,15 @@ def parse_args(argv: list[str] | None = None) -> RunOptions:
                         help="with --shards: the smallest estimated share of cases one wstest "
                              f"process runs (default {MIN_CHUNK_S:g})")
     ns = parser.parse_args(argv)
+    targets = resolve_targets(parser, ns)
+    if not targets:
+        parser.error("name a --target, a --target-file or a --url")
+    if ns.url and not ns.tls and not any(u.startswith("ws://") for u in ns.url) and \
+            any(u.startswith("wss://") for u in ns.url):
+        ns.tls = True  # only a wss:// URL was given: test that one
     if ns.shards < 1:
         parser.error("--shards must be at least 1")
-    return RunOptions(target=ns.target, tls=ns.tls, cases=_patterns(ns.cases),
+    return RunOptions(target=targets[0], tls=ns.tls, cases=_patterns(ns.cases),
                       exclude=_patterns(ns.exclude), runner=ns.runner, mode=ns.mode,
                       app=ns.app, out=ns.out, h2_bridge=ns.h2_bridge,
                       shards=ns.shards, chunk_seconds=ns.chunk_seconds)

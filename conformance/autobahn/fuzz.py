@@ -167,15 +167,25 @@ def _run_server_mode(opts: RunOptions, runner: Runner, workdir: Path,
     queue: Queue[Chunk] = Queue()
     for chunk in chunks:
         queue.put(chunk)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        stats = list(pool.map(lambda n: _worker(n, opts, runner, workdir, cert, queue),
-                              range(workers)))
+    total = len(expected) if expected is not None else None
+    with CaseProgress(chunks, total, f"autobahn {opts.variant} {opts.target}", opts.log), \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_worker, n, opts, runner, workdir, cert, queue)
+                   for n in range(workers)]
+        try:
+            stats = [f.result() for f in futures]
+        except KeyboardInterrupt:
+            # Ctrl-C reaches wstest (same process group) but not the worker threads: empty
+            # the queue so they stop their servers instead of starting the next chunk.
+            while not queue.empty():
+                queue.get_nowait()
+            raise
     index = workdir / "reports" / "servers" / "index.json"
     problems = [f"wstest exited {c.code} (see {c.workdir}/wstest.log)"
                 for c in chunks if c.code not in (0, None)]
     problems += [f"chunk {c.workdir} did not run" for c in chunks if c.code is None]
     problems += [s.problem for s in stats if s.problem]
-    if workers > 1 or len(chunks) > 1:
+    if any(c.workdir != workdir for c in chunks):  # sharded (even into one chunk): merge
         found = [c.index for c in chunks if c.index.exists()]
         try:
             if found:
@@ -192,6 +202,48 @@ def _run_server_mode(opts: RunOptions, runner: Runner, workdir: Path,
     doc["workdir"] = str(workdir)
     doc["timing"] = _timing(chunks, stats)
     return doc
+
+
+class CaseProgress:
+    """Prints ``progress: <label> N/M cases`` every *interval* seconds while wstest runs,
+    counting the "Running test case ID" lines of every chunk's wstest.log."""
+
+    MARK = b"Running test case ID "
+
+    def __init__(self, chunks: Sequence[Chunk], total: int | None, label: str,
+                 log: Callable[[str], None], interval: float = 20.0) -> None:
+        self.chunks, self.total, self.label, self.log = chunks, total, label, log
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._t0 = time.monotonic()
+
+    def count(self) -> int:
+        done = 0
+        for chunk in self.chunks:
+            try:
+                done += (chunk.workdir / "wstest.log").read_bytes().count(self.MARK)
+            except OSError:
+                continue
+        return done
+
+    def line(self) -> str:
+        of = f"/{self.total}" if self.total is not None else ""
+        return (f"progress: {self.label} {self.count()}{of} cases started, "
+                f"{time.monotonic() - self._t0:.0f} s")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.log(self.line())
+
+    def __enter__(self) -> CaseProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.log(self.line())
 
 
 @dataclass
@@ -226,13 +278,17 @@ def _worker(number: int, opts: RunOptions, runner: Runner, workdir: Path, cert: 
     env = h2bridge_hook.SERVER_ENV if opts.h2_bridge else None
     try:
         with contextlib.ExitStack() as stack:
-            server = stack.enter_context(_start(opts.target, opts.app, cert, env))
-            url = server.url("ws")
+            protocol = Protocol.WSS if opts.tls else Protocol.WS
+            if opts.h2_bridge:
+                protocol = Protocol.WS_OVER_H2
+            server = stack.enter_context(_start(opts.target, opts.app, cert, env, protocol))
+            url = server.url("ws", server.path("ws_echo"))
             if opts.h2_bridge:
                 logs = workdir / f"worker-{number}" if number else workdir
                 logs.mkdir(parents=True, exist_ok=True)
                 url = stack.enter_context(h2bridge_hook.fuzz_url(server, cert, logs))
-            opts.log(f"worker {number}: {opts.target} listening at {url} (pid {server.pid})")
+            owner = f"pid {server.pid}" if server.process else "started outside the suite"
+            opts.log(f"worker {number}: {opts.target} listening at {url} ({owner})")
             while True:
                 try:
                     chunk = queue.get_nowait()
@@ -249,7 +305,7 @@ def _worker(number: int, opts: RunOptions, runner: Runner, workdir: Path, cert: 
                 if not server.running:
                     stats.problem = "the server under test exited during the run"
                     break
-            stats.server_cpu_s = group_cpu_seconds(server.pid)
+            stats.server_cpu_s = group_cpu_seconds(server.pid) if server.process else None
     except TargetUnavailable as exc:
         stats.problem = f"worker {number}: {exc}"
     return stats
@@ -288,11 +344,14 @@ def group_cpu_seconds(pgid: int) -> float | None:
     return total / tick if seen else None
 
 
-def _start(name: str, app: str, cert: Any, env: dict[str, str] | None = None) -> ServerHandle:
+def _start(name: str, app: str, cert: Any, env: dict[str, str] | None = None,
+           protocol: Protocol | None = None) -> ServerHandle:
     target = get_target(name)
+    app = target.app_for("autobahn", app)
     if cert is None:
-        return target.start(app, free_port(), env=env)
-    return target.start(app, free_port(), tls_cert=cert.cert, tls_key=cert.key, env=env)
+        return target.start(app, free_port(), env=env, protocol=protocol)
+    return target.start(app, free_port(), tls_cert=cert.cert, tls_key=cert.key, env=env,
+                        protocol=protocol)
 
 
 def run_wstest(runner: Runner, mode_and_spec: Sequence[str], workdir: Path,

@@ -1,4 +1,4 @@
-"""``python -m conformance.h2spec [--target NAME] [--variant V ...] [--out DIR]``.
+"""``python -m conformance.h2spec [--target NAME | --url h2c://HOST:PORT/ ...] [--variant V ...]``.
 
 Runs h2spec (RFC 9113 / RFC 7541 conformance) against a server under test and writes
 one schema-1 JSON per variant into ``reports/raw/`` (see conformance/RESULTS.md).
@@ -12,13 +12,14 @@ import sys
 from pathlib import Path
 
 from conformance.h2spec.runner import VARIANTS, RunOptions, run
-from conformance.targets import REPO_ROOT, TARGETS
+from conformance.targets import REPO_ROOT
+from conformance.targets.cli import add_target_arguments, resolve_targets
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance.h2spec", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target", default="blackbull", choices=sorted(TARGETS))
+    add_target_arguments(parser)
     parser.add_argument("--variant", action="append", choices=list(VARIANTS),
                         help="repeatable; default: all four")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / "raw")
@@ -27,9 +28,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not `go install` h2spec when it is missing")
     parser.add_argument("specs", nargs="*", help="h2spec groups/cases, e.g. http2/5.1 generic")
     args = parser.parse_args(argv)
+    target = resolve_targets(parser, args)[0]
     opts = RunOptions(out_dir=args.out, case_timeout=args.case_timeout,
                       specs=tuple(args.specs), install=not args.no_install)
-    results = run(args.target, args.variant or list(VARIANTS), opts)
+    results = run(target, args.variant or list(VARIANTS), opts)
     for result in results:
         s = result.summary
         line = (f"h2spec {result.variant:<11} {result.target}: {result.status:<5} "

@@ -38,12 +38,6 @@ from conformance.targets import (
 SUITE = "h2spec"
 APP = "conformance.h2spec.app:app"
 
-# blackbull 0.81 hands a plain ASGI app its native Connection object unless told
-# otherwise, and then answers nothing useful (99/145); with the forced ASGI scope it
-# serves the app and reproduces DESIGN.md's anchor (145/145 TLS, 144/145 h2c). This
-# belongs in the shared conformance/targets registry; it is harmless once there.
-TARGET_ENV: dict[str, dict[str, str]] = {"blackbull081": {"BB_FORCE_ASGI_SCOPE": "1"}}
-
 
 @dataclass(frozen=True)
 class Variant:
@@ -96,7 +90,9 @@ def run_variant(
     catalogue = catalogue_for(h2spec, variant.strict, opts.specs)
     with tempfile.TemporaryDirectory(prefix="h2spec-") as tmp:
         junit = Path(tmp) / "junit.xml"
+        path = server.path("http") if hasattr(server, "path") else "/"
         argv = [str(h2spec.path), "-h", server.host, "-p", str(server.port),
+                *(["-P", path] if path != "/" else []),
                 "-o", str(opts.case_timeout), "-j", str(junit),
                 *(["-t", "-k"] if variant.tls else []),
                 *(["-S"] if variant.strict else []), *opts.specs]
@@ -122,6 +118,7 @@ def run_variant(
                          cases=to_case_results(junit_cases, catalogue))
     result.duration_s = time.monotonic() - t0
     result.extra["argv"] = argv[1:]
+    result.extra["binary"] = str(h2spec.path)
     if not junit_cases:
         result.status, result.message = RunStatus.ERROR.value, "h2spec reported no cases"
     return result
@@ -149,10 +146,11 @@ def _run_transport(
     tls = variants[0].tls
     try:
         with tempfile.TemporaryDirectory(prefix="h2spec-tls-") as certdir:
-            cert = make_tls_cert(Path(certdir)) if tls else None
-            server = target.start(APP, 0, tls_cert=cert.cert if cert else None,
+            cert = make_tls_cert(Path(certdir)) if tls and not target.external else None
+            server = target.start(target.app_for("h2spec", APP), 0,
+                                  tls_cert=cert.cert if cert else None,
                                   tls_key=cert.key if cert else None,
-                                  env=TARGET_ENV.get(target_name))
+                                  protocol=variants[0].protocol)
             with server:
                 with ThreadPoolExecutor(max_workers=len(variants)) as pool:
                     futures = [pool.submit(run_variant, h2spec, server, v, target_name, opts)
@@ -194,6 +192,9 @@ def _run_all(
             continue
         if not target.supports(group[0].protocol):
             reason = f"{target_name} does not speak {group[0].protocol.value}"
+            if target.external:
+                reason = (f"no --url for {group[0].protocol.value} was given ("
+                          f"{'h2:// or https://' if group[0].tls else 'h2c://'})")
             results += [not_supported(h2spec, v, target_name, reason) for v in group]
         else:
             groups.append(group)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from blackbull.client.h2 import HandshakeError, WebSocketH2Client, WebSocketH2Session
 from blackbull.protocol.websocket import Opcode, encode_frame
 from conformance.interop.endpoint import Endpoint
-from conformance.interop.scenarios import NotApplicable, check
+from conformance.interop.scenarios import NotApplicable, check, judge_stream_end
 
 NAME = "blackbull"
 TIMEOUT = 15.0
@@ -27,9 +27,7 @@ async def _expect(ws: WebSocketH2Session, opcode: Opcode, payload: object, what:
 
 
 def _ended_cleanly(ws: WebSocketH2Session) -> None:
-    check(not ws.connection_lost, "the connection dropped before the server's END_STREAM")
-    check(ws.end_stream_received and ws.reset_code is None,
-          f"the server did not end the stream with END_STREAM (reset {ws.reset_code})")
+    judge_stream_end(ws.end_stream_received, ws.reset_code, ws.connection_lost)
 
 
 async def _one(ep: Endpoint, body: Callable[[WebSocketH2Session], Awaitable[None]], *,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from conformance.interop.endpoint import Endpoint
-from conformance.interop.scenarios import NotApplicable, check
+from conformance.interop.scenarios import NotApplicable, check, judge_stream_end
 
 NAME = "h2-raw"
 TIMEOUT = 15.0
@@ -35,6 +36,7 @@ class RawStream:
     messages: asyncio.Queue = field(default_factory=asyncio.Queue)
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    end_stream: bool = False    # the server's END_STREAM arrived
     reset_code: int | None = None
     lost: bool = False          # the connection dropped before the stream ended
     _parts: list = field(default_factory=list)
@@ -117,6 +119,7 @@ class RawConnection:
             self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
             self.streams[event.stream_id].on_data(event.data)
         elif isinstance(event, h2.events.StreamEnded):
+            self.streams[event.stream_id].end_stream = True
             self.streams[event.stream_id].ended.set()
         elif isinstance(event, h2.events.StreamReset):
             stream = self.streams[event.stream_id]
@@ -151,7 +154,10 @@ class RawConnection:
         return stream
 
     async def send(self, sid: int, data: bytes, end: bool = False) -> None:
-        """DATA within both windows and the peer's frame size (RFC 9113 §6.9)."""
+        """DATA within both windows and the peer's frame size (RFC 9113 §6.9). Nothing is
+        sent on a stream the server has reset: the scenarios judge the reset, not the send."""
+        if self.streams[sid].reset_code is not None:
+            return
         while True:
             while data:
                 room = min(self.conn.local_flow_control_window(sid),
@@ -165,8 +171,17 @@ class RawConnection:
                 break
             self.window.clear()
             await asyncio.wait_for(self.window.wait(), TIMEOUT)
+            if self.streams[sid].reset_code is not None:
+                return
         if end:
-            self.conn.end_stream(sid)
+            try:
+                self.conn.end_stream(sid)
+            except h2.exceptions.StreamClosedError:
+                # The server already closed the stream (END_STREAM then RST_STREAM, legal
+                # by RFC 9113 §8.1, or a reset the close scenarios judge): nothing to end.
+                if self.streams[sid].reset_code is None:
+                    raise
+                return
             self.flush()
 
     async def close(self) -> None:
@@ -179,6 +194,8 @@ class RawConnection:
             self.writer.close()
         if self.task is not None:
             self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
 
 
 async def _open(ep: Endpoint, *, subprotocols: list[str] | None = None,
@@ -193,8 +210,7 @@ async def _open(ep: Endpoint, *, subprotocols: list[str] | None = None,
 
 
 def _ended_cleanly(stream: RawStream) -> None:
-    check(not stream.lost, "the connection dropped before the server's END_STREAM")
-    check(stream.reset_code is None, f"stream reset ({stream.reset_code}) instead of END_STREAM")
+    judge_stream_end(stream.end_stream, stream.reset_code, stream.lost)
 
 
 async def _close(conn: RawConnection, stream: RawStream, code: int = 1000, *,

@@ -17,9 +17,15 @@ class Endpoint:
     host: str = "127.0.0.1"
     no_setting_port: int | None = None
     no_setting_reason: str = ""
+    insecure: bool = False   # a --url server with a certificate we cannot verify
 
     def client_context(self) -> ssl.SSLContext:
         """A TLS client context trusting the test CA with ALPN ``h2`` (RFC 9113 §3.2)."""
-        ctx = ssl.create_default_context(cafile=self.ca_file)
+        if self.insecure or not self.ca_file:
+            ctx = ssl.create_default_context()
+            if self.insecure:
+                ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        else:
+            ctx = ssl.create_default_context(cafile=self.ca_file)
         ctx.set_alpn_protocols(["h2"])
         return ctx

@@ -28,6 +28,13 @@ from conformance.report.schema import CaseResult, SuiteResult, utc_now
 
 SUITE = "rfc8441-matrix"
 CLIENTS = ("blackbull", "h2-raw", "node", "chromium")
+#: Clients that cannot test a --url server whose certificate the run did not make.
+INSECURE_UNSUPPORTED = {
+    "node": "the node client trusts only the run's own CA (a --url server's certificate "
+            "is not verifiable here)",
+    "chromium": "the Chromium scenarios load the interop app's page from the server "
+                "(conformance/interop/app.py), which a --url server does not serve",
+}
 SCENARIO_TIMEOUT = 60.0
 Verdicts = dict[str, tuple[Outcome, str]]
 ScenarioFn = Callable[[Endpoint], Awaitable[None]]
@@ -81,17 +88,30 @@ async def run_matrix(clients: tuple[str, ...], server_names: tuple[str, ...],
             ep = running.endpoints.get(server)
             t_server = time.monotonic()
             for client in clients:
-                if ep is None:
+                if server in running.not_supported:
+                    reason = running.not_supported[server]
+                    verdicts: Verdicts = {s.id: (Outcome.NOT_APPLICABLE, reason)
+                                          for s in SCENARIOS}
+                elif ep is None:
                     reason = running.unavailable.get(server, "server did not start")
-                    verdicts: Verdicts = {s.id: (Outcome.ERROR, reason) for s in SCENARIOS}
+                    verdicts = {s.id: (Outcome.ERROR, reason) for s in SCENARIOS}
+                elif ep.insecure and client in INSECURE_UNSUPPORTED:
+                    verdicts = {s.id: (Outcome.NOT_APPLICABLE, INSECURE_UNSUPPORTED[client])
+                                for s in SCENARIOS}
                 else:
                     verdicts = await run_client(client, ep, running.report_dir)
                 results[server].cases += cases_for(client, server, verdicts)
                 print(f"{client}×{server}: " + ", ".join(
                     f"{k}={v[0].value}" for k, v in verdicts.items()), flush=True)
             results[server].duration_s = round(time.monotonic() - t_server, 1)
-            if ep is None:
-                results[server].message = running.unavailable.get(server, "")
+            if server in running.not_supported:
+                results[server].message = running.not_supported[server]
+                results[server].extra["supported"] = False
+            elif ep is None:
+                # The server never ran: the run is an error (red banner), not an ok run
+                # whose cases happen to be errors.
+                results[server].status = "error"
+                results[server].message = running.unavailable.get(server, "did not start")
     peers = peer_versions()
     for result in results.values():
         result.extra["peers"] = peers

@@ -60,3 +60,32 @@ class ScenarioFailed(AssertionError):
 def check(condition: bool, message: str) -> None:
     if not condition:
         raise ScenarioFailed(message)
+
+
+#: RFC 8441 §5, the text the close scenarios' verdict rests on.
+ORDERLY_CLOSE = ("RFC 8441 §5: \"Orderly TCP-level closures are represented as END_STREAM "
+                 "flags; RST exceptions are represented with the RST_STREAM frame\"")
+#: RFC 9113 §8.1: a RST_STREAM(NO_ERROR) after a complete response is legal.
+RESET_AFTER_END = ("RFC 9113 §8.1: a server \"MAY request that the client abort transmission "
+                   "of a request without error by sending a RST_STREAM with an error code of "
+                   "NO_ERROR after sending a complete response (i.e., a frame with the "
+                   "END_STREAM flag set)\"")
+
+
+def judge_stream_end(end_stream: bool, reset_code: int | None, lost: bool) -> None:
+    """How the server ended a WebSocket stream after the closing handshake.
+
+    Legal: END_STREAM (RFC 8441 §5), optionally followed by RST_STREAM(NO_ERROR)
+    (RFC 9113 §8.1). Not orderly: a reset without END_STREAM, a reset with an error code
+    after it, or the connection dropping first. Only the close scenarios call this; the
+    others accept every way a stream ends.
+    """
+    if lost and not end_stream:
+        raise ScenarioFailed("the connection dropped before the server's END_STREAM; "
+                             + ORDERLY_CLOSE)
+    if not end_stream:
+        raise ScenarioFailed(f"the server reset the stream (RST_STREAM {reset_code}) without "
+                             "END_STREAM; " + ORDERLY_CLOSE)
+    if reset_code not in (None, 0):
+        raise ScenarioFailed(f"RST_STREAM {reset_code} after END_STREAM: only NO_ERROR (0) "
+                             "may follow a complete response; " + RESET_AFTER_END)

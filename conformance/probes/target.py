@@ -15,6 +15,7 @@ The URL's path is the route the probes use (``/`` unless given): for HTTP it mus
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 import time
@@ -137,6 +138,18 @@ def _preview(data: bytes, limit: int = 80) -> str:
     return text + (f" … (+{len(data) - limit} bytes)" if len(data) > limit else "")
 
 
+@functools.cache
+def _client_context(insecure: bool, alpn: tuple[str, ...]) -> ssl.SSLContext:
+    """One client context per (verification, ALPN) pair: building a default context loads
+    the system CA store (tens of ms), which hundreds of probe connections would repeat."""
+    context = ssl.create_default_context()
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(list(alpn))
+    return context
+
+
 @dataclass
 class ProbeContext:
     """What a probe gets: the target, the transport it runs over, time limits, wires."""
@@ -158,11 +171,8 @@ class ProbeContext:
                                         timeout=self.timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.tls:
-            context = ssl.create_default_context()
-            if self.target.insecure:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            context.set_alpn_protocols(alpn if alpn is not None else ALPN[self.transport])
+            context = _client_context(self.target.insecure,
+                                      tuple(alpn if alpn is not None else ALPN[self.transport]))
             sock.settimeout(max(deadline - time.monotonic(), 0.1))
             sock = context.wrap_socket(sock, server_hostname=self.target.host)
         wire = Wire(sock, self.transcript)

@@ -110,13 +110,43 @@ def gate(
 ) -> dict[str, Any]:
     """The gate section of compliance.json: ``ok`` is False when anything regressed."""
     baseline = load_baseline(baseline_path)
+    recorded_for = str(baseline.get("target", ""))
+    reason = ""
+    if recorded_for and recorded_for != target:
+        # Another server's baseline says nothing about this one.
+        reason = f"{baseline_path.name} records {recorded_for}, not {target}"
+        suites = set()
     regressions = find_regressions(baseline, runs, target, suites, partial)
     baseline_passes = sum(
         1 for key, cases in baseline.get("runs", {}).items() if key.split("/", 1)[0] in suites
         for status in cases.values() if status == CaseStatus.PASS
     )
+    if not reason and not suites:
+        reason = "no suite of this run is gated"
+    elif not reason and not baseline_passes:
+        reason = (f"{baseline_path.name} has no passing case of {target} in "
+                  f"{', '.join(sorted(suites))}")
     return {"baseline": str(baseline_path.name), "baseline_updated": baseline.get("updated", ""),
             "baseline_commit": baseline.get("commit", ""), "gated_suites": sorted(suites),
+            "baseline_target": recorded_for, "target": target,
             "baseline_passes": baseline_passes, "partial_suites": sorted(partial),
+            "applied": not reason, "not_applied_reason": reason,
             "ok": not regressions,
             "regressions": [r.to_dict() for r in regressions]}
+
+
+def gate_line(gate: dict[str, Any]) -> str:
+    """What the gate compared, in one sentence (never "no regressions" about nothing)."""
+    if not gate:
+        return "regression gate: not run"
+    if not gate.get("applied", True):
+        return f"regression gate: NOT APPLIED — {gate.get('not_applied_reason', '')}"
+    suites = ", ".join(gate["gated_suites"])
+    partial = (f"; {', '.join(gate['partial_suites'])} ran a subset of cases"
+               if gate.get("partial_suites") else "")
+    if gate["ok"]:
+        return (f"regression gate: ok — none of the {gate['baseline_passes']} cases that pass "
+                f"in {gate['baseline']} ({suites}) regressed{partial}")
+    return (f"regression gate: {len(gate['regressions'])} REGRESSIONS among the "
+            f"{gate['baseline_passes']} cases that pass in {gate['baseline']} ({suites})"
+            f"{partial}")

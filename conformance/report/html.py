@@ -12,6 +12,9 @@ import json
 from html import escape
 from typing import Any
 
+from conformance.report.baseline import gate_line
+from conformance.report.markdown import cases_verdict, tool_ran
+
 _CSS = """
 :root{--pass:#1a7f37;--fail:#cf222e;--none:#d0d7de;--other:#9a6700;--ns:#8c959f;
 --bg:#fff;--fg:#1f2328;--muted:#59636e}
@@ -22,6 +25,8 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .banner{background:var(--fail);color:#fff;padding:10px 14px;border-radius:6px;margin:8px 0;
 font-weight:600}.banner span{font-weight:400}
 .gate-ok{background:#dafbe1;border:1px solid var(--pass);padding:8px 12px;border-radius:6px}
+.gate-na{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px}
+.tool-amber{background:#fff8c5;padding:0 4px;border-radius:3px}
 .gate-bad{background:#ffebe9;border:1px solid var(--fail);padding:8px 12px;border-radius:6px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #d0d7de;border-radius:8px;
 padding:10px 14px;min-width:170px}.card .score{font-size:26px;font-weight:700}
@@ -97,10 +102,25 @@ def _card(h: dict[str, Any]) -> str:
         score = f'{_num(h["key"], "pass", h["pass"])}/{_num(h["key"], "total", h["total"])}'
     s = h["summary"]
     detail = ", ".join(f"{v} {k}" for k, v in s.items() if k not in ("pass", "total") and v)
+    ran = f'tool: {tool_ran(h["status"])} · cases: {cases_verdict(h)}'
     return (f'<div class="card s-{_e(status)}"><div class="muted">{_e(h["suite"])} · '
-            f'{_e(h["variant"])}</div><div class="score">{score}</div>'
+            f'{_e(h["variant"])}</div><div class="muted">{_e(ran)}</div>'
+            f'<div class="score">{score}</div>'
             f'<div class="bar"><i style="width:{pct:.1f}%"></i></div>'
             f'<div class="muted">{_e(detail) or "&nbsp;"}</div></div>')
+
+
+def _tool(tool: dict[str, Any]) -> str:
+    """A tool and its version (escaped); one not at its pinned version is shown in amber."""
+    text = _e(f'{tool["suite"]}: {tool.get("name", "")} {tool.get("version", "")} '
+              f'({tool.get("runner", "")})')
+    if tool.get("path"):
+        text += f' at <code>{_e(tool["path"])}</code>'
+    if str(tool.get("pinned", "")).lower() == "false":  # values are text once loaded
+        text += (f' <span class="tool-amber">not the pinned '
+                 f'{_e(tool.get("pinned_version", ""))}: {_e(tool.get("cases", "?"))} cases, '
+                 'a case list of its own</span>')
+    return text
 
 
 def _banners(data: dict[str, Any]) -> str:
@@ -112,9 +132,10 @@ def _gate(data: dict[str, Any]) -> str:
     gate = data.get("gate") or {}
     if not gate:
         return ""
+    if not gate.get("applied", True):
+        return f'<p class="gate-na">{_e(gate_line(gate))}</p>'
     if gate["ok"]:
-        return (f'<p class="gate-ok">Regression gate: no regressions against '
-                f'{_e(gate["baseline"])} ({gate["baseline_passes"]} baseline passes).</p>')
+        return f'<p class="gate-ok">{_e(gate_line(gate))}</p>'
     per_run: dict[str, int] = {}
     for r in gate["regressions"]:
         per_run[r["run"]] = per_run.get(r["run"], 0) + 1
@@ -182,7 +203,15 @@ def _comparison(data: dict[str, Any]) -> str:
     comp = data["comparison"]
     if not comp["rows"]:
         return "<p class='muted'>No external suite results.</p>"
-    head = "".join(f"<th>{_e(t)}</th>" for t in comp["targets"])
+    info = data["provenance"].get("targets", {})
+
+    def th(target: str) -> str:
+        meta = info.get(target) or {}
+        sub = " ".join(str(meta.get(k, "")) for k in ("language", "version") if meta.get(k))
+        return f'<th title="{_e(meta.get("implementation", ""))}">{_e(target)}' + (
+            f'<br><span class="muted">{_e(sub)}</span>' if sub else "") + "</th>"
+
+    head = "".join(th(t) for t in comp["targets"])
     body = "".join(
         f'<tr><td>{_e(r["suite"])}</td><td>{_e(r["variant"])}</td>'
         + "".join(_cell_html(r["cells"].get(t)) for t in comp["targets"]) + "</tr>"
@@ -191,6 +220,30 @@ def _comparison(data: dict[str, Any]) -> str:
               '≥ 90 %</span><span class="st-fail">&lt; 90 %</span><span class="st-not-supported">'
               'not supported</span><span class="st-error">could not run</span></p>')
     return f"{legend}<table><tr><th>suite</th><th>variant</th>{head}</tr>{body}</table>"
+
+
+def _probes(data: dict[str, Any]) -> str:
+    """MUST apart from SHOULD/MAY, per target and RFC (conformance/report/probes_view.py)."""
+    rows = data.get("probes") or []
+    if not rows:
+        return "<p class='muted'>No probe results.</p>"
+
+    def cell(summary: dict[str, int], decisive: bool) -> str:
+        scored = summary["total"] - summary["not-supported"]
+        if not summary["total"]:
+            return '<td class="c st-none">—</td>'
+        bad = summary["fail"] + summary["error"]
+        cls = ("fail" if bad else "pass") if decisive else "other"
+        return (f'<td class="c st-{cls}">{summary["pass"]}/{scored}'
+                f'{f" ({bad} not passed)" if bad else ""}</td>')
+
+    body = "".join(
+        f'<tr><td>{_e(r["target"])}</td><td>{_e(r["rfc"])}</td>{cell(r["must"], True)}'
+        f'{cell(r["other"], False)}<td class="msg">{_e(", ".join(r["failing_must"][:20]))}'
+        f'</td></tr>' for r in rows)
+    return ('<p class="muted">MUST / MUST NOT decide conformance; SHOULD and MAY are shown '
+            'apart.</p><table><tr><th>target</th><th>RFC</th><th>MUST</th>'
+            f'<th>SHOULD / MAY</th><th>failing MUST probes</th></tr>{body}</table>')
 
 
 def _matrix(data: dict[str, Any]) -> str:
@@ -257,8 +310,7 @@ def _embedded(data: dict[str, Any]) -> str:
 def render_html(data: dict[str, Any]) -> str:
     prov = data["provenance"]
     git = prov["git"]
-    tools = ", ".join(f'{t["suite"]}: {t.get("name", "")} {t.get("version", "")} '
-                      f'({t.get("runner", "")})' for t in prov["tools"])
+    tools = ", ".join(_tool(t) for t in prov["tools"])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -267,13 +319,14 @@ def render_html(data: dict[str, Any]) -> str:
 <h1>Compliance report — {_e(data["target"])}</h1>
 <p class="muted">Generated {_e(prov["date"])} · commit <code>{_e(git["commit"][:12])}</code>
 {'(dirty tree)' if git["dirty"] else ''} · {_e(prov["machine"]["hostname"])}
-({_e(prov["machine"]["platform"])}, {prov["machine"]["cpus"]} CPUs)<br>Tools: {_e(tools)}</p>
+({_e(prov["machine"]["platform"])}, {prov["machine"]["cpus"]} CPUs)<br>Tools: {tools}</p>
 {_banners(data)}
-<nav class="muted"><a href="#scores">scores</a> · <a href="#sections">RFC sections</a> · <a href="#matrix">RFC 8441 matrix</a> · <a href="#comparison">comparison</a> · <a href="#cases">cases</a></nav>
+<nav class="muted"><a href="#scores">scores</a> · <a href="#sections">RFC sections</a> · <a href="#matrix">RFC 8441 matrix</a> · <a href="#probes">probes</a> · <a href="#comparison">comparison</a> · <a href="#cases">cases</a></nav>
 <h2 id="scores">Headline scores</h2><div class="cards">{''.join(_card(h) for h in data['headline'])}</div>
 {_gate(data)}
 <h2 id="sections">RFC sections</h2>{_sections(data)}
 <h2 id="matrix">RFC 8441 interop matrix</h2>{_matrix(data)}
+<h2 id="probes">Probes per RFC</h2>{_probes(data)}
 <h2 id="comparison">Comparison across servers</h2>{_comparison(data)}
 <h2 id="cases">Per-case detail</h2>{_cases(data)}
 <p id="selfcheck" data-ok="pending" class="muted">self-check pending</p>

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.report.baseline import gate_line
+from conformance.report.probes_view import probes_markdown
+
 _ICON = {"pass": "✅", "fail": "❌", "none": "▫️", "other": "⚪", "ok": "✅", "error": "🟥",
          "not-supported": "➖"}
 
@@ -22,13 +25,35 @@ def _esc(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def tool_ran(status: str) -> str:
+    """The "tool ran" column: did the suite run at all (not: did the cases pass)."""
+    return {"ok": "✅ ran", "error": "🟥 could not run",
+            "not-supported": "➖ not supported"}.get(status, status)
+
+
+def cases_verdict(cell: dict[str, Any]) -> str:
+    """The "cases" column: ✅ only when every scored case passed, never beside a failure."""
+    if cell["status"] != "ok":
+        return "—"
+    s = cell["summary"]
+    bad = s["fail"] + s["error"]
+    if bad:
+        return f"❌ {s['fail']} failed, {s['error']} errors"
+    if cell["total"] == 0:
+        return "⚪ nothing scored"
+    if s["skipped"]:
+        return f"⚪ {s['skipped']} skipped"
+    return "✅ all passed"
+
+
 def _suites(data: dict[str, Any]) -> list[str]:
-    lines = ["## Suites", "", "| suite | variant | status | pass | fail | error | skipped | "
-             "not supported | informational | total |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["## Suites", "", "| suite | variant | tool | cases | pass | fail | error | skipped | "
+             "not supported | informational | total |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for h in data["headline"]:
         s = h["summary"]
-        lines.append(f"| {h['suite']} | {h['variant']} | {_ICON.get(h['status'], '')} "
-                     f"{h['status']} | {s['pass']} | {s['fail']} | {s['error']} | "
+        lines.append(f"| {h['suite']} | {h['variant']} | {tool_ran(h['status'])} | "
+                     f"{cases_verdict(h)} | {s['pass']} | {s['fail']} | {s['error']} | "
                      f"{s['skipped']} | {s['not-supported']} | {s['informational']} | "
                      f"{s['total']} |")
     return lines
@@ -41,6 +66,11 @@ def _comparison(data: dict[str, Any]) -> list[str]:
     head = "| suite | variant | " + " | ".join(comp["targets"]) + " |"
     lines = ["## Comparison across servers", "", head,
              "|---|---|" + "---|" * len(comp["targets"])]
+    info = data["provenance"].get("targets", {})
+    if info:
+        about = [" ".join(str((info.get(t) or {}).get(k, "")) for k in ("language", "version")
+                          ).strip() or "—" for t in comp["targets"]]
+        lines.append("| *language, version* | | " + " | ".join(_esc(a) for a in about) + " |")
     for row in comp["rows"]:
         cells = " | ".join(_cell(row["cells"].get(t)) for t in comp["targets"])
         lines.append(f"| {row['suite']} | {row['variant']} | {cells} |")
@@ -113,10 +143,8 @@ def _gate(data: dict[str, Any]) -> list[str]:
     gate = data.get("gate") or {}
     if not gate:
         return []
-    verdict = "✅ no regressions" if gate["ok"] else f"❌ {len(gate['regressions'])} regressions"
-    lines = ["## Regression gate", "",
-             f"{verdict} against `{gate['baseline']}` ({gate['baseline_passes']} baseline "
-             f"passes in {', '.join(gate['gated_suites'])}).", ""]
+    icon = "➖" if not gate.get("applied", True) else ("✅" if gate["ok"] else "❌")
+    lines = ["## Regression gate", "", f"{icon} {gate_line(gate)}.", ""]
     for r in gate["regressions"][:200]:
         lines.append(f"- `{r['run']}` `{r['case']}`: {r['was']} → {r['now']} {_esc(r['message'])}")
     return lines
@@ -134,6 +162,18 @@ def _timing(timing: dict[str, Any] | None) -> list[str]:
             f"{load.get('max')}). Suites: {suites}.", ""]
 
 
+def _tool(tool: dict[str, Any]) -> str:
+    """A tool's name, version and runner; a tool not at its pinned version is flagged 🟧."""
+    text = f"{tool['suite']}: {tool.get('name', '')} {tool.get('version', '')} " \
+           f"({tool.get('runner', '')})"
+    if tool.get("path"):
+        text += f" at `{tool['path']}`"
+    if str(tool.get("pinned", "")).lower() == "false":  # values are text once loaded
+        text += (f" 🟧 **not the pinned {tool.get('pinned_version', '')}**: "
+                 f"{tool.get('cases', '?')} cases, a case list of its own")
+    return text
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     prov = data["provenance"]
     git = prov["git"]
@@ -145,11 +185,9 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines.append(f"> 🟥 **{banner['key']} could not run**: {_esc(banner['message'])}")
     if data["banners"]:
         lines.append("")
-    lines += ["Tools: " + "; ".join(
-        f"{t['suite']}: {t.get('name', '')} {t.get('version', '')} ({t.get('runner', '')})"
-        for t in prov["tools"]), ""]
+    lines += ["Tools: " + "; ".join(_tool(t) for t in prov["tools"]), ""]
     lines += _timing(prov.get("timing"))
-    for part in (_suites, _gate, _matrix, _comparison, _sections, _failures):
+    for part in (_suites, _gate, _matrix, probes_markdown, _comparison, _sections, _failures):
         block = part(data)
         if block:
             lines += block + [""]

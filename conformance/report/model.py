@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.report.catalog import OTHER_TITLES, RFC_TITLES, SECTIONS, covers, section_key
+from conformance.report.probes_view import build_probes
 from conformance.report.schema import (
     STATUS_ORDER,
     CaseResult,
@@ -238,6 +239,7 @@ class Report:
             "sections": build_sections(self.runs, self.target),
             "comparison": build_comparison(self.runs),
             "rfc8441_matrix": build_matrix(self.runs),
+            "probes": build_probes(self.runs),
             "gate": self.gate,
             "runs": [r.to_dict() for r in self.runs],
         }

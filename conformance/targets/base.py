@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / ".cache"
@@ -36,6 +38,9 @@ class Protocol(enum.StrEnum):
     WS = "ws"                    # WebSocket over HTTP/1.1 (RFC 6455)
     WSS = "wss"                  # WebSocket over HTTP/1.1 + TLS
     WS_OVER_H2 = "ws-over-h2"    # WebSocket over HTTP/2 extended CONNECT (RFC 8441)
+
+
+TLS_PROTOCOLS = frozenset({Protocol.H1_TLS, Protocol.H2_TLS, Protocol.WSS, Protocol.WS_OVER_H2})
 
 
 class TargetUnavailable(RuntimeError):
@@ -91,6 +96,9 @@ class Launch:
     port: int
     tls_cert: Path | None
     tls_key: Path | None
+    tls_ca: Path | None = None
+    protocol: Protocol | None = None   # what the suite will speak to this launch
+    workdir: Path | None = None        # a fresh directory for this launch (templates, pids)
 
     @property
     def tls(self) -> bool:
@@ -105,16 +113,25 @@ class ServerHandle:
     host: str
     port: int
     tls: bool
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    process: subprocess.Popen[bytes] | None
+    log_path: Path | None
     argv: list[str] = field(default_factory=list)
+    paths: Mapping[str, str] = field(default_factory=dict)   # the target's [paths]
+    workdir: Path | None = None
+
+    def path(self, kind: str) -> str:
+        """The path a suite uses (``http``, ``ws_echo``, ``rfc8441_echo``); default ``/``."""
+        return self.paths.get(kind, "/")
 
     @property
     def pid(self) -> int:
+        assert self.process is not None, "an external server has no process of ours"
         return self.process.pid
 
     @property
     def running(self) -> bool:
+        if self.process is None:  # started by someone else: alive while it accepts
+            return port_accepts(self.host, self.port)
         return self.process.poll() is None
 
     def url(self, scheme: str = "ws", path: str = "/") -> str:
@@ -125,13 +142,20 @@ class ServerHandle:
         return f"{scheme}://{self.host}:{self.port}{path}"
 
     def log_tail(self, limit: int = 4000) -> str:
+        if self.log_path is None:
+            return ""
         try:
             return self.log_path.read_text(errors="replace")[-limit:]
         except OSError:
             return ""
 
     def stop(self, grace: float = 5.0) -> int | None:
-        """SIGTERM the server's process group, SIGKILL it after *grace* seconds."""
+        """SIGTERM the server's process group, SIGKILL it after *grace* seconds.
+
+        A server this run did not start (``--url``) is left alone.
+        """
+        if self.process is None:
+            return None
         if self.process.poll() is None:
             _signal_group(self.process.pid, signal.SIGTERM)
             try:
@@ -142,6 +166,8 @@ class ServerHandle:
         else:
             # The leader is gone; workers it forked may still hold the group.
             _signal_group(self.process.pid, signal.SIGKILL)
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
         return self.process.returncode
 
     def __enter__(self) -> ServerHandle:
@@ -158,6 +184,15 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Whether *host:port* accepts a TCP connection right now."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -187,11 +222,24 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Rfc8441Switch:
+    """How the RFC 8441 matrix starts a target with and without
+    SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3); ``off`` None: it cannot withhold it."""
+
+    on: Mapping[str, str] = field(default_factory=dict)
+    off: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class Target:
-    """One server implementation that a harness can start on loopback."""
+    """One server implementation that a harness can start on loopback.
+
+    Built from a target file (conformance/targets/README.md) by
+    :mod:`conformance.targets.files`; the fields mirror its keys.
+    """
 
     name: str
-    description: str
+    description: str                              # the file's ``implementation``
     protocols: frozenset[Protocol]
     build_argv: ArgvBuilder
     venv: str | None = None                       # name under .cache/venvs, None = this interpreter
@@ -200,9 +248,34 @@ class Target:
     isolate_repo: bool = False                    # hide our own `blackbull` package from the child
     serves_app: bool = True                       # False: runs its own echo server, ignores `app`
     check: Callable[[], str | None] | None = None  # returns why it cannot run, or None
+    language: str = ""
+    version_text: str = ""                        # ``version``, else ``version_command``'s output
+    version_command: tuple[str, ...] = ()
+    version_regex: str = ""
+    requires: tuple[str, ...] = ()                # executables that must be on PATH
+    install_argv: tuple[str, ...] = ()            # run once in ``here`` before the first launch
+    here: Path = REPO_ROOT                        # the target file's directory
+    cwd: str = ""                                 # "" = the repository root (or the shim)
+    paths: Mapping[str, str] = field(default_factory=dict)
+    apps: Mapping[str, str] = field(default_factory=dict)   # ASGI app per suite
+    rfc8441: Rfc8441Switch = field(default_factory=Rfc8441Switch)
+    ready_http: str | None = None                 # GET this path to know it is up; None = TCP
+    ready_timeout: float = 30.0
+    source: Path | None = None                    # the target file
+    #: ``python -m bench`` servers of this implementation: name -> its [bench] table
+    bench: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def supports(self, protocol: Protocol | str) -> bool:
         return Protocol(protocol) in self.protocols
+
+    @property
+    def external(self) -> bool:
+        """True for a server someone else started (``--url``): nothing to launch."""
+        return False
+
+    def app_for(self, suite: str, default: str) -> str:
+        """The ASGI app *suite* should ask this target to serve."""
+        return self.apps.get(suite, default)
 
     @property
     def venv_path(self) -> Path | None:
@@ -213,24 +286,62 @@ class Target:
             return sys.executable
         return str(self.venv_path / "bin" / "python")
 
+    def version(self) -> str:
+        """What the report shows as this implementation's version."""
+        if self.version_text:
+            return self.version_text
+        if not self.version_command:
+            return "unknown"
+        from conformance.targets.placeholders import render
+
+        values = {"python": self.python(), "here": str(self.here), "repo": str(REPO_ROOT)}
+        return _command_version(tuple(render(a, values) for a in self.version_command),
+                                self.version_regex)
+
     def is_installed(self) -> bool:
-        return self.venv_path is None or (self.venv_path / ".installed").exists()
+        venv_ok = self.venv_path is None or (self.venv_path / ".installed").exists()
+        return venv_ok and (not self.install_argv or self._install_marker_current())
 
     def unavailable_reason(self) -> str | None:
         """Why this target cannot start right now, or None when it can (may install)."""
+        missing = [exe for exe in self.requires if shutil.which(exe) is None]
+        if missing:
+            return f"requires {', '.join(missing)}: not found on PATH"
         return self.check() if self.check else None
 
     def ensure_installed(self) -> None:
-        """Create the target's venv and install its pinned requirements once."""
+        """Create the target's venv (pinned requirements) and run its ``install`` once."""
         if self.is_installed():
             return
-        from conformance.targets.venvs import create_venv
+        if self.venv_path is not None:
+            from conformance.targets.venvs import create_venv
 
-        assert self.venv_path is not None
-        create_venv(self.venv_path, self.requirements)
+            create_venv(self.venv_path, self.requirements)
+        if self.install_argv and not self._install_marker_current():
+            from conformance.targets.venvs import run_install
 
-    def launch(self, app: str, port: int, tls_cert: Path | None, tls_key: Path | None) -> Launch:
-        return Launch(self.python(), app, LOOPBACK, port, tls_cert, tls_key)
+            run_install(self, self._install_marker(), self._source_digest())
+
+    def _install_marker(self) -> Path:
+        return CACHE_DIR / "targets" / self.name / ".installed"
+
+    def _source_digest(self) -> str:
+        import hashlib
+
+        data = self.source.read_bytes() if self.source and self.source.exists() else b""
+        return hashlib.sha256(data + "\0".join(self.install_argv).encode()).hexdigest()
+
+    def _install_marker_current(self) -> bool:
+        marker = self._install_marker()
+        return marker.exists() and marker.read_text().strip() == self._source_digest()
+
+    def launch(self, app: str, port: int, tls_cert: Path | None, tls_key: Path | None,
+               tls_ca: Path | None = None, protocol: Protocol | None = None,
+               workdir: Path | None = None) -> Launch:
+        if tls_cert is not None and tls_ca is None and (tls_cert.parent / "ca.pem").exists():
+            tls_ca = tls_cert.parent / "ca.pem"  # make_tls_cert writes it beside the cert
+        return Launch(self.python(), app, LOOPBACK, port, tls_cert, tls_key, tls_ca,
+                      protocol, workdir)
 
     def start(
         self,
@@ -241,6 +352,7 @@ class Target:
         *,
         env: Mapping[str, str] | None = None,
         timeout: float = 30.0,
+        protocol: Protocol | str | None = None,
     ) -> ServerHandle:
         """Start the server for *app_module_attr* on 127.0.0.1:*port* (0 = free port)."""
         reason = self.unavailable_reason()
@@ -250,19 +362,32 @@ class Target:
             raise ValueError("tls_cert and tls_key go together")
         self.ensure_installed()
         port = port or free_port()
-        cmd = self.command(app_module_attr, port, tls_cert, tls_key, env=env)
+        workdir = Path(tempfile.mkdtemp(prefix=f"{self.name}-{port}-",
+                                        dir=_ensure(CACHE_DIR / "run")))
+        cmd = self.command(app_module_attr, port, tls_cert, tls_key, env=env,
+                           protocol=Protocol(protocol) if protocol else None, workdir=workdir)
         log_path = _ensure(LOG_DIR) / f"{self.name}-{port}.log"
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=cmd.env, stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
+            try:
+                process = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=cmd.env, stdout=log,
+                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                           start_new_session=True)
+            except OSError as exc:
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise TargetUnavailable(f"{self.name}: cannot run {cmd.argv[0]}: {exc}") from None
         handle = ServerHandle(self.name, LOOPBACK, port, tls_cert is not None, process,
-                              log_path, cmd.argv)
+                              log_path, cmd.argv, dict(self.paths), workdir)
         try:
-            wait_for_port(LOOPBACK, port, process, timeout)
+            wait = max(timeout, self.ready_timeout)
+            wait_for_port(LOOPBACK, port, process, wait)
+            if self.ready_http is not None:
+                wait_for_http(LOOPBACK, port, self.ready_http, handle.tls, process, wait)
         except TargetUnavailable as exc:
             handle.stop()
             raise TargetUnavailable(f"{self.name}: {exc}\n{handle.log_tail()}") from None
+        except BaseException:  # Ctrl-C while waiting: do not leave the server behind
+            handle.stop()
+            raise
         return handle
 
     def command(
@@ -273,18 +398,26 @@ class Target:
         tls_key: str | Path | None = None,
         *,
         env: Mapping[str, str] | None = None,
+        protocol: Protocol | None = None,
+        workdir: Path | None = None,
     ) -> Command:
         """How this target is started: argv, full environment and working directory."""
+        from conformance.targets.placeholders import placeholders, render
+
         spec = self.launch(app_module_attr, port,
                            Path(tls_cert) if tls_cert else None,
-                           Path(tls_key) if tls_key else None)
-        cwd = self._workdir()
-        child_env = {**os.environ, **self.env, **(env or {}), "PYTHONPATH": str(cwd)}
+                           Path(tls_key) if tls_key else None,
+                           protocol=protocol, workdir=workdir)
+        values = placeholders(spec, self.here)
+        importable = self._workdir()
+        cwd = Path(render(self.cwd, values)) if self.cwd and not self.isolate_repo else importable
+        own_env = {k: render(v, values) for k, v in self.env.items()}
+        child_env = {**os.environ, **own_env, **(env or {}), "PYTHONPATH": str(importable)}
         child_env.pop("PYTHONHOME", None)
         return Command(self.build_argv(spec), child_env, cwd)
 
     def _workdir(self) -> Path:
-        """Directory the child runs in and imports the app from.
+        """Directory the child imports the app from (and runs in, unless ``cwd`` says).
 
         A target that must not see our in-tree ``blackbull`` package (the
         published 0.81 in its venv) runs from a directory holding only a
@@ -297,3 +430,54 @@ class Target:
         if not link.exists():
             link.symlink_to(REPO_ROOT / "conformance", target_is_directory=True)
         return shim
+
+
+def _command_version(argv: tuple[str, ...], regex: str) -> str:
+    """First line of *argv*'s output, or the first match of *regex* in it (group 1 if any)."""
+    import re
+
+    try:
+        proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        return "unknown (not installed yet)"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"unknown ({exc})"
+    out = (proc.stdout or proc.stderr).strip()
+    if regex:
+        match = re.search(regex, out)
+        if not match:
+            return f"unknown ({argv[0]} printed no match for {regex!r})"
+        return match.group(1) if match.groups() else match.group(0)
+    return out.splitlines()[0] if out else "unknown"
+
+
+def wait_for_http(host: str, port: int, path: str, tls: bool,
+                  process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Block until ``GET path`` (HTTP/1.1) gets a 2xx/3xx/4xx answer; fail if *process* exits."""
+    import ssl
+
+    deadline = time.monotonic() + timeout
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise TargetUnavailable(f"server exited with code {process.returncode} before "
+                                    "answering HTTP")
+        try:
+            with socket.create_connection((host, port), timeout=2) as raw:
+                sock: socket.socket = raw
+                if tls:
+                    ctx = ssl.create_default_context()
+                    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+                    sock = ctx.wrap_socket(raw, server_hostname=host)
+                sock.sendall(request.encode())
+                head = sock.recv(64)
+            parts = head.split(b" ", 2)
+            if len(parts) >= 2 and parts[0].startswith(b"HTTP/") and 200 <= int(parts[1]) < 500:
+                return
+            last = repr(head[:40])
+        except (OSError, ValueError) as exc:
+            last = str(exc)
+        time.sleep(0.2)
+    raise TargetUnavailable(f"GET {path} on {host}:{port} got no 2xx-4xx answer within "
+                            f"{timeout}s (last: {last})")

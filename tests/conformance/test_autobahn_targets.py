@@ -15,18 +15,32 @@ from conformance.targets.base import Launch
 
 
 def test_every_target_declares_protocols_and_builds_a_loopback_argv(tmp_path: Path) -> None:
+    """Each registry entry listens where the run says: the port and address reach its argv
+    or the config files its templates render (nginx), and a TLS launch gets the cert."""
+    from conformance.targets.base import TLS_PROTOCOLS
+
     cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
     for target in TARGETS.values():
         assert target.protocols, target.name
-        argv = target.build_argv(Launch("python", ECHO_APP, "127.0.0.1", 4321, cert, key))
-        joined = " ".join(argv)
-        assert "4321" in joined and "127.0.0.1" in joined, target.name
-        assert str(cert) in joined and str(key) in joined, target.name
+        if target.external:
+            continue
+        for tls in (False, True):
+            if tls and not target.protocols & TLS_PROTOCOLS:
+                continue
+            workdir = tmp_path / f"{target.name}-{tls}"
+            workdir.mkdir()
+            argv = target.build_argv(Launch("python", ECHO_APP, "127.0.0.1", 4321,
+                                            cert if tls else None, key if tls else None,
+                                            workdir=workdir))
+            joined = " ".join(argv) + "".join(p.read_text() for p in workdir.iterdir())
+            assert "4321" in joined and "127.0.0.1" in joined, (target.name, tls)
+            if tls:
+                assert str(cert) in joined and str(key) in joined, target.name
 
 
 def test_unknown_target_names_the_known_ones() -> None:
     with pytest.raises(KeyError, match="websockets"):
-        get_target("nginx")
+        get_target("no-such-server")
 
 
 def test_websockets_reference_speaks_only_websocket() -> None:

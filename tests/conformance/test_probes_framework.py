@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,14 @@ def test_to_case_carries_level_and_link(echo_server):
     case = to_case(ProbeRun(p, "h1", Verdict.passed(), 0.01))
     assert case.extra["level"] == "MUST" and case.extra["mandatory"] is True
     assert case.rfc == "RFC 9112" and case.section == "4"
+
+
+def test_committed_coverage_document_is_what_the_probes_generate():
+    """conformance/probes/COVERAGE.md is generated: regenerate it with
+    ``python -m conformance.probes --coverage conformance/probes/COVERAGE.md``."""
+    from conformance.probes import load_all
+    from conformance.probes.coverage import render
+    from conformance.probes.runner import select
+
+    committed = (Path(__file__).resolve().parents[2] / "conformance" / "probes" / "COVERAGE.md")
+    assert render(select(load_all().values(), None)) == committed.read_text(encoding="utf-8")

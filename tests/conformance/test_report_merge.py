@@ -131,7 +131,8 @@ def test_markdown_has_suite_table_sections_and_failures(tmp_path: Path) -> None:
     _write_fixture(raw)
     md = write_report(build_report(raw, REPO, "blackbull"), tmp_path).markdown.read_text()
     assert "## Suites" in md and "## RFC sections" in md and "## Failures" in md
-    assert "| h2spec | h2c | ✅ ok | 2 | 1 |" in md
+    # "The tool ran" and "the cases passed" are separate columns: no ✅ beside failures.
+    assert "| h2spec | h2c | ✅ ran | ❌ 1 failed, 0 errors | 2 | 1 |" in md
     assert "`http2/6.9.1/2`" in md and "no GOAWAY" in md
     assert "### RFC 8441" in md
 

@@ -22,10 +22,16 @@ def test_default_runs_every_suite_for_blackbull_and_expects_the_matrix(tmp_path:
 
 
 def test_other_targets_get_only_the_external_suites(tmp_path: Path) -> None:
+    """The unit tests are about our code; every suite that speaks to a server applies to
+    peers, the RFC 8441 matrix only where the target serves ws-over-h2 (hypercorn)."""
     plan = make_plan(parse_args(["--targets", "hypercorn,uvicorn"]), tmp_path)
     assert "unit" not in {job.name for job in plan.jobs}
-    assert {e.suite for e in plan.expected} == {"h2spec", "autobahn"}
+    assert {e.suite for e in plan.expected} == {"h2spec", "autobahn", "probes",
+                                                "rfc8441-matrix"}
     assert {e.target for e in plan.expected} == {"hypercorn", "uvicorn"}
+    assert {e.target for e in plan.expected if e.suite == "rfc8441-matrix"} == {"hypercorn"}
+    matrix = next(job for job in plan.jobs if job.name.startswith("rfc8441-matrix"))
+    assert matrix.argv[-2:] == ["--servers", "hypercorn"]
 
 
 def test_all_targets_means_every_registered_target() -> None:

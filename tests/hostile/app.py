@@ -4,7 +4,8 @@
 slow-reader attacks); ``/hold`` keeps its stream open until the peer goes away (stream
 exhaustion); ``/slow?S`` answers after S seconds; ``/tasks`` counts the tasks alive
 in the server's event loop; any body is drained. WebSocket connections are echoed, except on
-``/ws-close``, which the app closes at once.
+``/ws-close``, which the app closes at once, and ``/ws-slow?S``, where the app takes one
+message every S seconds (0: as fast as they come) and answers none (an app that is behind).
 """
 from __future__ import annotations
 
@@ -73,6 +74,11 @@ async def _websocket(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["path"] == "/ws-close":
         # The server starts the closing handshake at once (never-closing-peer tests).
         await send({"type": "websocket.close", "code": 1000})
+        return
+    if scope["path"] == "/ws-slow":
+        pause = float(scope["query_string"] or b"0")
+        while (await receive())["type"] != "websocket.disconnect":
+            await asyncio.sleep(pause)
         return
     while True:
         message = await receive()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import socket
 import struct
 import zlib
 
@@ -56,8 +57,18 @@ class WsAttacker:
         self._buf = b""
 
     @classmethod
-    async def open(cls, port: int, deflate: bool = False, path: str = "/ws") -> WsAttacker:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async def open(cls, port: int, deflate: bool = False, path: str = "/ws",
+                   rcvbuf: int | None = None) -> WsAttacker:
+        """``rcvbuf`` fixes our socket's receive buffer (no autotuning, up to 32 MiB
+        here): a peer that does not read then holds little of what the server sends."""
+        if rcvbuf is None:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        else:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+            reader, writer = await asyncio.open_connection(sock=sock)
         key = base64.b64encode(os.urandom(16)).decode()
         ext = "Sec-WebSocket-Extensions: permessage-deflate\r\n" if deflate else ""
         writer.write((f"GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"

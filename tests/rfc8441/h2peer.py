@@ -3,6 +3,7 @@ plus ``wsproto``'s frame layer (which insists that client frames are masked)."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 
 import h2.config
@@ -32,12 +33,19 @@ class H2Peer:
     """``await peer.start()`` → port. Accepts every extended CONNECT with ``status`` and
     echoes messages; the text ``send:<n>`` makes it send an n-octet binary message while
     honouring the client's flow-control windows (so it stalls unless the client sends
-    WINDOW_UPDATE)."""
+    WINDOW_UPDATE).
+
+    ``stream_end`` is how it ends a stream after the client's Close: ``"end"`` (END_STREAM,
+    RFC 8441 §5), ``"end+reset"`` (END_STREAM then RST_STREAM(NO_ERROR), legal by RFC 9113
+    §8.1) or ``"reset"`` (RST_STREAM(NO_ERROR) without END_STREAM). ``tls`` serves TLS."""
 
     def __init__(self, *, enable_connect: bool = True, status: int = 200,
                  answer: bool = True, max_frame_size: int = 16384,
-                 response_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+                 response_headers: list[tuple[bytes, bytes]] | None = None,
+                 stream_end: str = "end", tls: ssl.SSLContext | None = None) -> None:
         self.response_headers = response_headers or []
+        self.stream_end = stream_end
+        self.tls = tls
         self.enable_connect = enable_connect
         self.status = status
         self.answer = answer
@@ -52,7 +60,7 @@ class H2Peer:
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         return self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -140,7 +148,10 @@ class H2Peer:
                     "HALF_CLOSED_LOCAL", "CLOSED"):
                 return
             try:
-                self.conn.end_stream(stream_id)
+                if self.stream_end != "reset":
+                    self.conn.end_stream(stream_id)
+                if self.stream_end != "end":
+                    self.conn.reset_stream(stream_id, 0)
             except h2.exceptions.H2Error:
                 return  # already closed (reset or connection gone)
             self.flush()

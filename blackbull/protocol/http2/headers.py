@@ -97,8 +97,14 @@ def _check_request_pseudo(pseudo: dict[bytes, bytes]) -> None:
         return
     if not pseudo.get(b":scheme"):
         raise MalformedHeaders("missing :scheme")
-    if not pseudo.get(b":path"):
+    path = pseudo.get(b":path")
+    if not path:
         raise MalformedHeaders("missing or empty :path")  # §8.3.1
+    # §8.3.1: an http(s) :path is an absolute path (or "*" for OPTIONS); anything else is
+    # an invalid pseudo-header field, which §8.3 makes malformed.
+    if pseudo[b":scheme"] in (b"http", b"https") and path[:1] != b"/" and not (
+            path == b"*" and method == b"OPTIONS"):
+        raise MalformedHeaders(":path is not an absolute path")
 
 
 def validate_response(headers: Headers) -> tuple[int, int | None]:

@@ -18,6 +18,7 @@ class SettingCode(IntEnum):
     MAX_FRAME_SIZE = 0x5
     MAX_HEADER_LIST_SIZE = 0x6
     ENABLE_CONNECT_PROTOCOL = 0x8  # RFC 8441 §3
+    NO_RFC7540_PRIORITIES = 0x9  # RFC 9218 §2.1
 
 
 #: Initial values before any SETTINGS frame (RFC 9113 §6.5.2); None = unlimited.
@@ -44,6 +45,8 @@ def validate_setting(code: int, value: int) -> None:
         raise ProtocolError("SETTINGS_MAX_FRAME_SIZE out of range")
     if code == SettingCode.ENABLE_CONNECT_PROTOCOL and value not in (0, 1):
         raise ProtocolError("SETTINGS_ENABLE_CONNECT_PROTOCOL must be 0 or 1")
+    if code == SettingCode.NO_RFC7540_PRIORITIES and value not in (0, 1):
+        raise ProtocolError("SETTINGS_NO_RFC7540_PRIORITIES must be 0 or 1")  # RFC 9218 §2.1
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 
 from .close import build_close_payload, parse_close_payload
@@ -116,6 +116,11 @@ class WebSocketConnection:
         self._msg_frames = 0
         self._msg_empty = 0
         self._utf8 = _Utf8Decoder("strict")
+        # inflation stopped by a byte budget (receive_data's ``max_bytes``): None when
+        # none is pending, else whether the piece being inflated ends the message
+        self._inflate_ends: bool | None = None
+        self._trailer_fed = False  # that piece carried the §7.2.2 trailer already
+        self._room: int | None = None
         # control-frame budget (§5.5.2, §10.4)
         self._clock = clock
         self._ping_burst = ping_burst
@@ -156,6 +161,29 @@ class WebSocketConnection:
         """Queue a binary message (§5.6)."""
         self._message(Opcode.BINARY, bytes(data))
 
+    def send_message_in_steps(self, data: bytes, *, text: bool, step: int) -> Iterator[None]:
+        """Queue a message as :meth:`send_bytes` / :meth:`send_text` (``data`` already
+        UTF-8 for text) would, compressing ``step`` input octets per iteration (RFC 7692
+        §7.2.1): the host iterates and does other work between steps; the frame is
+        queued after the last. Uncompressed, or at most one step long, it is queued at
+        once."""
+        opcode = Opcode.TEXT if text else Opcode.BINARY
+        if self.deflate is None or len(data) <= step:
+            self._message(opcode, data)
+            return
+        if self.close_sent:
+            raise RuntimeError("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
+        pieces: list[bytes] = []
+        for piece in self.deflate.compress_steps(data, step):
+            pieces.append(piece)
+            yield
+        self._message_frame(opcode, b"".join(pieces))
+
+    def _message_frame(self, opcode: Opcode, compressed: bytes) -> None:
+        if self.close_sent:
+            raise RuntimeError("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
+        self._frame(opcode, compressed or b"\x00", rsv1=True)
+
     def send_ping(self, payload: bytes = b"") -> None:
         """Queue a Ping (§5.5.2); at most 125 bytes."""
         if len(payload) > 125:
@@ -191,11 +219,23 @@ class WebSocketConnection:
         return out
 
     # --- receiving --------------------------------------------------------------------
-    def receive_data(self, data: bytes, budget: int | None = None) -> list[Event]:
+    @property
+    def inbound_bytes(self) -> int:
+        """Received bytes this connection holds: frame bytes buffered in the parser plus
+        the (inflated) bytes of the message being assembled (§5.4)."""
+        return self._parser.buffered + self._msg_size
+
+    def receive_data(self, data: bytes, budget: int | None = None,
+                     max_bytes: int | None = None) -> list[Event]:
         """Feed received bytes; return what they mean.
 
         ``budget`` caps the frame pieces handled in this call (RFC 6455 §10.4: a host
-        spreads a read full of small frames over several turns). When it runs out,
+        spreads a read full of small frames over several turns). ``max_bytes`` caps the
+        message bytes it produces — inflated bytes for a compressed message (RFC 7692
+        §7.2.2: inflation goes in slices of at most that size, so a small compressed
+        "bomb" costs us at most a slice per call, and a host that has no room left for
+        its application passes 0 and only buffers ``data``); uncompressed pieces are
+        counted as they come (the last one may go past it). When either runs out,
         :attr:`input_backlog` is True and the rest stays buffered: call again (with
         ``b""``) to go on.
 
@@ -207,20 +247,43 @@ class WebSocketConnection:
         if self.failure is not None or self.close_received is not None \
                 or self.state is State.CLOSED:
             return []
+        if max_bytes is not None and max_bytes <= 0:
+            if data:
+                self._parser.feed(data)
+            self.input_backlog = True
+            return []
+        self._room = max_bytes
         if self._msg_opcode is None and self.role is Role.SERVER and self._parser.idle:
             whole = self._whole_message(data)
             if whole is not None:
                 return [whole]
+            if self._inflate_ends is not None:  # taken whole, then stopped by max_bytes
+                self.input_backlog = True
+                return []
         events: list[Event] = []
         if data:
             self._parser.feed(data)
         try:
+            if self._inflate_ends is not None:
+                event = self._resume_inflate()
+                if event is not None:
+                    events.append(event)
+                if self._inflate_ends is not None:
+                    self.input_backlog = True
+                    return events
+            if self._room is not None and self._room <= 0:
+                self.input_backlog = True
+                return events
             for chunk in self._parser.chunks():
                 event = self._on_chunk(chunk)
                 if event is not None:
                     events.append(event)
                     if isinstance(event, CloseReceived):
                         break
+                if self._inflate_ends is not None or (
+                        self._room is not None and self._room <= 0):
+                    self.input_backlog = True
+                    break
                 if budget is not None:
                     budget -= 1
                     if budget <= 0:
@@ -229,6 +292,29 @@ class WebSocketConnection:
         except WebSocketProtocolError as exc:
             events.append(self._fail(exc.code, exc.reason))
         return events
+
+    def _resume_inflate(self) -> Event | None:
+        """Go on with a compressed piece that a byte budget interrupted (§7.2.2); the
+        message ends when that piece ended it."""
+        assert self.deflate is not None
+        data = self.deflate.inflate_more(self.max_message_size - self._msg_size, self._room)
+        self._take_room(len(data))
+        self._append(data, final=False)
+        if self.deflate.more:
+            return None
+        ends, self._inflate_ends = self._inflate_ends, None
+        if not ends:
+            return None
+        if self._trailer_fed:
+            self._trailer_fed = False
+            self.deflate.end_message()
+            self._append(b"", final=True)
+            return self._complete_message()
+        return self._finish_message()
+
+    def _take_room(self, n: int) -> None:
+        if self._room is not None:
+            self._room -= n
 
     def _whole_message(self, data: bytes) -> Event | None:
         """The common case in one step: ``data`` is exactly one masked, unfragmented text
@@ -277,7 +363,7 @@ class WebSocketConnection:
         except UnicodeDecodeError:
             return self._fail(CloseCode.INVALID_PAYLOAD, "text message is not UTF-8 (§8.1)")
 
-    def _whole_compressed(self, payload: bytes, text: bool) -> Event:
+    def _whole_compressed(self, payload: bytes, text: bool) -> Event | None:
         """RFC 7692 §7.2.2 for a message in one frame. A binary one has nothing to check
         as it inflates: payload and trailer go through zlib in one call (~1.3 µs of a
         1 KiB compressed echo). A text one takes the message layer as any frame would,
@@ -288,13 +374,27 @@ class WebSocketConnection:
                 event = self._on_chunk(FrameChunk(header, payload, True, True))
             except WebSocketProtocolError as exc:
                 return self._fail(exc.code, exc.reason)
-            assert event is not None  # FIN and last: the message is complete
-            return event
-        assert self.deflate is not None
+            return event  # None only when max_bytes stopped its inflation
+        deflate = self.deflate
+        assert deflate is not None
         try:
-            return BytesMessage(self.deflate.inflate_message(payload, self.max_message_size))
+            data = deflate.inflate_message(payload, self.max_message_size, self._room)
         except WebSocketProtocolError as exc:
             return self._fail(exc.code, exc.reason)
+        if not deflate.more:
+            return BytesMessage(data)
+        # The byte budget stopped it: the message goes on as a fragmented one would,
+        # its trailer already inside the zlib stream.
+        self._msg_opcode = Opcode.BINARY
+        self._msg_compressed = True
+        self._msg_parts = [data]
+        self._msg_size = len(data)
+        self._msg_frames = 1
+        self._msg_empty = 0
+        self._inflate_ends = True
+        self._trailer_fed = True
+        self._take_room(len(data))
+        return None
 
     def fail(self, code: int, reason: str = "") -> ConnectionFailed:
         """Fail the connection from outside the core (e.g. a limit of the host)."""
@@ -303,6 +403,7 @@ class WebSocketConnection:
     def _fail(self, code: int, reason: str) -> ConnectionFailed:
         self.failure = ConnectionFailed(code, reason)
         self._msg_parts = []
+        self._msg_size = 0
         if self.auto_close:
             self.answer_close()
         return self.failure
@@ -329,7 +430,11 @@ class WebSocketConnection:
             self._start_frame(chunk)
             self._count_fragment(chunk.header.length)
         self._add_payload(chunk.data)
-        if chunk.last and chunk.header.fin:
+        ends = chunk.last and chunk.header.fin
+        if self._msg_compressed and self.deflate is not None and self.deflate.more:
+            self._inflate_ends = ends  # a byte budget stopped it: resumed next call
+            return None
+        if ends:
             return self._finish_message()
         return None
 
@@ -414,7 +519,9 @@ class WebSocketConnection:
 
     def _add_payload(self, data: bytes) -> None:
         if self._msg_compressed:
-            data = self.deflate.inflate(data, self.max_message_size - self._msg_size)
+            data = self.deflate.inflate(data, self.max_message_size - self._msg_size,
+                                        self._room)
+        self._take_room(len(data))
         self._append(data, final=False)
 
     def _append(self, data: bytes, *, final: bool) -> None:
@@ -449,9 +556,13 @@ class WebSocketConnection:
             tail = self.deflate.finish_message(self.max_message_size - self._msg_size)
         else:
             tail = b""
-        opcode = self._msg_opcode
         self._append(tail, final=True)
+        return self._complete_message()
+
+    def _complete_message(self) -> Event:
+        opcode = self._msg_opcode
         parts = self._msg_parts
+        self._msg_size = 0
         self._msg_opcode = None
         self._msg_parts = []
         if opcode is Opcode.TEXT:

@@ -13,7 +13,7 @@ allocate more than the message limit.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .errors import CloseCode, WebSocketProtocolError
@@ -174,7 +174,7 @@ class PerMessageDeflate:
     """
 
     __slots__ = ("params", "_local_bits", "_local_reset", "_remote_reset",
-                 "_compress", "_decompress")
+                 "_compress", "_decompress", "more")
 
     def __init__(self, params: DeflateParams, *, is_server: bool,
                  max_window_bits: int = 15) -> None:
@@ -192,6 +192,9 @@ class PerMessageDeflate:
         self._local_bits = min(agreed or 15, max_window_bits)
         self._compress: zlib._Compress | None = None
         self._decompress: zlib._Decompress | None = None
+        #: True when the last inflate call stopped at its ``max_out`` slice: more output
+        #: may follow from the input it kept (:meth:`inflate_more`).
+        self.more = False
 
     @property
     def streams(self) -> int:
@@ -210,29 +213,65 @@ class PerMessageDeflate:
             out = out[:-4]
         return out or b"\x00"  # §7.2.3.6: an empty message still needs one empty block
 
+    def compress_steps(self, data: bytes, step: int) -> Iterator[bytes]:
+        """:meth:`compress` ``step`` input octets at a time, for a host that does other
+        work between the steps: the compressed pieces in order, the trailer removed
+        from the last (§7.2.1). The stream belongs to this message until the iterator
+        is exhausted (nothing else may be compressed meanwhile)."""
+        stream = self._compress
+        if stream is None:
+            stream = _compressor(self._local_bits)
+        self._compress = None
+        with memoryview(data) as view:
+            for start in range(0, len(view), step):
+                yield stream.compress(view[start:start + step])
+        out = stream.flush(zlib.Z_SYNC_FLUSH)  # the trailer comes whole from the flush
+        self._compress = None if self._local_reset else stream
+        yield out[:-4] if out.endswith(_TRAILER) else out
+
     def start_message(self) -> None:
         """A compressed message begins (§7.2.2)."""
         if self._decompress is None or self._decompress.eof:
             self._decompress = zlib.decompressobj(-15)
 
-    def inflate(self, data: bytes, limit: int) -> bytes:
+    def inflate(self, data: bytes, limit: int, max_out: int | None = None) -> bytes:
         """Inflate a piece of a compressed message; at most ``limit`` bytes may come out.
 
         More output than ``limit`` means the message is over the size limit: 1009
         (RFC 6455 §7.4.1), decided before the excess is ever allocated.
+
+        ``max_out`` caps this call's output (a slice, so that a host can spread a
+        highly compressed message over several turns and bound what it holds): when
+        the slice is filled, :attr:`more` is True and the rest of the input stays in
+        the zlib stream for :meth:`inflate_more`.
         """
         if not data:
+            self.more = False
             return b""
-        if self._decompress is None:
+        return self._inflate(data, limit, max_out)
+
+    def inflate_more(self, limit: int, max_out: int | None = None) -> bytes:
+        """Go on inflating the input an earlier call left behind (:attr:`more`)."""
+        assert self._decompress is not None
+        return self._inflate(self._decompress.unconsumed_tail, limit, max_out)
+
+    def _inflate(self, data: bytes, limit: int, max_out: int | None) -> bytes:
+        stream = self._decompress
+        if stream is None:
             raise RuntimeError("inflate() outside a compressed message")
+        sliced = max_out is not None and max_out <= limit
+        cap = max(max_out, 1) if sliced and max_out is not None else limit + 1
         try:
-            out = self._decompress.decompress(data, limit + 1)
+            out = stream.decompress(data, cap)
         except zlib.error as exc:
             raise WebSocketProtocolError(CloseCode.INVALID_PAYLOAD,
                                          f"bad deflate data: {exc}") from None
         if len(out) > limit:
             raise WebSocketProtocolError(CloseCode.MESSAGE_TOO_BIG,
                                          "inflated message over the size limit")
+        # A filled slice may hide more output even when all input was taken (zlib's
+        # pending copy): only a short one proves the input is used up.
+        self.more = sliced and len(out) == cap and not stream.eof
         return out
 
     def finish_message(self, limit: int) -> bytes:
@@ -241,14 +280,23 @@ class PerMessageDeflate:
         self._end_message()
         return out
 
-    def inflate_message(self, data: bytes, limit: int) -> bytes:
+    def inflate_message(self, data: bytes, limit: int, max_out: int | None = None) -> bytes:
         """A whole compressed message in one piece: :meth:`start_message`, then its
         payload and the trailer inflated in one zlib call (one copy of the compressed
-        bytes, cheaper than a second call), then :meth:`finish_message`'s checks."""
+        bytes, cheaper than a second call), then :meth:`finish_message`'s checks.
+
+        When ``max_out`` stops it early (:attr:`more`), the trailer is already in the
+        stream: drain it with :meth:`inflate_more`, then call :meth:`end_message`."""
         self.start_message()
-        out = self.inflate(data + _TRAILER, limit)
-        self._end_message()
+        out = self.inflate(data + _TRAILER, limit, max_out)
+        if not self.more:
+            self._end_message()
         return out
+
+    def end_message(self) -> None:
+        """The end of a message whose trailer went in with its payload
+        (:meth:`inflate_message` stopped by its slice)."""
+        self._end_message()
 
     def _end_message(self) -> None:
         assert self._decompress is not None

@@ -166,6 +166,11 @@ class FrameParser:
         self._buf += data
 
     @property
+    def buffered(self) -> int:
+        """Received octets not yet handed out as frame pieces."""
+        return len(self._buf)
+
+    @property
     def idle(self) -> bool:
         """True between frames with nothing buffered."""
         return self._header is None and not self._buf

@@ -7,7 +7,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 
 import httpx
@@ -69,20 +68,21 @@ def test_sigterm_finishes_in_flight_request_then_exits(spawn_server):
     """Graceful shutdown: stop accepting, finish the in-flight request, exit 0."""
     port = free_port()
     proc = spawn_server(cli("tests.apps.basic:slow", port), port, cwd=str(ROOT))
-    result = {}
-
-    def slow_request():
-        result["r"] = httpx.get(f"http://127.0.0.1:{port}/?1.0", timeout=10)
-
-    t = threading.Thread(target=slow_request)
-    t.start()
+    # The request is on the wire before the signal (a client's own start-up time, e.g.
+    # httpx building its TLS defaults on a loaded machine, must not race the signal).
+    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn.sendall(b"GET /?1.0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     time.sleep(0.4)
     proc.proc.send_signal(signal.SIGTERM)
     time.sleep(0.2)
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/", timeout=2)  # no longer accepting
-    t.join(10)
-    assert result["r"].status_code == 200 and json.loads(result["r"].text)["delay"] == 1.0
+    response = b""
+    while chunk := conn.recv(65536):
+        response += chunk
+    conn.close()
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and json.loads(body)["delay"] == 1.0
     assert proc.proc.wait(10) == 0
 
 

@@ -29,3 +29,12 @@ def test_invalid_environment_value_is_a_clear_error():
 def test_overrides_win_over_the_environment():
     s = Settings.from_env({"BB_H1_MAX_BODY": "1"}, h1_max_body=5)
     assert s.h1_max_body == 5
+
+
+def test_readme_table_is_exactly_what_the_generator_writes():
+    """Defaults and meanings too, not only the names: ``python scripts/settings_table.py``."""
+    import runpy
+
+    generator = runpy.run_path(str(ROOT / "scripts" / "settings_table.py"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert generator["render"](readme) == readme, "run: python scripts/settings_table.py"

@@ -54,8 +54,9 @@ async def test_a_read_full_of_frames_is_parsed_over_many_turns_with_reading_paus
     real_receive = WebSocketConnection.receive_data
     real_pause, real_resume = Connection.pause_reading, Connection.resume_reading
 
-    def spy_receive(self: WebSocketConnection, data: bytes, budget: int | None = None):
-        events = real_receive(self, data, budget)
+    def spy_receive(self: WebSocketConnection, data: bytes, budget: int | None = None,
+                    max_bytes: int | None = None):
+        events = real_receive(self, data, budget, max_bytes)
         parses.append((turn, len(events)))
         return events
 

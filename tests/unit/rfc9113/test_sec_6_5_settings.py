@@ -23,7 +23,7 @@ def ready(settings: dict[int, int] | None = None) -> H2Connection:
 
 def settings_payload(**values: int) -> bytes:
     codes = {"table": 1, "push": 2, "streams": 3, "window": 4, "frame": 5, "list": 6,
-             "connect": 8, "unknown": 0x99}
+             "connect": 8, "no_rfc7540": 9, "unknown": 0x99}
     return b"".join(codes[k].to_bytes(2, "big") + v.to_bytes(4, "big")
                     for k, v in values.items())
 
@@ -34,10 +34,13 @@ def settings_payload(**values: int) -> bytes:
     (settings_payload(frame=16383), ErrorCode.PROTOCOL_ERROR),
     (settings_payload(frame=2**24), ErrorCode.PROTOCOL_ERROR),
     (settings_payload(connect=2), ErrorCode.PROTOCOL_ERROR),
+    (settings_payload(no_rfc7540=2), ErrorCode.PROTOCOL_ERROR),
     (b"\0\x01\0\0", ErrorCode.FRAME_SIZE_ERROR),
-], ids=["push=2", "window>2^31-1", "frame<16384", "frame>2^24-1", "connect=2", "len%6"])
+], ids=["push=2", "window>2^31-1", "frame<16384", "frame>2^24-1", "connect=2",
+        "no-rfc7540-priorities=2", "len%6"])
 def test_invalid_settings_values(payload: bytes, code: ErrorCode) -> None:
-    """RFC 9113 §6.5/§6.5.2: out-of-range values are connection errors of the stated type."""
+    """RFC 9113 §6.5/§6.5.2 (RFC 8441 §3, RFC 9218 §2.1 for the boolean extension settings):
+    out-of-range values are connection errors of the stated type."""
     server = ready()
     server.receive_data(Raw.frame(0x4, 0, 0, payload))
     assert goaway_of(server.data_to_send()).error_code == code

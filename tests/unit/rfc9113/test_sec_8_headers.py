@@ -46,11 +46,13 @@ GET = [(":method", "GET"), (":scheme", "https"), (":path", "/"), (":authority", 
     [(":method", "CONNECT"), (":authority", "a"), (":path", "/")],
     [(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "https"), (":path", "/"),
      (":authority", "a")],
+    [(":method", "GET"), (":scheme", "https"), (":path", "index.html"), (":authority", "a")],
+    [(":method", "GET"), (":scheme", "https"), (":path", "*"), (":authority", "a")],
 ], ids=["uppercase", "connection", "transfer-encoding", "upgrade", "keep-alive",
         "proxy-connection", "te-gzip", "unknown-pseudo", "response-pseudo",
         "pseudo-after-regular", "duplicate-pseudo", "no-path", "empty-path", "no-method",
         "no-scheme", "newline-value", "leading-space", "colon-in-name", "connect-with-path",
-        "protocol-not-enabled"])
+        "protocol-not-enabled", "relative-path", "asterisk-path-on-get"])
 def test_malformed_request_is_stream_protocol_error(headers) -> None:
     """RFC 9113 §8.1.1/§8.2/§8.3.1: a malformed request → stream error PROTOCOL_ERROR."""
     server, events, out = send(headers)
@@ -63,6 +65,9 @@ def test_te_trailers_and_connect_and_extended_connect_are_accepted() -> None:
     """RFC 9113 §8.2.2 (te: trailers), §8.5 (CONNECT), RFC 8441 §4 (:protocol)."""
     _, events, _ = send(GET + [("te", "trailers")])
     assert isinstance(events[0], RequestReceived)
+    _, events, _ = send([(":method", "OPTIONS"), (":scheme", "https"), (":path", "*"),
+                         (":authority", "a")])
+    assert isinstance(events[0], RequestReceived)  # §8.3.1: "*" for server-wide OPTIONS
     _, events, _ = send([(":method", "CONNECT"), (":authority", "a:443")])
     assert isinstance(events[0], RequestReceived)
     server = server_core({8: 1})
