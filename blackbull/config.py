@@ -18,7 +18,10 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 #: Fields validated as ``>= 0`` (the over-capacity block).
 _NON_NEGATIVE = frozenset({"limit_concurrency", "max_refusals", "retry_after",
-                           "h1_write_timeout", "log_repeat_interval"})
+                           "h1_write_timeout", "log_repeat_interval",
+                           # HTTP/2 resource guards
+                           "h2_encoder_table_size", "h2_min_send_rate",
+                           "h2_max_buffered_response"})
 
 
 def _setting(default: Any, env: str, doc: str) -> Any:
@@ -182,7 +185,29 @@ class Settings:
     h2_idle_timeout: float = _setting(
         60.0, "BB_H2_IDLE_TIMEOUT", "Seconds an HTTP/2 connection with no open stream is kept; also the most a "
         "connection's responses may send no DATA (peer window closed or socket not read) "
-        "before GOAWAY ENHANCE_YOUR_CALM.")
+        "before GOAWAY ENHANCE_YOUR_CALM; the period over which BB_H2_MIN_SEND_RATE is judged.")
+
+    # --- HTTP/2 resource guards (issue 20: encoder cost, slow readers, buffers) ------
+    h2_encoder_table_size: int = _setting(
+        4096, "BB_H2_ENCODER_TABLE_SIZE",
+        "Most octets of HPACK dynamic table our encoder uses, whatever larger "
+        "SETTINGS_HEADER_TABLE_SIZE the peer allows (RFC 7541 §4.2): a table search costs "
+        "time linear in its entries.")
+    h2_min_send_rate: int = _setting(
+        1024, "BB_H2_MIN_SEND_RATE",
+        "Octets per second of response DATA a connection, and each of its streams held "
+        "back by its own window, must average over every BB_H2_IDLE_TIMEOUT while response "
+        "data waits for the peer; slower → GOAWAY / RST_STREAM ENHANCE_YOUR_CALM (a window "
+        "of one octet per period is no progress). 0 only requires one octet per period.")
+    h2_max_buffered_response: int = _setting(
+        128 * 1024 * 1024, "BB_H2_MAX_BUFFERED_RESPONSE",
+        "Octets of HTTP/2 response data one worker holds for peers' windows; beyond it the "
+        "connections that progressed least (then holding most) are closed, GOAWAY "
+        "ENHANCE_YOUR_CALM. 0 disables the bound.")
+    h2_streams_per_turn: int = _setting(
+        8, "BB_H2_STREAMS_PER_TURN",
+        "Requests of one HTTP/2 connection whose app tasks start per event-loop turn; the "
+        "others wait for later turns (fairness between connections).")
 
     # --- WebSocket (RFC 6455, RFC 7692) ----------------------------------------------
     ws_max_frame_size: int = _setting(
@@ -241,6 +266,8 @@ class Settings:
         "buffer full) before the connection is dropped (0 disables).")
 
     def __post_init__(self) -> None:
+        if self.h2_streams_per_turn < 1:
+            raise ValueError("BB_H2_STREAMS_PER_TURN must be at least 1")
         for f in fields(self):
             if f.name in _NON_NEGATIVE and getattr(self, f.name) < 0:
                 raise ValueError(f"{f.metadata['env']}={getattr(self, f.name)} is negative")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -36,6 +37,7 @@ from ..protocol.http2.settings import decode_settings_header
 from .asgi import base_scope
 from .clock import http_date
 from .connection import ProtocolHandler
+from .http2_guard import ResponseBudget, SlowReaderJudge, budget_of
 from .http2_input import InputPacer
 from .http2_sender import HTTP2Sender
 from .http2_stream import H2Stream, StreamWindowView
@@ -50,6 +52,18 @@ Headers = list[tuple[bytes, bytes]]
 _LINGER = 1.0
 _DRAIN_PING = b"bb-drain"
 MAX_STREAM_ID = 0x7FFFFFFF
+
+
+def _ignore(data: bytes) -> None:
+    pass
+
+
+def _nothing() -> None:
+    pass
+
+
+def _closed() -> bool:
+    return True
 
 
 class HTTP2Handler(ProtocolHandler):
@@ -71,10 +85,18 @@ class HTTP2Handler(ProtocolHandler):
         self._limit_logged = False
         self._drain_timer: asyncio.TimerHandle | None = None
         self._settings_timer: asyncio.TimerHandle | None = None
-        #: Streams opened by the read being handled; their app tasks start after it.
-        self._unstarted: list[H2Stream] = []
+        #: Streams opened but whose app tasks have not started: after the read that
+        #: opened them, at most BB_H2_STREAMS_PER_TURN per event-loop turn.
+        self._unstarted: deque[H2Stream] = deque()
+        self._spawn_budget = 0
+        self._turn_scheduled = False
+        #: Response data was queued, or a WINDOW_UPDATE or SETTINGS arrived: the sender
+        #: pumps once at the next flush, not once per frame or per app send (each pump
+        #: visits every stream with data waiting, RFC 9113 §10.5).
+        self._pump_wanted = False
         self.pacer: InputPacer = None  # type: ignore[assignment]  # made in start()
-        self._progress_mark = -1
+        self._judge = SlowReaderJudge()
+        self._budget: ResponseBudget = None  # type: ignore[assignment]  # made in start()
         self._dispatch = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
@@ -122,8 +144,9 @@ class HTTP2Handler(ProtocolHandler):
             max_continuation_frames=settings.h2_max_continuation_frames,
             reset_burst=settings.h2_max_reset_burst, reset_rate=settings.h2_max_reset_rate,
             flood_burst=settings.h2_max_flood_burst, flood_rate=settings.h2_max_flood_rate,
-            clock=self.loop.time)
-        self.sender = HTTP2Sender(h2)
+            encoder_table_size=settings.h2_encoder_table_size, clock=self.loop.time)
+        self._budget = budget = budget_of(self.conn.state, self.loop)
+        self.sender = HTTP2Sender(h2, budget.change if budget.limit > 0 else None)
         conn = self.conn
         self.pacer = InputPacer(self.loop, self._process, pause=conn.pause_reading,
                                 resume=self._resume_after_backlog,
@@ -172,13 +195,27 @@ class HTTP2Handler(ProtocolHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._cancel_idle_timer()
+        if self._budget is not None:
+            self._budget.forget(self)
+            self.sender.clear()
         for timer in (self._linger, self._drain_timer, self._settings_timer):
             if timer is not None:
                 timer.cancel()
         for stream in list(self.streams.values()):
             stream.disconnect()
+        self._release()
 
-    def pause_writing(self) -> None:
+    def _release(self) -> None:
+        """Break the handler's reference cycles (its tables of bound methods, the
+        pacer's callbacks, the core's frame handlers): a closed connection is freed by
+        reference counting at once, not at the cyclic GC's next full collection."""
+        self._dispatch = {}
+        self._unstarted.clear()
+        if self.pacer is not None:
+            self.pacer = InputPacer(self.loop, _ignore, pause=_nothing, resume=_nothing,
+                                    closed=_closed)
+        if self.h2 is not None:
+            self.h2.release()
         """The peer does not read: hold response data, and stop reading too, so control
         frames that demand answers (PING, SETTINGS) cannot grow our buffer without
         bound (RFC 9113 §10.5)."""
@@ -281,17 +318,31 @@ class HTTP2Handler(ProtocolHandler):
             self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
 
     def _spawn_unstarted(self) -> None:
-        """Start the app tasks of the streams the last read opened. A stream reset in
-        that same read (Rapid Reset, CVE-2023-44487: HEADERS + RST_STREAM back to back)
-        never costs an app task."""
-        pending, self._unstarted = self._unstarted, []
+        """Start the app tasks of streams opened so far, at most BB_H2_STREAMS_PER_TURN
+        per event-loop turn: a connection multiplexing 100 requests in one read must
+        not have all of their first steps run in the next turn while every other
+        connection waits (RFC 9113 §10.5, fairness); the rest start in later turns.
+        A stream reset before its turn came (Rapid Reset, CVE-2023-44487: HEADERS +
+        RST_STREAM back to back) never costs an app task."""
+        if not self._turn_scheduled:
+            self._turn_scheduled = True
+            self._spawn_budget = self.conn.state.settings.h2_streams_per_turn
+            self.loop.call_soon(self._next_turn)
+        pending = self._unstarted
         state = self.conn.state
-        for stream in pending:
+        while pending and self._spawn_budget > 0:
+            stream = pending.popleft()
             if stream.disconnected:
                 if self.streams.get(stream.stream_id) is stream:
                     del self.streams[stream.stream_id]
                 continue
-            stream.task = state.spawn(stream.run(request_app(state)))
+            self._spawn_budget -= 1
+            stream.task = state.spawn(stream.run(request_app(state)), self.loop)
+
+    def _next_turn(self) -> None:
+        self._turn_scheduled = False
+        if self._unstarted and not self.conn.closed:
+            self._spawn_unstarted()
 
     def _start_stream(self, sid: int, headers: Headers, priority: Any,
                       end_stream: bool, pushed: bool = False, defer: bool = False) -> H2Stream:
@@ -400,7 +451,7 @@ class HTTP2Handler(ProtocolHandler):
             stream.disconnect()
 
     def _on_window(self, event: Any) -> None:
-        self.sender.pump()
+        self._pump_wanted = True
 
     def _on_priority(self, event: PriorityUpdated) -> None:
         stream = self.streams.get(event.stream_id)
@@ -454,8 +505,19 @@ class HTTP2Handler(ProtocolHandler):
 
     def queue_output(self, stream: H2Stream) -> None:
         self.sender.enqueue(stream)
-        self.sender.pump()
+        self._budget.watch(self)
+        self._pump_wanted = True
         self._schedule_flush()
+
+    # --- used by the worker's ResponseBudget ---------------------------------------------
+    def buffered_octets(self) -> int:
+        return self.sender.queued
+
+    def octets_sent(self) -> int:
+        return self.h2.data_octets_sent
+
+    def shed(self, reason: str) -> None:
+        self._close_calm(reason.encode())
 
     def reset(self, sid: int, code: ErrorCode) -> None:
         self.sender.discard(sid)
@@ -507,6 +569,9 @@ class HTTP2Handler(ProtocolHandler):
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        if self._pump_wanted:
+            self._pump_wanted = False
+            self.sender.pump()
         conn = self.conn
         data = self.h2.data_to_send()
         if data:
@@ -542,19 +607,39 @@ class HTTP2Handler(ProtocolHandler):
             stream.body.append((body, 0))
         self._upgrade = None
 
-    def _on_stalled(self, timeout: float) -> None:
-        """Responses wait for a peer that neither opens its flow-control windows nor reads
-        its socket (zero-window / slow-reader attack, RFC 9113 §10.5): after a whole
-        BB_H2_IDLE_TIMEOUT without a DATA octet sent, GOAWAY ENHANCE_YOUR_CALM and the
-        connection is dropped (a peer that does not read would keep a graceful close
-        waiting forever)."""
-        log.info("HTTP/2 peer %s took no response data for %.0f s: closing",
-                 self.conn.client, timeout)
-        self.h2.close_connection(ErrorCode.ENHANCE_YOUR_CALM, additional_data=b"stalled")
+    def _on_slow_reader(self, timeout: float, rate: int) -> None:
+        """Responses wait for a peer that barely opens its flow-control windows or does
+        not read its socket (zero-window / slow-reader attack, RFC 9113 §10.5): over a
+        whole BB_H2_IDLE_TIMEOUT it took less than BB_H2_MIN_SEND_RATE."""
+        log.info("HTTP/2 peer %s took response data slower than %d octets/s for %.0f s: "
+                 "closing", self.conn.client, rate, timeout)
+        self._close_calm(b"slow reader")
+
+    def _close_calm(self, why: bytes) -> None:
+        """GOAWAY ENHANCE_YOUR_CALM and drop the connection (a peer that does not read
+        would keep a graceful close waiting forever)."""
+        if self.conn.closed:
+            return
+        if not self.h2.terminated:
+            self.h2.close_connection(ErrorCode.ENHANCE_YOUR_CALM, additional_data=why)
         for stream in list(self.streams.values()):
             stream.disconnect()
+        self.sender.clear()  # what they queued is void
         self._flush()
         self.loop.call_later(_LINGER, self.conn.abort)
+
+    def _reset_slow_streams(self, sids: list[int], rate: int) -> None:
+        """Streams held back by their own window (the connection's would let them
+        send) that took less than BB_H2_MIN_SEND_RATE: RST_STREAM ENHANCE_YOUR_CALM."""
+        if not self._stream_error_logged:
+            self._stream_error_logged = True
+            log.info("HTTP/2 peer %s took data slower than %d octets/s on stream %d: reset "
+                     "(further ones not logged)", self.conn.client, rate, sids[0])
+        for sid in sids:
+            self.reset(sid, ErrorCode.ENHANCE_YOUR_CALM)
+            stream = self.streams.get(sid)
+            if stream is not None:
+                stream.disconnect()
 
     def _arm_idle_timer(self) -> None:
         timeout = self.conn.state.settings.h2_idle_timeout
@@ -569,16 +654,19 @@ class HTTP2Handler(ProtocolHandler):
     def _on_idle_timer(self) -> None:
         """§9.1: an idle connection may be closed, announced by GOAWAY. One timer per
         connection, re-armed while streams are open or bytes arrived recently, unless
-        response data made no progress for a whole period (see _on_stalled)."""
+        response data progressed too slowly over the period (see _on_slow_reader)."""
         self._idle_timer = None
         if self.conn.closed:
             return
         timeout = self.conn.state.settings.h2_idle_timeout
         if self.streams or self.loop.time() - self._last_active < timeout:
-            if self.sender.active and self.h2.data_octets_sent == self._progress_mark:
-                self._on_stalled(timeout)
+            rate = self.conn.state.settings.h2_min_send_rate
+            slow, slow_streams = self._judge.judge(self.h2, self.sender.active, timeout, rate)
+            if slow:
+                self._on_slow_reader(timeout, rate)
                 return
-            self._progress_mark = self.h2.data_octets_sent
+            if slow_streams:
+                self._reset_slow_streams(slow_streams, rate)
             self._arm_idle_timer()
             return
         # Nothing in flight: one GOAWAY naming the last stream (§6.8); a request racing

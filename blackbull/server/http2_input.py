@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-CHUNK = 1024
+CHUNK = 256
 MAX_CHUNK = 16 * 1024
 TURN = 0.001
 

@@ -9,6 +9,7 @@ DATA is cut at the peer's SETTINGS_MAX_FRAME_SIZE by the core.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -29,20 +30,46 @@ class Outbound(Protocol):
 
 
 class HTTP2Sender:
-    """Moves queued response data into the core as windows permit."""
+    """Moves queued response data into the core as windows permit, and counts the
+    octets waiting (``queued``; each change is reported to ``on_change``, the worker's
+    buffer budget)."""
 
-    __slots__ = ("h2", "active", "paused")
+    __slots__ = ("h2", "active", "paused", "queued", "_counted", "on_change")
 
-    def __init__(self, h2: H2Connection) -> None:
+    def __init__(self, h2: H2Connection,
+                 on_change: Callable[[int], None] | None = None) -> None:
         self.h2 = h2
         self.active: dict[int, Outbound] = {}
         self.paused = False
+        self.queued = 0
+        #: stream id → its octets counted in ``queued``
+        self._counted: dict[int, int] = {}
+        self.on_change = on_change
+
+    def _recount(self, sid: int, size: int) -> None:
+        delta = size - self._counted.get(sid, 0)
+        if size:
+            self._counted[sid] = size
+        else:
+            self._counted.pop(sid, None)
+        if delta:
+            self.queued += delta
+            if self.on_change is not None:
+                self.on_change(delta)
 
     def enqueue(self, stream: Outbound) -> None:
         self.active[stream.stream_id] = stream
+        self._recount(stream.stream_id, stream.out_size)
 
     def discard(self, stream_id: int) -> None:
         self.active.pop(stream_id, None)
+        self._recount(stream_id, 0)
+
+    def clear(self) -> None:
+        """The connection is gone: nothing it queued is held any more."""
+        self.active.clear()
+        for sid in list(self._counted):
+            self._recount(sid, 0)
 
     def pump(self) -> None:
         """Send what the windows allow, in priority order."""
@@ -74,7 +101,7 @@ class HTTP2Sender:
         h2 = self.h2
         sid = stream.stream_id
         if sid not in h2.streams:
-            self.active.pop(sid, None)  # reset meanwhile: its data is void
+            self.discard(sid)  # reset meanwhile: its data is void
             stream.on_output_drained()
             return False
         allowed = min(budget, stream.out_size, h2.local_flow_control_window(sid))
@@ -94,12 +121,14 @@ class HTTP2Sender:
             last = stream.out_size == 0 and stream.out_end
             h2.send_data(sid, chunk, end_stream=last)  # type: ignore[arg-type]
             sent = True
+        if sent:
+            self._recount(sid, stream.out_size)
         if stream.out_size == 0:
             if stream.out_end and not sent:
                 # Zero-length END_STREAM needs no window (§6.9.1 counts payload only).
                 h2.send_data(sid, b"", end_stream=True)
                 sent = True
-            self.active.pop(sid, None)
+            self.discard(sid)
             stream.on_output_drained()
         return sent
 

@@ -66,6 +66,9 @@ class Received:
     stream_status: dict[int, int] | None = None
     ended: set[int] | None = None
     reset_ids: set[int] | None = None
+    #: streams on which DATA arrived, and the DATA octets received in all
+    data_ids: set[int] | None = None
+    data_octets: int = 0
 
 
 class H2Attacker:
@@ -76,7 +79,8 @@ class H2Attacker:
         self.writer = writer
         self.encoder = hpack.Encoder()
         self.received = Received(reset_codes=Counter(), statuses=Counter(),
-                                 stream_status={}, ended=set(), reset_ids=set())
+                                 stream_status={}, ended=set(), reset_ids=set(),
+                                 data_ids=set())
         self.decoder = hpack.Decoder()
         self._buf = b""
         self._blocks: dict[tuple, bytes] = {}
@@ -136,6 +140,9 @@ class H2Attacker:
         rec.frames += 1
         if ftype in (DATA, HEADERS) and flags & END_STREAM:
             rec.ended.add(sid)
+        if ftype == DATA:
+            rec.data_ids.add(sid)
+            rec.data_octets += len(payload)
         if ftype == GOAWAY and len(payload) >= 8:
             rec.goaway = ERROR_NAMES.get(int.from_bytes(payload[4:8], "big"), "UNKNOWN")
             rec.goaway_last = int.from_bytes(payload[:4], "big") & 0x7FFFFFFF

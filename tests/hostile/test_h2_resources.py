@@ -136,3 +136,118 @@ async def test_rfc8441_websocket_streams_held_open(hostile_server, hostile_case)
 
     m = await measure(server, attack)
     check_attack(hostile_case, server, m, "REFUSED_STREAM x10")
+
+
+async def _trickle_reader(server_port: int, stop: asyncio.Event, answers: Counter,
+                          connections: int) -> None:
+    """``connections`` peers ask for 100 × 64 KiB each, let the connection window run
+    out, then open it by one octet every 0.3 s; each waits (after ``stop`` too) up to
+    5 s for the server's answer."""
+    from tests.hostile.h2raw import window_update
+
+    peers = [await H2Attacker.open(server_port) for _ in range(connections)]
+    for peer in peers:
+        for sid in range(1, 201, 2):
+            peer.headers(sid, "/fresh?65536")
+    loop = asyncio.get_running_loop()
+    deadline = None
+    while True:
+        if stop.is_set() and deadline is None:
+            deadline = loop.time() + 5.0
+        if all(p.finished for p in peers) or (deadline and loop.time() > deadline):
+            break
+        for peer in peers:
+            if not peer.finished:
+                peer.send(window_update(0, 1))
+        await asyncio.sleep(0.3)
+    for peer in peers:
+        got = peer.received.goaway
+        answers[f"GOAWAY {got}" if got else "held"] += 1
+        peer.close()
+
+
+async def test_trickle_reader_one_octet_per_period(hostile_server, hostile_case) -> None:
+    """RFC 9113 §6.9, §10.5: peers that open their connection window by one octet
+    every 0.3 s used to count as progressing forever, holding 100 buffered responses
+    each. Progress is judged by rate (BB_H2_MIN_SEND_RATE over each BB_H2_IDLE_TIMEOUT)
+    → GOAWAY ENHANCE_YOUR_CALM, and the worker's buffered response data is bounded
+    (BB_H2_MAX_BUFFERED_RESPONSE, the least progressing connections closed first)."""
+    _describe(hostile_case, "6.9",
+              "2 connections per window × 100 streams of 64 KiB, connection window opened "
+              "by 1 octet every 0.3 s",
+              "BB_H2_MIN_SEND_RATE=1024 octets/s over BB_H2_IDLE_TIMEOUT=1 s, "
+              "BB_H2_MAX_BUFFERED_RESPONSE=8 MiB here → GOAWAY ENHANCE_YOUR_CALM",
+              memory_mb=25.0)
+    server = hostile_server({"BB_H2_IDLE_TIMEOUT": "1",
+                             "BB_H2_MAX_BUFFERED_RESPONSE": str(8 << 20)})
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        await _trickle_reader(server.port, stop, answers, 2)
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "GOAWAY ENHANCE_YOUR_CALM")
+
+
+async def test_trickle_reader_rate_judge_alone(hostile_server, hostile_case) -> None:
+    """RFC 9113 §6.9, §10.5: the same trickle with the worker's buffer bound off, so
+    only the rate judge answers: under BB_H2_MIN_SEND_RATE for a BB_H2_IDLE_TIMEOUT
+    period → GOAWAY ENHANCE_YOUR_CALM (a one-octet window per period is no progress)."""
+    _describe(hostile_case, "6.9",
+              "1 connection per window × 100 streams of 64 KiB, connection window opened "
+              "by 1 octet every 0.3 s; BB_H2_MAX_BUFFERED_RESPONSE=0 (off)",
+              "BB_H2_MIN_SEND_RATE=1024 octets/s over BB_H2_IDLE_TIMEOUT=1 s → GOAWAY "
+              "ENHANCE_YOUR_CALM")
+    server = hostile_server({"BB_H2_IDLE_TIMEOUT": "1", "BB_H2_MAX_BUFFERED_RESPONSE": "0"})
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        await _trickle_reader(server.port, stop, answers, 1)
+
+    m = await measure(server, attack)
+    check_attack(hostile_case, server, m, "GOAWAY ENHANCE_YOUR_CALM")
+
+
+
+async def test_held_buffers_are_given_back_round_after_round(hostile_server,
+                                                             hostile_case) -> None:
+    """RFC 9113 §6.9, §10.5: three rounds of 20 zero-window connections, each holding
+    100 responses of a fresh 64 KiB app buffer (~128 MB held) until the stall guard
+    closes them. After each round the worker's resident size comes back (a closed
+    connection leaves no reference cycle for a later GC, and the C heap is trimmed
+    after a large release) instead of staying at its peak: no growth per round.
+    Load-generator style (no honest client: it is the memory that is measured)."""
+    from tests.hostile.harness import Measurement, machine_lock
+
+    _describe(hostile_case, "10.5",
+              "3 rounds × 20 zero-window connections × 100 responses of fresh 64 KiB "
+              "buffers; resident size 2 s after each round",
+              "BB_H2_IDLE_TIMEOUT=1 s → GOAWAY ENHANCE_YOUR_CALM; after every round RSS ≤ "
+              "BB_MALLOC_THRESHOLD (16 MiB kept for reuse) + 8 MB over its start",
+              memory_mb=200.0)
+    server = hostile_server({"BB_H2_IDLE_TIMEOUT": "1"})
+    m = Measurement()
+    after: list[float] = []
+    with machine_lock():
+        await asyncio.sleep(0.5)
+        m.rss_start_kb = server.rss_kb()
+        for _ in range(3):
+            peers = [await H2Attacker.open(server.port, {0x4: 0}) for _ in range(20)]
+            for peer in peers:
+                for sid in range(1, 201, 2):
+                    peer.headers(sid, "/fresh?65536")
+            await asyncio.gather(*(p.wait_goaway(6.0) for p in peers))
+            for peer in peers:
+                got = peer.received.goaway
+                m.answers[f"GOAWAY {got}" if got else "held"] += 1
+                peer.close()
+            await asyncio.sleep(2.0)  # app tasks end, the heap trim follows
+            after.append((server.rss_kb() - m.rss_start_kb) / 1024)
+        m.hwm_kb, m.rss_end_kb = server.hwm_kb(), server.rss_kb()
+    hostile_case.min_ratio = 0.0  # no honest client here
+    hostile_case.record(m)
+    hostile_case.message = (
+        f"RSS {m.rss_start_kb // 1024} MB → peak {m.hwm_kb // 1024} MB; after each round +"
+        + ", +".join(f"{a:.1f}" for a in after) + f" MB; answers {dict(m.answers)}")
+    assert server.alive()
+    assert set(m.answers) == {"GOAWAY ENHANCE_YOUR_CALM"}, dict(m.answers)
+    assert m.growth_mb <= hostile_case.memory_bound_mb, f"peak +{m.growth_mb:.1f} MB"
+    assert max(after) <= 24.0, f"resident size stayed above its start: {after} MB"

@@ -40,6 +40,8 @@ from .settings import PeerSettings, SettingCode, validate_setting
 from .stream import CloseReason, Stream, StreamState, closed_stream_error
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#: WINDOW_UPDATE increments below this many octets draw from the flood bucket (§10.5).
+SMALL_WINDOW_UPDATE = 1024
 
 
 class H2Connection(HeaderBlockMixin, SendingMixin):
@@ -56,6 +58,7 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         reset_rate: float = 33.0,
         flood_burst: int = 1000,
         flood_rate: float = 100.0,
+        encoder_table_size: int = 4096,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if role not in ("server", "client"):
@@ -91,6 +94,12 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         self._pending_priority: dict[int, object] = {}
         self._valid_requests: dict[tuple, int | None] = {}
         self.encoder = HeaderEncoder()
+        #: RFC 7541 §4.2: the encoder may use any table size up to the peer's
+        #: SETTINGS_HEADER_TABLE_SIZE; ours stays at most this, since a table search
+        #: costs time linear in its entries (a peer may allow 2^32-1 octets).
+        self.encoder_table_limit = encoder_table_size
+        if encoder_table_size < self.encoder.header_table_size:
+            self.encoder.header_table_size = encoder_table_size  # signalled in block one
         self.decoder = HeaderDecoder()
         self.goaway_sent: int | None = None
         self.goaway_received: int | None = None
@@ -101,8 +110,8 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         self._reset_rate = reset_rate
         self._reset_stamp = clock() if clock else 0.0
         # Frames that cost us work but carry nothing for the app (§10.5,
-        # CVE-2019-9512/9513/9515/9518): PING, SETTINGS, PRIORITY, PRIORITY_UPDATE and
-        # empty DATA without END_STREAM. A second token bucket. (CONTINUATION has its
+        # CVE-2019-9512/9513/9515/9518): PING, SETTINGS, PRIORITY, PRIORITY_UPDATE,
+        # empty DATA without END_STREAM and WINDOW_UPDATEs under SMALL_WINDOW_UPDATE. A second token bucket. (CONTINUATION has its
         # own per-block frame and byte caps.)
         self._flood_tokens = float(flood_burst)
         self._flood_burst = flood_burst
@@ -121,6 +130,12 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
             FrameType.CONTINUATION: self._on_continuation,
             FrameType.PRIORITY_UPDATE: self._on_priority_update,
         }
+
+    def release(self) -> None:
+        """The connection is gone: drop the frame-handler table (bound methods of
+        this object, a reference cycle); further input is ignored."""
+        self.terminated = True
+        self._handlers = {}
 
     # --- receiving ---------------------------------------------------------------------
     def receive_data(self, data: bytes) -> list[ev.Event]:
@@ -372,7 +387,9 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
                         raise ConnectionError(ErrorCode.FLOW_CONTROL_ERROR,
                                               "INITIAL_WINDOW_SIZE overflows a stream window")
             elif code == SettingCode.HEADER_TABLE_SIZE:
-                self.encoder.header_table_size = value  # RFC 7541 §4.2: encoder follows
+                # RFC 7541 §4.2, RFC 9113 §6.5.2: the peer's value is a ceiling; the
+                # next block starts with a dynamic table size update if ours changes.
+                self.encoder.header_table_size = min(value, self.encoder_table_limit)
             self.remote.values[code] = value
 
     def _local_settings_acked(self, events: list[ev.Event]) -> None:
@@ -423,6 +440,10 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         if len(payload) != 4:
             raise ProtocolError("WINDOW_UPDATE length must be 4", ErrorCode.FRAME_SIZE_ERROR)
         increment = parse_u32(payload) & MAX_WINDOW
+        if increment < SMALL_WINDOW_UPDATE:
+            # A trickle of tiny increments costs us a frame and a pump each while
+            # letting almost nothing out; honest peers return credit in batches.
+            self._take_flood_token("small WINDOW_UPDATE")
         if sid == 0:
             if increment == 0:
                 raise ProtocolError("WINDOW_UPDATE with zero increment")

@@ -216,8 +216,12 @@ class HeaderEncoder:
 
     @header_table_size.setter
     def header_table_size(self, value: int) -> None:
-        self.encoder.header_table_size = value
-        self._cache.clear()
+        # hpack sends its queued size updates only while the table's ``resized`` flag
+        # is up, and setting an unchanged size lowers it: an update still owed to the
+        # peer (§4.2) would be lost.
+        if value != self.encoder.header_table_size:
+            self.encoder.header_table_size = value
+            self._cache.clear()
 
     @property
     def header_table(self):  # noqa: ANN201 - hpack's table, for inspection

@@ -148,6 +148,7 @@ class SendingMixin:
         stream.outbound_window -= n
         self.outbound_window -= n
         self.data_octets_sent += n
+        stream.octets_sent += n
         out = self._out
         size = self.remote.max_frame_size
         if n <= size:

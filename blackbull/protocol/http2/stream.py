@@ -58,6 +58,7 @@ class Stream:
         "stream_id", "state", "close_reason", "outbound_window", "inbound_window",
         "inbound_unacked", "headers_received", "headers_sent", "expected_length",
         "received_length", "priority", "remote_initiated", "is_push", "counted",
+        "octets_sent",
     )
 
     def __init__(self, stream_id: int, outbound_window: int, inbound_window: int,
@@ -77,6 +78,8 @@ class Stream:
         self.is_push = False
         #: Whether the stream counts against MAX_CONCURRENT_STREAMS (§5.1.2).
         self.counted = False
+        #: DATA octets we sent on it (the I/O shell judges slow readers by it).
+        self.octets_sent = 0
 
     def __repr__(self) -> str:
         return f"<Stream {self.stream_id} {self.state.value}>"
