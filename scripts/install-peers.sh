@@ -17,6 +17,12 @@ wanted=" ${BB_PEERS:-nginx h2o node go rust} "
 want() { case "$wanted" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 failed=()
 say() { echo "install-peers: $*"; }
+mkdir -p "$cache/bin"
+# One install at a time (pytest -n workers may start several): npm ci replaces node_modules.
+if command -v flock >/dev/null; then
+  exec 9>"$cache/.install.lock"
+  flock 9
+fi
 
 need_apt=()
 want nginx && ! command -v nginx >/dev/null && need_apt+=(nginx-light)
@@ -44,7 +50,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     say "please install ${need_apt[*]}"
   fi
 fi
-mkdir -p "$cache/bin"
 
 if want node; then
   lock="$peers/node/package-lock.json"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the external tools the tests and the conformance run use, on a fresh Debian
 # machine of this project's kind (root, apt, Go). Idempotent; prints what it has.
-#   curl, h2load (nghttp2-client), wrk, chromium: Debian packages
+#   curl, h2load (nghttp2-client), wrk, chromium, ss (iproute2): Debian packages
+#   the peers in other languages: scripts/install-peers.sh (BB_PEERS=none skips them)
 #   h2spec v2.6.0, in the order conformance/h2spec/binary.py uses: $H2SPEC (must exist),
 #     an installed 2.6.0, the release binary, a build of the tag's source ($H2SPEC_SRC or
 #     shared/tools/h2spec-2.6.0.tar.gz beside the repo) into .cache/h2spec/2.6.0, and
@@ -75,4 +76,9 @@ for tool in curl h2load wrk chromium; do
   echo "install-tools: $tool: ${path:-MISSING}"
 done
 echo "install-tools: h2spec: ${h2spec_path:-MISSING}${h2spec_path:+ ($("$h2spec_path" --version 2>/dev/null | head -1))}"
+# The independent servers in other languages (nginx, h2o, Node, Go, Rust) the suite compares
+# against and the tests drive; BB_PEERS=none skips them.
+if [ "${BB_PEERS:-}" != none ]; then
+  bash "$repo/scripts/install-peers.sh" || echo "install-tools: some peers could not be prepared (see above)" >&2
+fi
 exit 0

@@ -171,6 +171,13 @@ class HTTP1Handler(ProtocolHandler):
         self.conn.pause_reading()
 
     def _send_error(self, error: RequestError) -> None:
+        if not error.respond:
+            # Not HTTP at all (RFC 9112 §2.2's SHOULD 400 is not followed, so that a
+            # cleartext port shared with h2c closes on a bad preface, h2spec http2/3.5/2).
+            self._log(logging.INFO, "h1-not-http", "closing %s without an answer: %s",
+                      self.conn.client, error.reason)
+            self.conn.close()
+            return
         if error.status >= 500:
             self._log(logging.WARNING, f"h1-refused-{error.status}",
                       "refusing request from %s: %s %s", self.conn.client, error.status,

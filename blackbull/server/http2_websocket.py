@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..protocol.http2 import ErrorCode, StreamState
 from ..protocol.websocket import negotiate_server
 from ..protocol.websocket.handshake import HandshakeRejection, validate_extended_connect
+from .clock import http_date
 from .ws_bridge import Headers, WebSocketBridge
 
 if TYPE_CHECKING:
@@ -124,6 +125,8 @@ class H2WebSocketStream:
         if body and not any(k == b"content-type" for k, _ in fields):
             fields.append((b"content-type", b"text/plain; charset=utf-8"))
         fields.append((b"content-length", str(len(body)).encode()))
+        if not any(k == b"date" for k, _ in fields):
+            fields.append((b"date", http_date()))  # RFC 9110 §6.6.1
         self._refused = True
         self.handler.send_headers(self.stream_id, fields, end_stream=not body)
         if body:

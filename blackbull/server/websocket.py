@@ -22,10 +22,12 @@ from ..protocol.http1.events import Request
 from ..protocol.websocket import negotiate_server
 from ..protocol.websocket.handshake import (
     HandshakeRejection,
+    render_http1_refusal,
     render_http1_response,
     validate_upgrade_request,
 )
 from .asgi import base_scope
+from .clock import http_date
 from .connection import ProtocolHandler
 from .ws_bridge import ClientDisconnected, Headers, Phase, WebSocketBridge, pick_subprotocol
 
@@ -108,12 +110,8 @@ class WebSocketHandler(ProtocolHandler):
 
     def send_refusal(self, status: int, headers: Headers, body: bytes) -> None:
         """An HTTP/1.1 answer instead of the upgrade (§4.2.1, §4.4, ASGI denial)."""
-        fields = [(k, v) for k, v in headers if k not in (b"content-length", b"connection")]
-        if not any(k == b"content-type" for k, _ in fields):
-            fields.append((b"content-type", b"text/plain; charset=utf-8"))
-        fields += [(b"content-length", str(len(body)).encode()), (b"connection", b"close")]
-        self.conn.write(render_http1_response(status, _REASONS.get(status, "Refused"),
-                                              fields, body))
+        self.conn.write(render_http1_refusal(status, _REASONS.get(status, "Refused"),
+                                             headers, body, date=http_date()))
         self.conn.close()
 
     def write(self, data: bytes) -> None:

@@ -102,3 +102,17 @@ def test_baseline_records_only_gated_suites() -> None:
                         cases=[CaseResult("h1/vs-uvicorn", "pass")])
     data = updated_baseline({}, [_h2spec(GOOD), bench], "blackbull", suites={"h2spec"})
     assert list(data["runs"]) == ["h2spec/h2c"]
+
+
+def test_may_level_probe_results_are_reported_but_never_recorded_for_the_gate():
+    """Optional (MAY) behaviour is not a regression either way; MUST and SHOULD are gated."""
+    from conformance.report.baseline import updated_baseline
+    from conformance.report.schema import CaseResult, SuiteResult
+
+    run = SuiteResult(suite="probes", variant="h2c", target="blackbull", tool={}, cases=[
+        CaseResult(id="rfc9113/6.9.1/5", status="pass", extra={"level": "MAY"}),
+        CaseResult(id="rfc9113/6.5/1", status="pass", extra={"level": "MUST"}),
+        CaseResult(id="rfc9113/8.3.1/11", status="pass", extra={"level": "SHOULD"}),
+    ])
+    recorded = updated_baseline({"runs": {}}, [run], "blackbull")["runs"]["probes/h2c"]
+    assert recorded == {"rfc9113/6.5/1": "pass", "rfc9113/8.3.1/11": "pass"}

@@ -9,6 +9,7 @@ Upgrade hand-off and the "this is not HTTP at all" case, and turns it all into e
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import unquote_to_bytes
 
@@ -21,8 +22,17 @@ Event = Request | Data | EndOfMessage | RequestError
 # RFC 9112 §3: request-line = method SP request-target SP HTTP-version. A first line that
 # does not end in an HTTP-version is not HTTP at all (e.g. a client speaking another
 # protocol, or h2spec's "INVALID CONNECTION PREFACE"): close without an HTTP answer.
-_HTTP_LINE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ (?:.* HTTP/\d\.\d\r?$|/)")
+# One that does is an HTTP request, even when its method is not a token ("G(T": 400).
+_TCHARS = rb"!#$%&'*+\-.^_`|~0-9A-Za-z"
+_HTTP_LINE = re.compile(rb"^(?:[^ ]+ .* HTTP/\d\.\d\r?$|[" + _TCHARS + rb"]+ /)")
+_TOKEN = re.compile(rb"[" + _TCHARS + rb"]+")
 _KNOWN_UPGRADES = (b"websocket", b"h2c")
+# RFC 9112 §3.2: Host = uri-host [ ":" port ]; uri-host = IP-literal / IPv4address /
+# reg-name and port = *DIGIT (RFC 3986 §3.2.2-§3.2.3). IPv4address is a reg-name too, so
+# only IP-literals need a closer look (_valid_host). An empty value is valid.
+_HOST = re.compile(rb"(?:\[([^\]]*)\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)"
+                   rb"(?::[0-9]*)?")
+_IPVFUTURE = re.compile(rb"v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+")
 _END = EndOfMessage()
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS",
                                       "PATCH", "CONNECT", "TRACE")}  # carries nothing: one instance serves every message
@@ -62,7 +72,15 @@ class RequestParser:
         self._head_buffer = b""
         self._body_only = False
         self._reset_message()
-        self._parser = httptools.HttpRequestParser(self)
+        self._parser = self._new_parser()
+
+    def _new_parser(self) -> httptools.HttpRequestParser:
+        parser = httptools.HttpRequestParser(self)
+        # RFC 9110 §2.5: a higher minor version (HTTP/1.2) is processed as HTTP/1.1, and
+        # another major gets 505 (on_headers_complete); llhttp would refuse both as
+        # invalid. Only the version's digits are relaxed: its syntax stays checked.
+        parser.set_dangerous_leniencies(lenient_version=True)
+        return parser
 
     def _reset_message(self) -> None:
         self._url = b""
@@ -101,7 +119,11 @@ class RequestParser:
                 self._fail(400, f"bad request ({limit!r})")
         except httptools.HttpParserInvalidMethodError:
             if self._looks_like_http():
-                self._fail(501, "method not implemented")
+                method = self._head_buffer.partition(b" ")[0]
+                if _TOKEN.fullmatch(method):
+                    self._fail(501, "method not implemented")
+                else:  # RFC 9112 §3: an invalid request-line (RFC 9110 §9.1: a token)
+                    self._fail(400, "the method is not a token")
             else:
                 self._fail(400, "not an HTTP request", respond=False)
         except httptools.HttpParserError as exc:
@@ -155,7 +177,9 @@ class RequestParser:
         method = _METHODS.get(raw_method) or raw_method.decode("ascii")
         version = parser.get_http_version()
         if version not in ("1.1", "1.0"):
-            raise _Limit(505, "HTTP version not supported")
+            if not version.startswith("1."):
+                raise _Limit(505, "HTTP version not supported")
+            version = "1.1"  # RFC 9110 §2.5: the highest minor of major 1 we conform to
         raw_path, query = _split_target(self._url, method)
         request = Request(
             method=method,
@@ -177,6 +201,8 @@ class RequestParser:
         for name, value in request.headers:
             if name == b"host":
                 hosts += 1
+                if not _valid_host(value.strip(b" \t")):  # §5.1: OWS is not the value
+                    raise _Limit(400, "invalid Host header")
             elif name == b"content-length":
                 content_length = int(value)  # llhttp validated the digits
                 if content_length > self._max_body:
@@ -189,17 +215,18 @@ class RequestParser:
                     raise _Limit(501, "transfer coding not implemented")
                 self._chunked = True
                 request.has_body = True
+                if request.http_version == "1.0":
+                    # RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing
+                    # (an intermediary may not have understood it): process the message,
+                    # then close; whatever follows on the connection is not trusted.
+                    request.keep_alive = False
             elif name == b"expect":
                 if value.lower() == b"100-continue":
                     request.expect_continue = request.http_version == "1.1"
                 else:  # RFC 9110 §10.1.1: an unknown expectation → 417
                     raise _Limit(417, "expectation failed")
-            elif name == b"upgrade":
-                token = value.split(b",")[0].strip().lower()
-                if token.startswith(b"websocket"):
-                    request.upgrade = b"websocket"
-                elif token == b"h2c":
-                    request.upgrade = b"h2c"
+            elif name == b"upgrade" and request.upgrade is None:
+                request.upgrade = _pick_upgrade(value)
         # RFC 9112 §3.2: a 1.1 request without Host, or with several, is a 400.
         if hosts > 1 or (hosts == 0 and request.http_version == "1.1"):
             raise _Limit(400, "missing or duplicate Host header")
@@ -242,10 +269,41 @@ class RequestParser:
             framing = b"transfer-encoding: chunked"
         else:
             framing = b"content-length: %d" % int(request.header(b"content-length") or b"0")
-        self._parser = httptools.HttpRequestParser(self)
+        self._parser = self._new_parser()
         self._body_only = True
         events.extend(self.feed(b"POST / HTTP/1.1\r\n%s\r\n\r\n%s" % (framing, rest)))
         self._events = events
+
+
+def _pick_upgrade(value: bytes) -> bytes | None:
+    """RFC 9110 §7.8: Upgrade lists protocols in the client's order of preference; the
+    server switches to one of them it supports (``Upgrade: x/1, websocket`` is WebSocket).
+    A token is ``protocol-name ["/" protocol-version]``; ``websocket`` takes no version."""
+    for item in value.split(b","):
+        token = item.strip().lower()
+        if token == b"websocket" or token == b"h2c":
+            return token
+    return None
+
+
+def _valid_host(value: bytes) -> bool:
+    """RFC 9112 §3.2: a Host field value that is not ``uri-host [":" port]`` is invalid
+    (a space, a userinfo ``@``, a path ``/``, a port that is not digits, a bad IP-literal)."""
+    match = _HOST.fullmatch(value)
+    if match is None:
+        return False
+    literal = match.group(1)
+    if literal is None:
+        return True
+    if _IPVFUTURE.fullmatch(literal):
+        return True
+    if b"%" in literal:  # a zone id: RFC 3986's IP-literal has no place for one
+        return False
+    try:
+        ipaddress.IPv6Address(literal.decode("ascii"))
+    except ValueError:
+        return False
+    return True
 
 
 def _split_target(url: bytes, method: str) -> tuple[bytes, bytes]:

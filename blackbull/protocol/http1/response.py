@@ -145,7 +145,9 @@ class ResponseWriter:
 
     def _head(self, data: bytes, more: bool) -> bytes:
         self.head_sent = True
-        lines = [status_line(self.status, self.version)]
+        # RFC 9110 §6.2: the response says the highest version we conform to (1.1) even
+        # to an HTTP/1.0 request; ``version`` (the request's) still decides the framing.
+        lines = [status_line(self.status)]
         has_connection_close = False
         date = self.date
         cache = _FIELD_CACHE

@@ -59,6 +59,7 @@ def validate_request(headers: Headers, allow_protocol: bool = False,
     pseudo: dict[bytes, bytes] = {}
     content_length: int | None = None
     regular_seen = False
+    hosts: list[bytes] = []
     for name, value in headers:
         if name[:1] == b":":
             if regular_seen:
@@ -75,8 +76,45 @@ def validate_request(headers: Headers, allow_protocol: bool = False,
         _check_regular(name, value)
         if name == b"content-length":
             content_length = _content_length(content_length, value)
+        elif name == b"host":
+            hosts.append(value)
     _check_request_pseudo(pseudo)
+    _check_authority(pseudo, hosts)
     return pseudo, content_length
+
+
+_DEFAULT_PORT = {b"http": b"80", b"https": b"443"}
+
+
+def _entity(authority: bytes, scheme: bytes) -> bytes:
+    """host[:port] lowercased, with the scheme's default port made explicit (RFC 9110 §4.2.3)."""
+    value = authority.lower()
+    host, sep, port = value.rpartition(b":")
+    if not sep or b"]" in port:  # no port (an IPv6 literal's colons are inside brackets)
+        return value + b":" + _DEFAULT_PORT.get(scheme, b"")
+    return host + b":" + (port or _DEFAULT_PORT.get(scheme, b""))
+
+
+def _check_authority(pseudo: dict[bytes, bytes], hosts: list[bytes]) -> None:
+    """§8.3.1 for http and https requests (CONNECT has its own rules, §8.5).
+
+    - ``:authority`` MUST NOT include userinfo: a request that does is treated as malformed;
+    - the request MUST carry ``:authority`` or ``Host`` (the scheme has a mandatory
+      authority component, RFC 9110 §4.2.1): without either it is malformed;
+    - a ``Host`` naming another entity than ``:authority`` SHOULD make it malformed,
+      and so do several ``Host`` fields (RFC 9110 §7.2 allows one)."""
+    scheme = pseudo.get(b":scheme")
+    if scheme not in _DEFAULT_PORT or pseudo.get(b":method") == b"CONNECT":
+        return
+    authority = pseudo.get(b":authority")
+    if authority is not None and b"@" in authority:
+        raise MalformedHeaders(":authority with userinfo")
+    if len(hosts) > 1:
+        raise MalformedHeaders("several host fields")
+    if not authority and not (hosts and hosts[0]):
+        raise MalformedHeaders("neither :authority nor host")
+    if authority and hosts and _entity(hosts[0], scheme) != _entity(authority, scheme):
+        raise MalformedHeaders("host differs from :authority")
 
 
 def _check_request_pseudo(pseudo: dict[bytes, bytes]) -> None:

@@ -79,11 +79,17 @@ class HandshakeRejection(Exception):
 
 
 def _check_version(headers: Headers, status: int) -> None:
-    """§4.2.1 item 6 / §4.4: only version 13; otherwise say which version we speak."""
+    """§4.2.1 item 6 / §4.4: only version 13; otherwise say which version we speak.
+
+    A 426 also names the protocol to upgrade to: RFC 9110 §15.5.22 requires an Upgrade
+    field in every 426 (and §7.8 its ``Upgrade`` connection option, see
+    :func:`render_http1_refusal`)."""
     versions = header_values(headers, b"sec-websocket-version")
     if len(versions) != 1 or versions[0].strip() != SUPPORTED_VERSION:
-        raise HandshakeRejection(status, "unsupported Sec-WebSocket-Version",
-                                 [(b"sec-websocket-version", SUPPORTED_VERSION)])
+        fields = [(b"sec-websocket-version", SUPPORTED_VERSION)]
+        if status == 426:
+            fields.append((b"upgrade", b"websocket"))
+        raise HandshakeRejection(status, "unsupported Sec-WebSocket-Version", fields)
 
 
 def _offers(headers: Headers) -> tuple[list[str], list[bytes]]:
@@ -171,6 +177,31 @@ def render_http1_response(status: int, reason: str, headers: Headers, body: byte
     lines = [f"HTTP/1.1 {status} {reason}".encode("latin-1")]
     lines += [name + b": " + value for name, value in headers]
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+#: Fields of a refusal that the renderer decides itself (framing and the connection).
+_REFUSAL_OWNED = frozenset((b"content-length", b"connection", b"transfer-encoding"))
+
+
+def render_http1_refusal(status: int, reason: str, headers: Headers, body: bytes = b"",
+                         date: bytes | None = None) -> bytes:
+    """A complete HTTP/1.1 answer refusing the upgrade (§4.2.1, §4.4, an ASGI denial);
+    the connection closes after it.
+
+    ``date`` is the Date value to add unless ``headers`` carry one (RFC 9110 §6.6.1: an
+    origin server with a clock sends Date in every 2xx-4xx answer). When the answer
+    carries Upgrade (a 426, RFC 9110 §15.5.22), Connection lists the ``Upgrade`` option
+    as RFC 9110 §7.8 requires of every sender of Upgrade.
+    """
+    fields = [(k, v) for k, v in headers if k not in _REFUSAL_OWNED]
+    names = {k for k, _ in fields}
+    if b"content-type" not in names:
+        fields.append((b"content-type", b"text/plain; charset=utf-8"))
+    if date is not None and b"date" not in names:
+        fields.append((b"date", date))
+    fields.append((b"content-length", str(len(body)).encode()))
+    fields.append((b"connection", b"Upgrade, close" if b"upgrade" in names else b"close"))
+    return render_http1_response(status, reason, fields, body)
 
 
 # --- client side (§4.1) ---------------------------------------------------------------

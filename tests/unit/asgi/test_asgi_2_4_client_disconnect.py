@@ -111,10 +111,13 @@ async def _stop_uvicorn(server: Any, task: asyncio.Task) -> None:
     await asyncio.wait_for(task, 10)
 
 
-async def _h1_stream_then_close(port: int, probe: Probe) -> int:
+async def _h1_stream_then_close(port: int, probe: Probe,
+                                ssl_context: ssl.SSLContext | None = None) -> int:
     """GET /stream over HTTP/1.1, read ~10 chunks, close the socket; the app's chunk
     count at the moment of the close."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=ssl_context,
+        server_hostname="localhost" if ssl_context else None)
     writer.write(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
     got = b""
     while got.count(b"data: ") < 10:
@@ -294,3 +297,55 @@ async def test_h2_http_disconnect_reaches_an_app_waiting_on_receive(
     await asyncio.wait_for(probe.ended.wait(), 5)
     assert probe.outcome == {"type": "http.disconnect"}
     await client.close()
+
+
+def starlette_long_poll_app(probe: Probe) -> Any:
+    """Starlette long polling: wait for news until ``request.is_disconnected()``."""
+    async def poll(request: Any) -> Any:
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.01)
+        probe.end("disconnected")
+        return StreamingResponse(iter(()))
+
+    return Starlette(routes=[Route("/", poll)])
+
+
+@pytest.mark.parametrize("transport", ["h1", "h2c"])
+async def test_starlette_is_disconnected_sees_the_client_go(serve, transport: str):
+    """ASGI HTTP 2.4 "Disconnect": Starlette's ``Request.is_disconnected()`` (a
+    ``receive()`` that must not block) turns true once the client closed (HTTP/1.1) or
+    reset its stream (HTTP/2), as under uvicorn."""
+    probe = Probe()
+    srv = await serve(starlette_long_poll_app(probe))
+    if transport == "h1":
+        _, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await asyncio.sleep(0.3)
+        writer.close()
+    else:
+        client = await H2Client.connect(srv.bound_port)
+        sid = client.conn.get_next_available_stream_id()
+        client.conn.send_headers(sid, REQUEST, end_stream=True)
+        client.flush()
+        await asyncio.sleep(0.3)
+        client.conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
+        client.flush()
+    await asyncio.wait_for(probe.ended.wait(), 5)
+    assert probe.outcome == "disconnected" and not probe.chunks
+    if transport != "h1":
+        await client.close()
+
+
+async def test_h1_over_tls_starlette_streaming_stops_soon_after_the_client_closes(
+        serve, server_ssl_context, tls_certs, caplog):
+    """ASGI HTTP 2.4 "send" over HTTP/1.1 on TLS (ALPN http/1.1): the client's close
+    makes ``send()`` raise; Starlette's StreamingResponse stops within a few chunks."""
+    caplog.set_level(logging.INFO, logger="blackbull")
+    probe = Probe()
+    srv = await serve(starlette_streaming_app(probe), ssl_context=server_ssl_context)
+    ctx = ssl.create_default_context(cafile=tls_certs["ca"])
+    ctx.set_alpn_protocols(["http/1.1"])
+    at_close = await _h1_stream_then_close(srv.bound_port, probe, ctx)
+    assert isinstance(probe.outcome, Exception), probe.outcome
+    assert probe.chunks - at_close <= MAX_CHUNKS_AFTER_CLOSE, probe.chunks - at_close
+    assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]

@@ -130,6 +130,20 @@ async def test_app_denial_is_an_http_response_on_the_stream(serve) -> None:
     await client.close()
 
 
+async def test_refusals_carry_date(serve) -> None:
+    """RFC 9110 §6.6.1: Date on every refusal of an extended CONNECT (the app's 403, the
+    400 for a version we do not speak)."""
+    srv = await serve(ws_app, Settings(h2_enable_websocket=True))
+    client, _, denied = await open_ws(
+        srv.bound_port, [*CONNECT[:3], (":path", "/deny"), *CONNECT[4:]])
+    await client.close()
+    client, _, bad_version = await open_ws(
+        srv.bound_port, [*CONNECT[:5], ("sec-websocket-version", "99")])
+    await client.close()
+    assert (denied[b":status"], bad_version[b":status"]) == (b"403", b"400")
+    assert denied[b"date"].endswith(b" GMT") and bad_version[b"date"].endswith(b" GMT")
+
+
 async def test_unknown_protocol_is_refused_clearly(serve) -> None:
     """RFC 8441 §4: only the protocols we speak are accepted: another :protocol gets a
     501 response."""

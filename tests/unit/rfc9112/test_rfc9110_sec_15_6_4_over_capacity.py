@@ -193,3 +193,14 @@ async def test_limit_concurrency_answers_503_on_http2_streams_too(serve):
     await client.wait_for(lambda e: isinstance(e, h2.events.StreamEnded)
                           and e.stream_id == held)
     await client.close()
+
+
+async def test_refusals_beyond_max_refusals_are_reset(serve):
+    """BB_MAX_REFUSALS bounds what answering costs: with no answer allowed under way, a
+    connection over BB_MAX_CONNECTIONS is reset as before, without a 503."""
+    srv = await serve(hello, Settings(max_connections=1, max_refusals=0))
+    held = await _hold(srv.bound_port, 1)
+    data = await raw_exchange(srv.bound_port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert data == b""
+    for writer in held:
+        writer.close()

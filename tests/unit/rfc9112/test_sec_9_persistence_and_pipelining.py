@@ -49,7 +49,7 @@ async def test_http10_request_closes_by_default(serve):
     """RFC 9112 §9.3: an HTTP/1.0 request without keep-alive is answered and closed."""
     srv = await serve(hello)
     data = await raw_exchange(srv.bound_port, b"GET / HTTP/1.0\r\n\r\n", timeout=3)
-    assert data.startswith(b"HTTP/1.0 200 OK")
+    assert data.startswith(b"HTTP/1.1 200 OK")  # RFC 9110 §6.2: our version, 1.1
     assert data.endswith(b"hello")
 
 
@@ -60,7 +60,7 @@ async def test_http10_keep_alive_is_honoured(serve):
     for _ in range(2):
         writer.write(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
         head = await reader.readuntil(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.0 200") and b"connection: keep-alive" in head
+        assert head.startswith(b"HTTP/1.1 200") and b"connection: keep-alive" in head
         await reader.readexactly(5)
     writer.close()
 
