@@ -257,9 +257,10 @@ class Settings:
         "Received message bytes all WebSockets of one worker may hold together; past it "
         "each WebSocket that needs more stops reading until bytes are given back.")
     ws_bytes_per_turn: int = _setting(
-        64 * 1024, "BB_WS_BYTES_PER_TURN",
+        128 * 1024, "BB_WS_BYTES_PER_TURN",
         "Message bytes (inflated) one WebSocket produces per event-loop turn: a "
-        "permessage-deflate bomb is inflated in slices of this size (fairness).")
+        "permessage-deflate bomb is inflated in slices of this size, and a larger outgoing "
+        "message deflated in steps of this size (fairness).")
     ws_send_timeout: float = _setting(
         30.0, "BB_WS_SEND_TIMEOUT",
         "Seconds an app's send may wait for a WebSocket peer that does not read (write "

@@ -134,8 +134,10 @@ class WebSocketBridge:
         self._send_lock: asyncio.Lock | None = None  # while a message deflates in steps
         budget = state.ws_inbound
         if budget is None:
-            budget = state.ws_inbound = InboundBudget(self.settings.ws_max_worker_bytes,
-                                                      self.settings.ws_max_message_size)
+            settings = self.settings
+            budget = state.ws_inbound = InboundBudget(
+                settings.ws_max_worker_bytes, settings.ws_max_message_size, self._loop,
+                settings.malloc_threshold)
         self._budget = budget
         self._connect_delivered = False
         self._denial: dict[str, Any] | None = None

@@ -66,6 +66,7 @@ class HostileCase:
                 "rss_start_mb": round(m.rss_start_kb / 1024, 1),
                 "memory_peak_mb": round(m.hwm_kb / 1024, 1),
                 "memory_growth_mb": round(m.growth_mb, 1),
+                "server_cpu_s": round(m.server_cpu_s, 2),
                 "answers": dict(m.answers),
             })
         return CaseResult(id=self.id, status=status, rfc=self.rfc, section=self.section,

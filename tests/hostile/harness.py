@@ -93,6 +93,12 @@ class ServerProcess:
     def rss_kb(self) -> int:
         return proc_status(self.pid)["VmRSS"]
 
+    def cpu_s(self) -> float:
+        """User + system CPU seconds the server has used (``/proc/PID/stat``)."""
+        with open(f"/proc/{self.pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def hwm_kb(self) -> int:
         return proc_status(self.pid)["VmHWM"]
 
@@ -151,6 +157,8 @@ class Measurement:
     honest_errors: int = 0
     rss_start_kb: int = 0
     rss_end_kb: int = 0
+    #: Server CPU seconds over the measured windows (warm-up burst included).
+    server_cpu_s: float = 0.0
     hwm_kb: int = 0
     answers: Counter = field(default_factory=Counter)
     #: Attack connections of the unmeasured warm-up burst (their answers are not judged,
@@ -174,6 +182,7 @@ class Measurement:
         return (f"honest ratio {self.ratio:.2f} (baseline/attack req/s: {rates}); "
                 f"honest errors {self.honest_errors}; RSS {self.rss_start_kb // 1024} MB → "
                 f"peak {self.hwm_kb // 1024} MB (+{self.growth_mb:.1f}); "
+                f"server CPU {self.server_cpu_s:.1f} s; "
                 f"answers {dict(self.answers)}")
 
 
@@ -251,6 +260,7 @@ async def _windows(server: ServerProcess, attack: Attack, result: Measurement,
                    gap: float) -> None:
     await asyncio.sleep(0.5)  # the honest client's interpreter starts and warms up
     result.rss_start_kb = server.rss_kb()
+    cpu_start = server.cpu_s()
     # One unmeasured attack burst first: the server's first-use costs (lazy imports,
     # allocator growth) belong to no window. Its memory still counts in the peak.
     warm: Counter = Counter()
@@ -266,3 +276,4 @@ async def _windows(server: ServerProcess, attack: Attack, result: Measurement,
         await asyncio.sleep(gap)
     result.hwm_kb = server.hwm_kb()
     result.rss_end_kb = server.rss_kb()
+    result.server_cpu_s = server.cpu_s() - cpu_start
