@@ -43,18 +43,6 @@ async def lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-async def drain_request(receive: Receive) -> bool:
-    """Read ``http.request`` events until ``more_body`` is false (ASGI HTTP spec).
-
-    Returns False when the client went away (``http.disconnect``): nothing can be
-    answered then.
-    """
-    message = await receive()
-    while message.get("more_body"):
-        message = await receive()
-    return message["type"] != "http.disconnect"
-
-
 async def echo_messages(receive: Receive, send: Send) -> None:
     """After the accept: send every message back with its opcode until the client goes.
 
@@ -99,7 +87,12 @@ def plain_app(body: bytes, content_type: bytes = b"text/plain", *,
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if await drain_request(receive):
+            # Read the body to its end (ASGI ``more_body``); after ``http.disconnect``
+            # there is no one to answer.
+            message = await receive()
+            while message.get("more_body"):
+                message = await receive()
+            if message["type"] != "http.disconnect":
                 await send(start)
                 await send(answer)
         elif kind == "websocket":
