@@ -1,7 +1,8 @@
 """MkDocs hooks: pages that are generated from the code, so they cannot drift from it.
 
 ``<!-- settings-table -->`` becomes the table of every ``Settings`` field (variable,
-default, meaning) and ``<!-- cli-help -->`` the ``blackbull --help`` text.
+default, meaning), ``<!-- cli-help -->`` the ``blackbull --help`` text, and
+``<!-- changelog -->`` the repository's CHANGELOG.md (its own title dropped).
 """
 from __future__ import annotations
 
@@ -35,4 +36,7 @@ def on_page_markdown(markdown: str, **kwargs: object) -> str:
         markdown = markdown.replace("<!-- settings-table -->", settings_table())
     if "<!-- cli-help -->" in markdown:
         markdown = markdown.replace("<!-- cli-help -->", cli_help())
+    if "<!-- changelog -->" in markdown:
+        text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+        markdown = markdown.replace("<!-- changelog -->", text.split("\n", 1)[1])
     return markdown

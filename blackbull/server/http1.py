@@ -174,7 +174,8 @@ class HTTP1Handler(ProtocolHandler):
         if not error.respond:
             # Not HTTP at all (RFC 9112 §2.2's SHOULD 400 is not followed, so that a
             # cleartext port shared with h2c closes on a bad preface, h2spec http2/3.5/2).
-            log.info("closing %s without an answer: %s", self.conn.client, error.reason)
+            self._log(logging.INFO, "h1-not-http", "closing %s without an answer: %s",
+                      self.conn.client, error.reason)
             self.conn.close()
             return
         if error.status >= 500:

@@ -51,7 +51,8 @@ def test_mkdocs_build_strict_passes_and_writes_every_page(site):
     for page in ("index.html", "getting-started/index.html", "framework/index.html",
                  "http2/index.html", "websockets/index.html", "clients/index.html",
                  "settings/index.html", "deployment/index.html", "conformance/index.html",
-                 "benchmarks/index.html", "reference/blackbull/index.html",
+                 "benchmarks/index.html", "changelog/index.html",
+                 "reference/blackbull/index.html",
                  "reference/client/index.html"):
         assert (site / page).is_file(), page
 
