@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from conformance.targets import TARGETS, Target
+from conformance.targets.base import conformance_only_dir
 from conformance.targets.placeholders import render
 
 from .envs import ENVS, REPO_ROOT
 
 APPS_DIR = Path(__file__).resolve().parent / "apps"
 APP = "bench_apps:app"
+#: Where the servers import ``bench_apps:app`` from: it is ``conformance.apps:bench_app``,
+#: and a peer must see ``conformance/`` but not our ``blackbull`` package.
+APP_PATH = (APPS_DIR, conformance_only_dir("bench"))
 
 #: Benchmark ids each server can be asked to run (a server missing one is not started
 #: for it; a server that claims one and fails is reported as an error, never skipped).
@@ -55,7 +59,7 @@ class ServerSpec:
     env_name: str | None = None  # venv under .cache/bench; None = this interpreter
     extra_env: dict[str, str] = field(default_factory=dict)
     cwd: Path = APPS_DIR
-    pythonpath: tuple[Path, ...] = (APPS_DIR,)
+    pythonpath: tuple[Path, ...] = APP_PATH
     ours: bool = False
 
     def version(self) -> str:
@@ -87,6 +91,7 @@ def _bare(launch: Launch) -> list[str]:
 def _placeholders(target: Target, env_name: str | None) -> dict[str, str]:
     env = ENVS[env_name] if env_name else None
     return {"host": "127.0.0.1", "app": APP, "bench_apps": str(APPS_DIR),
+            "conformance": str(APP_PATH[1]),
             "repo": str(REPO_ROOT), "here": str(target.here),
             "python": str(env.python) if env else sys.executable,
             "bin": str(env.path / "bin") if env else str(Path(sys.executable).parent)}
@@ -114,7 +119,7 @@ def _from_registry(target: Target, name: str, table: Mapping[str, Any]) -> Serve
         extra_env={str(k): str(v) for k, v in dict(table.get("env", {})).items()},
         cwd=Path(render(str(table["cwd"]), base)) if "cwd" in table else APPS_DIR,
         pythonpath=tuple(Path(render(str(p), base))
-                         for p in table.get("pythonpath", ["{bench_apps}"])),
+                         for p in table.get("pythonpath", ["{bench_apps}", "{conformance}"])),
         ours=bool(table.get("ours", False)))
 
 

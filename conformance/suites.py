@@ -1,10 +1,10 @@
-"""The suites of ``python -m conformance`` as registry entries (issue 17 item 6).
+"""The suites of ``python -m conformance`` as registry entries.
 
 A :class:`Suite` says what it is, the ``suite`` field of the raw files it writes, and how
 it plans its work: ``per_target`` adds the jobs and the expected results for one target,
 ``once`` those of a suite that spans targets (the unit tests, the RFC 8441 matrix). The
 orchestrator (:mod:`conformance.run`) only walks this table; adding a suite is adding an
-entry here.
+entry here and its harness (conformance/targets/README.md, "Adding a suite").
 
 Which suites apply to which target follows from the target's protocols: a server given by
 ``--url`` gets h2spec for its h2c/h2 URLs (only those variants), Autobahn for ws/wss, the

@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from conformance.apps import lifespan
+
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
@@ -36,13 +38,7 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
     elif kind == "http":
         await _http(scope, receive, send)
     elif kind == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            else:
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await lifespan(receive, send)
 
 
 async def _websocket(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:

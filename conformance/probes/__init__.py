@@ -27,12 +27,7 @@ def load_all() -> dict[str, Probe]:
     import pkgutil
 
     for family in FAMILIES:
-        try:
-            package = importlib.import_module(f"conformance.probes.{family}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"conformance.probes.{family}":
-                continue  # a family not written yet
-            raise
+        package = importlib.import_module(f"conformance.probes.{family}")
         for info in pkgutil.iter_modules(package.__path__):
             if not info.name.startswith("_"):
                 importlib.import_module(f"{package.__name__}.{info.name}")

@@ -86,6 +86,22 @@ def _ensure(path: Path) -> Path:
     return path
 
 
+def conformance_only_dir(name: str) -> Path:
+    """A directory holding only a link to ``conformance/``, for a child's ``PYTHONPATH``.
+
+    A process that must not see our in-tree ``blackbull`` package (a peer, or the
+    published 0.81 in its venv) imports ``conformance.*`` apps from here.
+    """
+    shim = _ensure(CACHE_DIR / "shims" / name)
+    link = shim / "conformance"
+    if not link.exists():
+        try:
+            link.symlink_to(REPO_ROOT / "conformance", target_is_directory=True)
+        except FileExistsError:  # another harness process made it meanwhile
+            pass
+    return shim
+
+
 @dataclass(frozen=True)
 class Launch:
     """Everything an argv builder needs to know about one start request."""
@@ -417,19 +433,9 @@ class Target:
         return Command(self.build_argv(spec), child_env, cwd)
 
     def _workdir(self) -> Path:
-        """Directory the child imports the app from (and runs in, unless ``cwd`` says).
-
-        A target that must not see our in-tree ``blackbull`` package (the
-        published 0.81 in its venv) runs from a directory holding only a
-        link to ``conformance/``, so ``conformance.*`` apps still import.
-        """
-        if not self.isolate_repo:
-            return REPO_ROOT
-        shim = _ensure(CACHE_DIR / "shims" / self.name)
-        link = shim / "conformance"
-        if not link.exists():
-            link.symlink_to(REPO_ROOT / "conformance", target_is_directory=True)
-        return shim
+        """Directory the child imports the app from (and runs in, unless ``cwd`` says):
+        the repository, or :func:`conformance_only_dir` for an ``isolate_repo`` target."""
+        return conformance_only_dir(self.name) if self.isolate_repo else REPO_ROOT
 
 
 def _command_version(argv: tuple[str, ...], regex: str) -> str:

@@ -44,8 +44,3 @@ async def websockets_port() -> AsyncIterator[int]:
 
     async with serve(echo, "127.0.0.1", 0, max_size=None, ping_interval=None) as server:
         yield next(iter(server.sockets)).getsockname()[1]
-
-
-@pytest.fixture
-def bench_app() -> ModuleType:
-    return _load("bench_apps")

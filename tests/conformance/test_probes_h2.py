@@ -1,8 +1,8 @@
 """The HTTP/2 probe families (RFC 9113, 7541, 9218, 8441, h2c) against real peers.
 
 Our server (started here on OS-chosen loopback ports, h2c and TLS) must pass every MUST /
-MUST NOT probe, except the listed known failures — each one a real non-conformance reported
-to the lead, asserted to be still failing so that its fix shows up here.  A tiny raw-socket
+MUST NOT probe, except the listed known failures — each one a real non-conformance,
+asserted to be still failing so that its fix shows up here.  A tiny raw-socket
 HTTP/2 peer that ignores violations shows that the probes can fail (an honest probe is
 one that a broken server does not pass).
 """
@@ -26,7 +26,7 @@ from conformance.targets.base import REPO_ROOT, free_port, make_tls_cert, wait_f
 
 FAMILIES = ["rfc9113", "rfc7541", "rfc9218", "rfc8441", "rfc7540"]
 
-#: MUST-level probes our server fails today (each reported to the lead with the RFC text);
+#: MUST-level probes our server fails today (each with the RFC text it does not follow);
 #: asserted to be still failing, so that a fix shows up here.
 KNOWN_FAILURES: dict[str, str] = {}
 

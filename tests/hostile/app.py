@@ -16,6 +16,8 @@ import asyncio
 import itertools
 from typing import Any
 
+from conformance.apps import echo_messages, lifespan
+
 _CHUNK = b"x" * 65536
 _IDS = itertools.count()
 
@@ -26,12 +28,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     elif scope["type"] == "websocket":
         await _websocket(scope, receive, send)
     elif scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            kind = message["type"]
-            await send({"type": kind + ".complete"})
-            if kind == "lifespan.shutdown":
-                return
+        await lifespan(receive, send)
 
 
 async def _http(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -139,11 +136,4 @@ async def _websocket(scope: dict[str, Any], receive: Any, send: Any) -> None:
         while (await receive())["type"] != "websocket.disconnect":
             await asyncio.sleep(pause)
         return
-    while True:
-        message = await receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        if message.get("text") is not None:
-            await send({"type": "websocket.send", "text": message["text"]})
-        else:
-            await send({"type": "websocket.send", "bytes": message.get("bytes") or b""})
+    await echo_messages(receive, send)

@@ -93,8 +93,8 @@ async def test_window_update_storm_with_100_waiting_streams(hostile_server, host
                                                              target: str) -> None:
     """RFC 9113 §6.9, §10.5: 100 responses wait for window, and the peer sends
     WINDOW_UPDATEs of one octet without end (on the connection, or round the streams).
-    Each used to re-pump every waiting stream; now the sender pumps once per read,
-    and increments under 1 KiB draw from the flood bucket → ENHANCE_YOUR_CALM."""
+    A pump per WINDOW_UPDATE would re-scan every waiting stream: the sender pumps once
+    per read, and increments under 1 KiB draw from the flood bucket → ENHANCE_YOUR_CALM."""
     _describe(hostile_case, "RFC 9113", "6.9",
               f"WINDOW_UPDATE(+1) storm on the {target}, 100 streams waiting for window",
               "one sender pump per read; increments < 1024 draw BB_H2_MAX_FLOOD_BURST=1000 "

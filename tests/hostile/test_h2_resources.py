@@ -168,8 +168,8 @@ async def _trickle_reader(server_port: int, stop: asyncio.Event, answers: Counte
 
 async def test_trickle_reader_one_octet_per_period(hostile_server, hostile_case) -> None:
     """RFC 9113 §6.9, §10.5: peers that open their connection window by one octet
-    every 0.3 s used to count as progressing forever, holding 100 buffered responses
-    each. Progress is judged by rate (BB_H2_MIN_SEND_RATE over each BB_H2_IDLE_TIMEOUT)
+    every 0.3 s would count as progressing forever if any movement were progress,
+    holding 100 buffered responses each. Progress is judged by rate (BB_H2_MIN_SEND_RATE over each BB_H2_IDLE_TIMEOUT)
     → GOAWAY ENHANCE_YOUR_CALM, and the worker's buffered response data is bounded
     (BB_H2_MAX_BUFFERED_RESPONSE, the least progressing connections closed first)."""
     _describe(hostile_case, "6.9",
