@@ -97,8 +97,7 @@ def test_our_server_passes_every_must(our_results) -> None:
 
 #: SHOULD-level probes our server does not follow, each a documented choice (none today).
 #: MAY-level ones are options, not asked for here: e.g. rfc9218/2.1/3 (we ignore a changed
-#: SETTINGS_NO_RFC7540_PRIORITIES: we never act on RFC 7540 priorities) and rfc9113/6.9.1/5
-#: (DATA past the window may be accepted when our WINDOW_UPDATE raced it).
+#: SETTINGS_NO_RFC7540_PRIORITIES: we never act on RFC 7540 priorities).
 NOT_FOLLOWED: dict[str, str] = {}
 
 

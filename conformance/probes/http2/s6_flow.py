@@ -17,7 +17,7 @@ from conformance.probes.http2._wire import (
     started,
     window_update,
 )
-from conformance.probes.model import Level, Verdict
+from conformance.probes.model import Level, Outcome, Verdict
 from conformance.probes.target import ProbeContext
 
 
@@ -236,9 +236,11 @@ def connection_window_unaffected(ctx: ProbeContext) -> Verdict:
                       "with a stream error or connection error of type FLOW_CONTROL_ERROR if it "
                       "is unable to accept a frame (here DATA one octet past the server's "
                       "initial stream window).",
-          conforming="RST_STREAM FLOW_CONTROL_ERROR or GOAWAY FLOW_CONTROL_ERROR (accepting "
-                     "the octets is allowed and reported as a failed MAY); not applicable when "
-                     "the advertised window is above 1 MiB")
+          conforming="RST_STREAM FLOW_CONTROL_ERROR, GOAWAY FLOW_CONTROL_ERROR, or accepting "
+                     "the octets (the detail says which: a receiver that has already sent a "
+                     "WINDOW_UPDATE may rightly count the window as larger, so acceptance is "
+                     "conforming and timing-dependent); another error code fails; not "
+                     "applicable when the advertised window is above 1 MiB")
 def data_beyond_stream_window(ctx: ProbeContext) -> Verdict:
     h2 = started(ctx)
     window = h2.server_settings.get(INITIAL_WINDOW_SIZE, 65535)
@@ -252,4 +254,11 @@ def data_beyond_stream_window(ctx: ProbeContext) -> Verdict:
         chunks.append(frame(DATA, 0, 1, b"x" * n))
         left -= n
     h2.send(b"".join(chunks), f"{window + 1} octets of DATA on stream 1 (window {window})")
-    return h2.expect_stream_error(1, FLOW_CONTROL_ERROR)
+    verdict = h2.expect_stream_error(1, FLOW_CONTROL_ERROR)
+    if verdict.outcome is Outcome.FAIL and not verdict.detail.startswith(("RST_STREAM", "GOAWAY")):
+        # No error at all: the octets were accepted, which the MAY allows. Whether the
+        # server counted them against the initial window or against one its own
+        # WINDOW_UPDATE had already raised is a race the probe cannot see, so acceptance
+        # passes (deterministically) and only a wrong error code fails.
+        return Verdict.passed(f"accepted the octets (the MAY was not taken): {verdict.detail}")
+    return verdict
