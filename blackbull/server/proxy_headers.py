@@ -16,6 +16,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ..protocol.fields import split_outside_quotes, unquote
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -46,51 +48,17 @@ class TrustedProxies:
         return any(address in net for net in self.networks)
 
 
-def _split_quoted(value: str, sep: str) -> list[str]:
-    """Split on ``sep`` outside quoted-strings (RFC 9110 §5.6.4)."""
-    parts, current, quoted, escaped = [], [], False, False
-    for ch in value:
-        if escaped:
-            escaped = False
-        elif ch == "\\" and quoted:
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == sep and not quoted:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
-    return parts
-
-
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-        out, escaped = [], False
-        for ch in value:
-            if escaped or ch != "\\":
-                out.append(ch)
-                escaped = False
-            else:
-                escaped = True
-        value = "".join(out)
-    return value
-
-
 def parse_forwarded(values: list[str]) -> list[dict[str, str]]:
     """RFC 7239 §4: ``Forwarded`` field values → one dict per forwarded-element, in
     order (client side first); parameter names are case-insensitive."""
     elements = []
     for value in values:
-        for element in _split_quoted(value, ","):
+        for element in split_outside_quotes(value, ","):
             pairs: dict[str, str] = {}
-            for pair in _split_quoted(element, ";"):
+            for pair in split_outside_quotes(element, ";"):
                 name, sep, val = pair.partition("=")
                 if sep:
-                    pairs[name.strip().lower()] = _unquote(val)
+                    pairs[name.strip().lower()] = unquote(val)
             if pairs:
                 elements.append(pairs)
     return elements

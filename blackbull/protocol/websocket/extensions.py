@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..fields import split_outside_quotes
+
 
 @dataclass(slots=True)
 class ExtensionOffer:
@@ -24,28 +26,6 @@ class ExtensionOffer:
         return "; ".join(parts)
 
 
-def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    out: list[str] = []
-    current: list[str] = []
-    quoted = False
-    escaped = False
-    for ch in text:
-        # A character loop is fine here: headers are short and bounded by the HTTP layer.
-        if escaped:
-            escaped = False
-        elif ch == "\\" and quoted:
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == sep and not quoted:
-            out.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    out.append("".join(current))
-    return out
-
-
 def parse_extensions(values: Iterable[bytes | str]) -> list[ExtensionOffer]:
     """All extension elements of the header lines ``values``, in order.
 
@@ -55,8 +35,8 @@ def parse_extensions(values: Iterable[bytes | str]) -> list[ExtensionOffer]:
     offers: list[ExtensionOffer] = []
     for raw in values:
         text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-        for element in _split_outside_quotes(text, ","):
-            pieces = [p.strip() for p in _split_outside_quotes(element, ";")]
+        for element in split_outside_quotes(text, ","):
+            pieces = [p.strip() for p in split_outside_quotes(element, ";")]
             if not pieces[0]:
                 continue
             offer = ExtensionOffer(pieces[0].lower())
