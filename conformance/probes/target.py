@@ -20,7 +20,8 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+
+from conformance.targets.external import UrlError, parse_url
 
 SCHEME_TRANSPORTS: dict[str, tuple[str, ...]] = {
     "http": ("h1",),
@@ -52,23 +53,14 @@ class Target:
 
     @classmethod
     def parse(cls, url: str, *, name: str = "", insecure: bool = False) -> Target:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in SCHEME_TRANSPORTS:
-            raise TargetError(f"{url}: scheme must be one of {', '.join(SCHEME_TRANSPORTS)}")
-        if not parts.hostname:
-            raise TargetError(f"{url}: no host")
+        """The same URL rules as the harness's ``--url`` (conformance.targets.external)."""
         try:
-            port = parts.port
-        except ValueError as exc:
-            raise TargetError(f"{url}: {exc}") from None
-        if port is None:
-            port = 443 if scheme in ("https", "h2", "wss") else 80
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        return cls(url=url, scheme=scheme, host=parts.hostname, port=port, path=path,
-                   name=name or f"{parts.hostname}:{port}", insecure=insecure)
+            parsed = parse_url(url)
+        except UrlError as exc:
+            raise TargetError(str(exc)) from None
+        return cls(url=url, scheme=parsed.scheme, host=parsed.host, port=parsed.port,
+                   path=parsed.path, name=name or f"{parsed.host}:{parsed.port}",
+                   insecure=insecure)
 
     @property
     def transports(self) -> tuple[str, ...]:
