@@ -6,8 +6,6 @@ set -u
 say() { printf 'versions: %-10s %s\n' "$1" "$2"; }
 first() { "$@" 2>&1 | head -n 1; }
 say python "$(python --version 2>&1) ($(command -v python))"
-gobin="$(go env GOPATH 2>/dev/null)/bin"
-h2spec_bin="${H2SPEC:-$(command -v h2spec || { [ -x "$gobin/h2spec" ] && echo "$gobin/h2spec"; })}"
 for tool in curl h2load wrk chromium node npm go cargo java nginx h2o; do
   path=$(command -v "$tool" 2>/dev/null) || { say "$tool" MISSING; continue; }
   case $tool in
@@ -21,11 +19,12 @@ for tool in curl h2load wrk chromium node npm go cargo java nginx h2o; do
   esac
   say "$tool" "$v ($path)"
 done
-if [ -n "$h2spec_bin" ] && [ -x "$h2spec_bin" ]; then
-  say h2spec "$(first "$h2spec_bin" --version) ($h2spec_bin; $("$h2spec_bin" --dryrun --strict 2>/dev/null | grep -cE '^\s+[0-9]+: ') cases strict)"
-else
-  say h2spec "not installed yet (the conformance run builds it: conformance/h2spec/binary.py)"
-fi
+# The h2spec the harness will run (conformance/h2spec/binary.py's order), not the first on PATH.
+python - <<'PY' 2>/dev/null || say h2spec "not located (the conformance run builds it: conformance/h2spec/binary.py)"
+from conformance.h2spec.binary import locate
+h = locate(allow_install=False)
+print(f"versions: h2spec     {h.version} ({h.path}; {h.case_count} cases, pinned: {h.pinned})")
+PY
 python - <<'PY' 2>/dev/null || true
 from conformance.autobahn.runners import AUTOBAHN_DIR, SUITE_VERSION
 present = sorted(p.name for p in AUTOBAHN_DIR.iterdir()) if AUTOBAHN_DIR.exists() else []
