@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import struct
 from typing import TYPE_CHECKING, Any
 
 from ..protocol.http1.response import simple_response
+from ..protocol.http2.errors import ErrorCode
+from ..protocol.http2.frames import goaway_frame, settings_frame
 from .clock import http_date
 from .connection import H2_PREFACE, ProtocolHandler
 from .ratelog import log_limited
@@ -32,19 +33,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("blackbull.server")
 
 _LINGER = 1.0           # seconds a refused connection is read (and dropped) for its answer
-_REFUSED_STREAM = 0x7   # RFC 9113 §7
-_GOAWAY_DEBUG = b"connection limit reached"
-
-
-def _frame(frame_type: int, payload: bytes) -> bytes:
-    """RFC 9113 §4.1: length (24 bits), type, flags 0, stream 0, payload."""
-    return struct.pack(">I", len(payload))[1:] + bytes((frame_type, 0)) + b"\0" * 4 + payload
-
-
 #: Our (empty) SETTINGS — the server preface must be the first frame (RFC 9113 §3.4) —
-#: then GOAWAY (§6.8): last stream 0, REFUSED_STREAM, a reason as debug data.
-_H2_REFUSAL = _frame(0x4, b"") + _frame(0x7, struct.pack(">II", 0, _REFUSED_STREAM)
-                                        + _GOAWAY_DEBUG)
+#: then GOAWAY (§6.8): last stream 0, REFUSED_STREAM, a reason as debug data; both
+#: encoded by the HTTP/2 core.
+_H2_REFUSAL = settings_frame() + goaway_frame(0, ErrorCode.REFUSED_STREAM, b"connection limit reached")
 
 
 def _busy_body(why: str) -> bytes:
