@@ -11,6 +11,7 @@ faults per message and 10–30 % of the server's CPU time; with both limits at 1
 """
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import os
@@ -65,3 +66,48 @@ def trim_heap(pad: int) -> bool:
     malloc_trim.argtypes = (ctypes.c_size_t,)
     malloc_trim.restype = ctypes.c_int
     return malloc_trim(max(0, pad)) == 1
+
+
+#: Bytes given back from the peak of what a worker held after which its heap is trimmed.
+RELEASE = 16 * 1024 * 1024
+#: Bytes given back since the last trim after which a worker that holds nothing any more
+#: (the end of a burst smaller than RELEASE, or its tail) trims too.
+IDLE_RELEASE = 1024 * 1024
+
+
+class HeapReleaser:
+    """Trims the C heap (:func:`trim_heap`, in a thread) after a worker gave back what a
+    burst of large buffers held: once what it holds fell RELEASE bytes below its peak,
+    and once it holds nothing after giving back at least IDLE_RELEASE bytes, so the tail
+    of a burst is returned too. One trim at a time, ``delay`` seconds after the release
+    (the tasks that held the buffers let go of them by then). The WebSocket inbound
+    budget and the HTTP/2 response budget report what they hold to one each."""
+
+    __slots__ = ("_loop", "_pad", "_delay", "peak", "_pending")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None, pad: int = 0,
+                 delay: float = 0.25) -> None:
+        self._loop = loop
+        self._pad = pad  # free heap kept at the top by a trim (BB_MALLOC_THRESHOLD)
+        self._delay = delay
+        #: the most held since the last trim was scheduled
+        self.peak = 0
+        self._pending: asyncio.TimerHandle | None = None
+
+    def held(self, total: int) -> None:
+        """The owner now holds ``total`` bytes."""
+        if total > self.peak:
+            self.peak = total
+            return
+        released = self.peak - total
+        if self._loop is None or self._pending is not None:
+            return
+        if released >= RELEASE or (total <= 0 and released >= IDLE_RELEASE):
+            self.peak = total
+            self._pending = self._loop.call_later(self._delay, self._trim)
+
+    def _trim(self) -> None:
+        self._pending = None
+        assert self._loop is not None
+        # a trim walks the whole heap (~50 ms after 128 MB); ctypes drops the GIL meanwhile
+        self._loop.run_in_executor(None, trim_heap, self._pad)

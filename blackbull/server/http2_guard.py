@@ -13,10 +13,9 @@ minimum-rate ideas do:
   (RST_STREAM ENHANCE_YOUR_CALM);
 * :class:`ResponseBudget`, per worker: the octets all connections hold for their peers
   stay under ``BB_H2_MAX_BUFFERED_RESPONSE``; beyond it, the connections that progressed
-  least since the last check, and of those the ones holding the most, are closed. Once
-  what was held falls by ``RELEASE`` octets from its peak, the C heap is trimmed
-  (:func:`~.heap.trim_heap`), so a burst of held buffers does not leave the worker's
-  resident size at its peak.
+  least since the last check, and of those the ones holding the most, are closed. What
+  is held is reported to a :class:`~.heap.HeapReleaser`, which trims the C heap after a
+  burst, so held buffers do not leave the worker's resident size at its peak.
 """
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .heap import trim_heap
+from .heap import HeapReleaser
 
 if TYPE_CHECKING:
     from ..protocol.http2 import H2Connection
@@ -36,8 +35,6 @@ log = logging.getLogger("blackbull.server")
 
 #: Seconds between two checks of a worker's buffered response data.
 BUDGET_INTERVAL = 0.25
-#: Octets released from the peak of held response data after which the heap is trimmed.
-RELEASE = 16 * 1024 * 1024
 
 
 class _Queued(Protocol):
@@ -97,16 +94,16 @@ class ResponseBudget:
     running total (senders report every change), checked in the turn it passes the
     limit and every BUDGET_INTERVAL seconds for the progress marks."""
 
-    __slots__ = ("_loop", "limit", "total", "peak", "_pad", "_holders", "_timer", "_soon",
+    __slots__ = ("_loop", "limit", "total", "_heap", "_holders", "_timer", "_soon",
                  "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, limit: int, pad: int = 0) -> None:
         self._loop = loop
         self.limit = limit
         self.total = 0
-        #: the most held since the last heap trim, and what a trim keeps for reuse
-        self.peak = 0
-        self._pad = pad
+        # a moment after a release, once the app tasks whose streams were closed let go
+        # of their buffers too
+        self._heap = HeapReleaser(loop, pad, delay=BUDGET_INTERVAL)
         #: connection → its DATA octets sent at the last check
         self._holders: dict[Holder, int] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -115,8 +112,7 @@ class ResponseBudget:
     def change(self, delta: int) -> None:
         """A sender's queued octets changed by ``delta``."""
         total = self.total = self.total + delta
-        if total > self.peak:
-            self.peak = total
+        self._heap.held(total)
         if self.limit > 0 and total > self.limit and not self._soon:
             self._soon = True
             self._loop.call_soon(self._check)
@@ -135,19 +131,8 @@ class ResponseBudget:
     def _tick(self) -> None:
         self._timer = None
         self._check()
-        if self.peak - self.total >= RELEASE:
-            # A moment later, once the app tasks whose streams were closed let go of
-            # their buffers too; in a thread, since a trim walks the whole heap
-            # (~50 ms after 128 MB) and ctypes releases the GIL meanwhile.
-            self._loop.call_later(BUDGET_INTERVAL, self._trim)
-            self.peak = self.total
         if self._holders:
             self._timer = self._loop.call_later(BUDGET_INTERVAL, self._tick)
-        else:
-            self.peak = self.total
-
-    def _trim(self) -> None:
-        self._loop.run_in_executor(None, trim_heap, self._pad)
 
     def _check(self) -> None:
         self._soon = False

@@ -16,9 +16,9 @@ the limit: the worker holds at most the limit plus one message and one slice, it
 progress as long as its applications take what is queued, and a peer that stops
 sending in the middle of a message gives its turn away.
 
-Once RELEASE bytes were given back from a peak, the C heap is trimmed (in a thread,
-:func:`~.heap.trim_heap`): inflated messages are freed between live objects, and a burst
-of them would otherwise leave the worker's resident size near its peak.
+What was held is reported to a :class:`~.heap.HeapReleaser`, which trims the C heap
+after a burst: inflated messages are freed between live objects, and a burst of them
+would otherwise leave the worker's resident size near its peak.
 """
 from __future__ import annotations
 
@@ -26,12 +26,7 @@ import asyncio
 from collections import deque
 from typing import Protocol
 
-from .heap import trim_heap
-
-#: Bytes given back from the peak of what was held after which the C heap is trimmed.
-RELEASE = 16 * 1024 * 1024
-#: Seconds after such a release before the trim (the apps let go of their messages).
-TRIM_DELAY = 0.25
+from .heap import HeapReleaser
 
 
 class BudgetWaiter(Protocol):
@@ -42,18 +37,14 @@ class BudgetWaiter(Protocol):
 class InboundBudget:
     """A counter of held bytes with a limit, and the bridges waiting for room."""
 
-    __slots__ = ("limit", "overdraft", "used", "peak", "owner", "_waiters", "_loop", "_pad",
-                 "_trim")
+    __slots__ = ("limit", "overdraft", "used", "owner", "_waiters", "_heap")
 
     def __init__(self, limit: int, overdraft: int,
                  loop: asyncio.AbstractEventLoop | None = None, pad: int = 0) -> None:
         self.limit = limit
         self.overdraft = overdraft
         self.used = 0
-        self.peak = 0
-        self._loop = loop
-        self._pad = pad  # free heap kept at the top by a trim (BB_MALLOC_THRESHOLD)
-        self._trim: asyncio.TimerHandle | None = None
+        self._heap = HeapReleaser(loop, pad)
         #: The one WebSocket allowed past the limit to finish its message.
         self.owner: BudgetWaiter | None = None
         self._waiters: deque[BudgetWaiter] = deque()
@@ -65,20 +56,9 @@ class InboundBudget:
     def change(self, delta: int) -> None:
         """A bridge now holds ``delta`` bytes more (or fewer, when negative)."""
         self.used += delta
-        if self.used > self.peak:
-            self.peak = self.used
+        self._heap.held(self.used)
         if delta < 0:
-            if self.peak - self.used >= RELEASE and self._loop is not None \
-                    and self._trim is None:
-                self.peak = self.used
-                self._trim = self._loop.call_later(TRIM_DELAY, self._trim_heap)
             self._wake()
-
-    def _trim_heap(self) -> None:
-        self._trim = None
-        assert self._loop is not None
-        # a trim walks the whole heap (~50 ms after 128 MB); ctypes drops the GIL
-        self._loop.run_in_executor(None, trim_heap, self._pad)
 
     def overdraw(self, waiter: BudgetWaiter) -> bool:
         """May ``waiter`` go on past the limit (to finish the message it assembles)?"""

@@ -52,3 +52,56 @@ def test_zero_leaves_the_c_library_alone() -> None:
     """BB_MALLOC_THRESHOLD=0: no mallopt call at all."""
     assert keep_heap(0) is False
     assert Settings.from_env({"BB_MALLOC_THRESHOLD": "0"}).malloc_threshold == 0
+
+
+class _Loop:
+    """A loop stand-in that records the timers a HeapReleaser schedules."""
+
+    def __init__(self) -> None:
+        self.timers: list[tuple[float, object]] = []
+
+    def call_later(self, delay: float, callback: object) -> object:
+        self.timers.append((delay, callback))
+        return object()
+
+
+def test_heap_is_trimmed_after_a_burst_and_again_after_its_tail() -> None:
+    """RFC 6455 §10.4 / RFC 9113 §10.5 (resource limits): a worker that gave back RELEASE
+    bytes from its peak trims its heap once; the rest of the burst, given back after that
+    trim ran, is trimmed too once the worker holds nothing (before, the tail of a burst
+    smaller than RELEASE stayed resident: 15 MB in a CI run of the deflate-bomb test)."""
+    from blackbull.server.heap import IDLE_RELEASE, RELEASE, HeapReleaser
+
+    loop = _Loop()
+    heap = HeapReleaser(loop, delay=0.25)  # type: ignore[arg-type]
+    MiB = 1024 * 1024
+    for held in (8 * MiB, 20 * MiB, 24 * MiB):
+        heap.held(held)
+    heap.held(24 * MiB - RELEASE + 1)
+    assert loop.timers == []  # less than RELEASE given back: no trim yet
+    heap.held(24 * MiB - RELEASE)
+    assert len(loop.timers) == 1 and loop.timers[0][0] == 0.25
+    heap.held(4 * MiB)
+    assert len(loop.timers) == 1  # one trim at a time
+    heap._pending = None  # that trim ran
+    heap.held(2 * MiB)
+    assert len(loop.timers) == 1  # 6 MiB more given back, but the worker still holds some
+    heap.held(0)
+    assert len(loop.timers) == 2  # the tail (8 MiB < RELEASE) goes back once nothing is held
+    assert 8 * MiB >= IDLE_RELEASE
+
+
+def test_small_messages_do_not_trim_the_heap() -> None:
+    """An echo of small messages holds and gives back a few bytes all the time: no trim
+    (a trim walks the whole heap) until IDLE_RELEASE bytes were given back at once."""
+    from blackbull.server.heap import IDLE_RELEASE, HeapReleaser
+
+    loop = _Loop()
+    heap = HeapReleaser(loop)  # type: ignore[arg-type]
+    for _ in range(1000):
+        heap.held(4096)
+        heap.held(0)
+    assert loop.timers == []
+    heap.held(IDLE_RELEASE)
+    heap.held(0)
+    assert len(loop.timers) == 1
