@@ -138,7 +138,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2, help="suites run side by side")
     parser.add_argument("--progress-interval", type=float, default=60.0,
                         help="seconds between the lines about suites still running")
-    parser.add_argument("--unit-workers", type=int, default=1, help="pytest -n for the unit run")
+    parser.add_argument("--unit-workers", type=int, default=2,
+                        help="pytest -n for the unit run (default 2, as the README's test command)")
     parser.add_argument("--unit-timeout", type=float, default=1800)
     parser.add_argument("--unit-paths", nargs="+", default=["tests"])
     parser.add_argument("--reuse-test-results", action="store_true",

@@ -155,7 +155,9 @@ def _timing(timing: dict[str, Any] | None) -> list[str]:
     if not timing:
         return []
     load = timing.get("loadavg_1min", {})
-    suites = ", ".join(f"{s['name']} {s['wall_s']:.0f} s" for s in timing.get("suites", []))
+    suites = ", ".join(f"{s['name']} {s['wall_s']:.0f} s"
+                       + (f" ({s['cpu_s']:.0f} CPU-s)" if s.get("cpu_s") is not None else "")
+                       for s in timing.get("suites", []))
     return [f"Run time: {timing['wall_s']:.0f} s wall with {timing.get('jobs')} jobs on "
             f"{timing.get('cpus')} CPUs ({timing.get('children_cpu_s', 0):.0f} CPU-s in the "
             f"suites' processes; 1-min load average mean {load.get('mean')}, max "
