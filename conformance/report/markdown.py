@@ -162,7 +162,10 @@ def _timing(timing: dict[str, Any] | None) -> list[str]:
     return [f"Run time: {timing['wall_s']:.0f} s wall with {timing.get('jobs')} jobs on "
             f"{timing.get('cpus')} CPUs ({timing.get('children_cpu_s', 0):.0f} CPU-s in the "
             f"suites' processes; 1-min load average mean {load.get('mean')}, max "
-            f"{load.get('max')}). Suites: {suites}.", ""]
+            f"{load.get('max')})"
+            + (f"; on idle cores at least {timing['idle_machine_floor_s']:.0f} s (CPU-s / "
+               "cores)" if timing.get("idle_machine_floor_s") is not None else "")
+            + f". Suites: {suites}.", ""]
 
 
 def _tool(tool: dict[str, Any]) -> str:
