@@ -22,6 +22,7 @@ from .cli_files import load_env_file, load_toml
 from .config import Settings
 from .config import _convert as convert
 from .types import ASGIApp
+from .version import __version__
 
 #: flag destination → Settings field (the flags whose names differ from the field's).
 FLAGS: dict[str, str] = {
@@ -62,8 +63,6 @@ def _header(value: str) -> str:
 
 
 def _version() -> str:
-    from . import __version__
-
     return (f"blackbull {__version__} ({platform.python_implementation()} "
             f"{platform.python_version()} on {platform.system()})")
 
