@@ -13,6 +13,7 @@ import struct
 from collections.abc import Callable, Iterator
 from enum import Enum
 
+from ..ratelimit import TokenBucket
 from .close import build_close_payload, parse_close_payload
 from .deflate import PerMessageDeflate
 from .errors import CloseCode, InvalidState, WebSocketProtocolError
@@ -124,10 +125,7 @@ class WebSocketConnection:
         self._room: int | None = None
         # control-frame budget (§5.5.2, §10.4)
         self._clock = clock
-        self._ping_burst = ping_burst
-        self._ping_rate = ping_rate
-        self._ping_tokens = float(ping_burst)
-        self._ping_stamp = clock() if clock is not None else 0.0
+        self._pings = TokenBucket(ping_burst, ping_rate, clock() if clock is not None else None)
         self._pings_unanswered = 0
 
     # --- sending ----------------------------------------------------------------------
@@ -470,15 +468,11 @@ class WebSocketConnection:
         clock = self._clock
         if clock is None:
             return
-        now = clock()
-        self._ping_tokens = min(self._ping_burst, self._ping_tokens
-                                + (now - self._ping_stamp) * self._ping_rate)
-        self._ping_stamp = now
-        self._ping_tokens -= 1
-        if self._ping_tokens < 0:
+        pings = self._pings
+        if not pings.take(clock()):
             raise WebSocketProtocolError(
                 CloseCode.POLICY_VIOLATION,
-                f"{what} flood: over {self._ping_burst} at {self._ping_rate:g}/s")
+                f"{what} flood: over {pings.burst} at {pings.rate:g}/s")
 
     def _count_fragment(self, length: int) -> None:
         """§5.4, §10.4: bound the frames of one message, and its empty frames apart."""
