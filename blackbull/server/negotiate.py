@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..protocol.http2 import ProtocolError
+from ..protocol.http2.frames import starts_with_preface
 from ..protocol.http2.settings import decode_settings_header
-from .connection import H2_PREFACE, ProtocolHandler
+from .connection import ProtocolHandler
 from .ratelog import log_limited
 
 if TYPE_CHECKING:
@@ -117,13 +118,11 @@ class PrefaceDetector(ProtocolHandler):
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer + data if self.buffer else data
-        n = min(len(buffer), len(H2_PREFACE))
-        if buffer[:n] != H2_PREFACE[:n]:
-            self.conn.switch(self.negotiator.http1(), buffer)
-        elif n == len(H2_PREFACE):
-            self.conn.switch(self.negotiator.http2(), buffer)
-        else:
+        h2 = starts_with_preface(buffer)
+        if h2 is None:
             self.buffer = buffer
+        else:
+            self.conn.switch(self.negotiator.http2() if h2 else self.negotiator.http1(), buffer)
 
     def eof_received(self) -> bool | None:
         return None
