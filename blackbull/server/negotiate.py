@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..protocol.http2 import ProtocolError
+from ..protocol.http2 import PREFACE, ProtocolError
 from ..protocol.http2.settings import decode_settings_header
-from .connection import H2_PREFACE, ProtocolHandler
+from .connection import ProtocolHandler
 from .ratelog import log_limited
 
 if TYPE_CHECKING:
@@ -117,10 +117,10 @@ class PrefaceDetector(ProtocolHandler):
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer + data if self.buffer else data
-        n = min(len(buffer), len(H2_PREFACE))
-        if buffer[:n] != H2_PREFACE[:n]:
+        n = min(len(buffer), len(PREFACE))
+        if buffer[:n] != PREFACE[:n]:
             self.conn.switch(self.negotiator.http1(), buffer)
-        elif n == len(H2_PREFACE):
+        elif n == len(PREFACE):
             self.conn.switch(self.negotiator.http2(), buffer)
         else:
             self.buffer = buffer
