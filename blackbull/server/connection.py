@@ -13,13 +13,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ..protocol.http2 import PREFACE as H2_PREFACE  # noqa: F401 - detect, overload read it here
+
 if TYPE_CHECKING:
     from .negotiate import Negotiator
     from .state import ServerState
 
 log = logging.getLogger("blackbull.server")
-
-H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 class ProtocolHandler:

@@ -259,14 +259,14 @@ class HTTP2Handler(ProtocolHandler):
         self._flush()
 
     def _on_settings_ack(self, event: SettingsAcknowledged) -> None:
-        if self._settings_timer is not None and not self.h2._pending_local:
+        if self._settings_timer is not None and not self.h2.awaiting_settings_ack:
             self._settings_timer.cancel()
             self._settings_timer = None
 
     def _on_settings_timeout(self) -> None:
         """§6.5.3: our SETTINGS were never acknowledged: connection error SETTINGS_TIMEOUT."""
         self._settings_timer = None
-        if self.h2._pending_local and not self.h2.terminated and not self.conn.closed:
+        if self.h2.awaiting_settings_ack and not self.h2.terminated and not self.conn.closed:
             log.info("HTTP/2 peer %s never acknowledged our SETTINGS", self.conn.client)
             self.h2.close_connection(ErrorCode.SETTINGS_TIMEOUT)
             for stream in list(self.streams.values()):

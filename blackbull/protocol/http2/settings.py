@@ -111,3 +111,55 @@ def decode_settings_header(value: bytes) -> dict[int, int]:
         if code in SettingCode._value2member_map_:
             changed[code] = setting
     return changed
+
+
+class LocalSettings:
+    """Our side of the SETTINGS exchange (RFC 9113 §6.5.3).
+
+    Values we send apply only once the peer acknowledges them, in the order sent;
+    until then they are *pending*. Some decisions must count a pending value already,
+    since the peer may act on our SETTINGS before its ACK reaches us: a larger
+    receive window (§6.9.2) and RFC 8441 §3's extended CONNECT.
+    """
+
+    __slots__ = ("acked", "pending", "wanted")
+
+    def __init__(self, wanted: dict[int, int] | None = None) -> None:
+        #: The values in force: the §6.5.2 defaults overridden by acknowledged ones.
+        self.acked = PeerSettings()
+        #: SETTINGS frames sent and not yet acknowledged, oldest first.
+        self.pending: list[dict[int, int]] = []
+        #: What the first SETTINGS frame (the connection preface) declares.
+        self.wanted = dict(wanted or {})
+
+    @property
+    def awaiting_ack(self) -> bool:
+        """True while a SETTINGS frame of ours waits for its ACK (§6.5.3)."""
+        return bool(self.pending)
+
+    def sent(self, values: dict[int, int]) -> None:
+        """A SETTINGS frame with ``values`` goes out (checked first, §6.5.2)."""
+        for code, value in values.items():
+            validate_setting(code, value)
+        self.pending.append(dict(values))
+
+    def acknowledged(self) -> dict[int, int]:
+        """The peer ACKed our oldest outstanding SETTINGS: apply and return its values."""
+        if not self.pending:
+            raise ProtocolError("SETTINGS ACK without outstanding SETTINGS")
+        applied = self.pending.pop(0)
+        self.acked.values.update(applied)
+        return applied
+
+    def announced(self, code: int) -> bool:
+        """Whether ``code`` is on, acknowledged or still pending."""
+        return bool(self.acked.values.get(code)) or any(p.get(code) for p in self.pending)
+
+    @property
+    def inbound_initial_window(self) -> int:
+        """Receive window of new streams: the acknowledged INITIAL_WINDOW_SIZE, or a
+        larger pending one, which the peer may use before our SETTINGS is ACKed."""
+        value = self.acked.initial_window_size
+        for pending in self.pending:
+            value = max(value, pending.get(SettingCode.INITIAL_WINDOW_SIZE, value))
+        return value
