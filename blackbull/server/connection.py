@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..protocol.http2 import PREFACE as H2_PREFACE  # noqa: F401 - detect, overload read it here
+from ..protocol.http2 import PREFACE as H2_PREFACE  # noqa: F401 - overload reads it here
 
 if TYPE_CHECKING:
     from .negotiate import Negotiator
