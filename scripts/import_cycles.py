@@ -9,6 +9,8 @@ module level, inside functions, inside ``try: … except ImportError``. Imports 
 not count. Only imports of modules inside the package are edges; ``from pkg import name``
 is an edge to ``pkg.name`` when that is a module of the package, else to ``pkg`` itself.
 
+Exit status: 0 without a cycle, 1 with one, 2 when a file cannot be parsed.
+
 Each strongly connected component of more than one module (or a module importing
 itself) is a cycle; one closed path through it is printed per component, e.g.
 ``blackbull.server.a -> blackbull.server.b -> blackbull.server.a``.
@@ -194,7 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.package / "__init__.py").is_file():
         parser.error(f"{args.package} is not a package directory")
-    graph = import_graph(args.package)
+    try:
+        graph = import_graph(args.package)
+    except SyntaxError as exc:  # e.g. a merge conflict left in a file: no graph to judge
+        print(f"cannot read the imports of {exc.filename}:{exc.lineno}: {exc.msg}",
+              file=sys.stderr)
+        return 2
     found = cycles(graph)
     for path, members in zip(found, components_of(graph, found), strict=True):
         print(" -> ".join(path))

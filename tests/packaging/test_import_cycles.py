@@ -98,3 +98,12 @@ def test_imports_for_the_type_checker_only_are_not_a_cycle(tmp_path: Path) -> No
     result = run_script(str(package))
     assert result.returncode == 1
     assert "pkg.a -> pkg.b -> pkg.a" in result.stdout
+
+
+def test_a_file_that_does_not_parse_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    """A module that cannot be read (a merge conflict left in it) hides its imports:
+    exit 2 with the file and line, never 0."""
+    package = make_package(tmp_path, {"a.py": "<<<<<<< HEAD\nimport pkg.b\n"})
+    result = run_script(str(package))
+    assert result.returncode == 2
+    assert "a.py:1" in result.stderr
