@@ -10,7 +10,7 @@ import asyncio
 import ssl as ssl_module
 import struct
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..protocol.websocket import (
     CLIENT_OFFER,
@@ -94,7 +94,7 @@ class WebSocketSession:
         self.response_headers = response_headers or []
         self.close_code: int | None = None
         self.close_reason = ""
-        self._events: asyncio.Queue[tuple[WSOpcode, Any]] = asyncio.Queue()
+        self._events: asyncio.Queue[tuple[WSOpcode, str | bytes]] = asyncio.Queue()
         self._close_event: tuple[WSOpcode, bytes] | None = None
         self._closed = asyncio.Event()          # the byte stream has ended
         self._peer_closed = asyncio.Event()     # the peer's Close arrived (or the stream ended)
@@ -185,7 +185,7 @@ class WebSocketSession:
         self.core.send_ping(payload)
         await self._send()
 
-    async def receive(self, timeout: float | None = 5.0) -> tuple[WSOpcode, Any]:
+    async def receive(self, timeout: float | None = 5.0) -> tuple[WSOpcode, str | bytes]:
         """The next message, Pong or Close; raises TimeoutError after ``timeout``."""
         if self._events.empty() and self._close_event is not None:
             return self._close_event

@@ -92,7 +92,7 @@ class WebSocketCarrier(Protocol):
     def resume_reading(self) -> None: ...
 
 
-def pick_subprotocol(app: Any, offered: list[str]) -> str | None:
+def pick_subprotocol(app: object, offered: list[str]) -> str | None:
     """The first of the client's offers the app lists in ``available_ws_protocols``."""
     available = getattr(app, "available_ws_protocols", None)
     if not available:
@@ -144,7 +144,7 @@ class WebSocketBridge:
         self._denial_body: list[bytes] = []
         self._close_timer: asyncio.TimerHandle | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
-        self._client: Any = None
+        self._client: tuple[str, int] | None = None  # ASGI scope['client']
 
     def start(self, scope: dict[str, Any]) -> None:
         """Run the app on ``scope`` (the carrier built it, ASGI ``websocket`` scope)."""
