@@ -40,7 +40,7 @@ from .frames import (
 )
 from .hpack_codec import HeaderDecoder, HeaderEncoder
 from .priority import Priority
-from .receive import InboundFrames, Limits, return_credit
+from .receive import InboundFrames, Limits
 from .receive_headers import HeaderReceiver
 from .registry import StreamRegistry
 from .sending import Outbox
@@ -88,7 +88,7 @@ class H2Connection:
         self._out = self._outbox.frames
         # Flow control, connection level (§6.9): send credit and receive credit.
         self._send_window = Window(65535)
-        self._recv_window = Window(65535)
+        self._recv_window = Window(65535, target=65535)
         #: DATA octets sent so far: lets the I/O shell see whether output progresses.
         self.data_octets_sent = 0
         self._reader = FrameReader()
@@ -418,7 +418,10 @@ class H2Connection:
         """
         if acknowledged_size <= 0:
             return
-        return_credit(self._recv_window, self._out, acknowledged_size)
+        window = self._recv_window
+        increment = window.credit(acknowledged_size, window.target // 2)
+        if increment:
+            self._out.append(window_update_frame(0, increment))
         stream = self.streams.get(stream_id)
         if stream is None or stream.state not in REMOTE_OPEN:
             return  # no more DATA will come on it: stream credit is moot
@@ -429,7 +432,13 @@ class H2Connection:
 
     # --- output ------------------------------------------------------------------------
     def data_to_send(self) -> bytes:
-        return self._outbox.drain()
+        """Every queued frame, as one write; empty when nothing is queued."""
+        out = self._out
+        if not out:
+            return b""
+        data = b"".join(out)
+        out.clear()
+        return data
 
     @property
     def has_data_to_send(self) -> bool:
