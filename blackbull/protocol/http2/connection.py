@@ -44,7 +44,13 @@ from .receive import InboundFrames, Limits
 from .receive_headers import HeaderReceiver
 from .registry import StreamRegistry
 from .sending import Outbox
-from .settings import LocalSettings, PeerSettings, SettingCode, decode_settings_header
+from .settings import (
+    LocalSettings,
+    PeerSettings,
+    SettingCode,
+    SettingsMap,
+    decode_settings_header,
+)
 from .stream import LOCAL_OPEN, REMOTE_OPEN, CloseReason, Stream, StreamState
 
 __all__ = ["PREFACE", "H2Connection"]
@@ -59,7 +65,7 @@ class H2Connection:
     def __init__(
         self,
         role: str = "server",
-        local_settings: dict[int, int] | None = None,
+        local_settings: SettingsMap | None = None,
         *,
         max_closed_streams: int = 1000,
         max_continuation_frames: int = 64,
@@ -279,18 +285,18 @@ class H2Connection:
         self._registry.count_remote(stream)
         self.initiate_connection()
 
-    def _send_settings(self, values: dict[int, int]) -> None:
+    def _send_settings(self, values: SettingsMap) -> None:
         settings = self._settings
         before = settings.inbound_initial_window
-        settings.sent(values)
+        recorded = settings.sent(values)
         self._registry.shift_recv_windows(settings.inbound_initial_window - before)
-        frame_size = values.get(SettingCode.MAX_FRAME_SIZE)
+        frame_size = recorded.get(SettingCode.MAX_FRAME_SIZE)
         if frame_size and frame_size > self._reader.max_frame_size:
             # The peer may use a larger size as soon as it reads our SETTINGS.
             self._reader.max_frame_size = frame_size
-        self._out.append(settings_frame(values))
+        self._out.append(settings_frame(recorded))
 
-    def update_settings(self, values: dict[int, int]) -> None:
+    def update_settings(self, values: SettingsMap) -> None:
         """Send a new SETTINGS frame; values apply when the peer ACKs it (§6.5.3)."""
         self._send_settings(values)
 
