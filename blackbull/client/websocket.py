@@ -26,6 +26,7 @@ from ..protocol.websocket import (
     negotiate_client,
 )
 from ..protocol.websocket.deflate import NegotiationError
+from ..protocol.websocket.errors import WebSocketError
 from ..protocol.websocket.frames import Opcode as WSOpcode
 from ..protocol.websocket.handshake import (
     HandshakeFailed,
@@ -41,7 +42,7 @@ _MAX_RESPONSE_HEAD = 64 * 1024
 ANSWER_GRACE = 1.0
 
 
-class WebSocketClosed(ConnectionError):
+class WebSocketClosed(WebSocketError, ConnectionError):
     """The session is closed: nothing more can be sent."""
 
 
@@ -97,7 +98,7 @@ class WebSocketSession:
         self._close_event: tuple[WSOpcode, bytes] | None = None
         self._closed = asyncio.Event()          # the byte stream has ended
         self._peer_closed = asyncio.Event()     # the peer's Close arrived (or the stream ended)
-        self.reader_task: asyncio.Task | None = None
+        self.reader_task: asyncio.Task[None] | None = None
         self._answer_timer: asyncio.TimerHandle | None = None
 
     @property

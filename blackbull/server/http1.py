@@ -2,7 +2,7 @@
 
 Requests are answered in order (RFC 9112 §9.3.2 pipelining): one request cycle runs the
 app at a time, later ones wait with their bodies buffered (bounded: past the limits the
-socket stops being read). Upgrades hand the connection to the WebSocket or HTTP/2 handler.
+socket stops being read). An Upgrade goes to the connection's negotiator (``negotiate.py``).
 Each request's ASGI side is a :class:`~blackbull.server.http1_cycle.RequestCycle`.
 """
 from __future__ import annotations
@@ -267,11 +267,7 @@ class HTTP1Handler(ProtocolHandler):
         request, trailing = self._upgrade  # type: ignore[misc]
         self._upgrade = None
         self._cancel_all_timers()
-        handler = None
-        if request.upgrade == b"websocket":
-            handler = _websocket_handler(request)
-        elif request.upgrade == b"h2c" and not self.conn.scheme_secure:
-            handler = self._h2c_handler(request)
+        handler = self.conn.negotiator.upgrade(request, self.conn)
         self.conn.resume_reading()
         if handler is not None:
             self.conn.switch(handler, trailing)
@@ -282,29 +278,6 @@ class HTTP1Handler(ProtocolHandler):
         self._on_request(request)
         if trailing:
             self.data_received(trailing)
-
-    def _h2c_handler(self, request: Request) -> ProtocolHandler | None:
-        """RFC 7540 §3.2: ``Upgrade: h2c`` with exactly one HTTP2-Settings field."""
-        settings = [v for k, v in request.headers if k == b"http2-settings"]
-        connection = (request.header(b"connection") or b"").lower()
-        if len(settings) != 1 or b"http2-settings" not in connection:
-            return None
-        try:
-            from .http2 import HTTP2Handler
-        except ImportError:
-            return None
-        headers = [(k, v) for k, v in request.headers
-                   if k not in (b"connection", b"upgrade", b"http2-settings")]
-        target = request.raw_path + (b"?" + request.query_string if request.query_string else b"")
-        try:
-            handler = HTTP2Handler.for_upgrade(settings[0], headers, request.method, target, b"")
-        except Exception as exc:  # noqa: BLE001 - a bad HTTP2-Settings value: stay on 1.1
-            self._log(logging.INFO, "h2c-upgrade-refused", "h2c upgrade refused for %s: %s",
-                      self.conn.client, exc)
-            return None
-        self.conn.write(b"HTTP/1.1 101 Switching Protocols\r\n"
-                        b"connection: Upgrade\r\nupgrade: h2c\r\n\r\n")
-        return handler
 
     # --- timers ------------------------------------------------------------------------
     def _update_timer(self) -> None:
@@ -464,11 +437,3 @@ class HTTP1Handler(ProtocolHandler):
     @property
     def idle(self) -> bool:
         return not self.cycles
-
-
-def _websocket_handler(request: Request) -> ProtocolHandler | None:
-    try:
-        from .websocket import WebSocketHandler
-    except ImportError:
-        return None
-    return WebSocketHandler(request)

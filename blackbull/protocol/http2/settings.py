@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -91,11 +92,19 @@ class PeerSettings:
         return bool(self.values[SettingCode.ENABLE_CONNECT_PROTOCOL])
 
 
+#: RFC 7540 §3.2.1 / RFC 4648 §5: the base64url alphabet (a stray "=" pad is let by).
+_BASE64URL = re.compile(rb"[A-Za-z0-9_-]*={0,2}")
+
+
 def decode_settings_header(value: bytes) -> dict[int, int]:
     """RFC 7540 §3.2.1: ``HTTP2-Settings`` is a SETTINGS payload in base64url without
-    padding. Raises :class:`ProtocolError` for a value that is not one; unknown
-    parameters are dropped (§6.5.2)."""
+    padding. Raises :class:`ProtocolError` for a value that is not one (any byte outside
+    the base64url alphabet included: the lenient decoder would skip ``!!!`` and read an
+    empty payload); unknown parameters are dropped (§6.5.2)."""
     value = value.strip()
+    if not _BASE64URL.fullmatch(value):
+        raise ProtocolError("HTTP2-Settings is not base64url")
+    value = value.rstrip(b"=")
     try:
         payload = base64.urlsafe_b64decode(value + b"=" * (-len(value) % 4))
     except (binascii.Error, ValueError):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+from pathlib import Path
 
 import pytest
 from hpack.exceptions import HPACKDecodingError
 
 from blackbull.protocol import http2
 from blackbull.protocol.http2 import events as ev
-from blackbull.server import connection as server_connection
+from blackbull.protocol.http2.frames import starts_with_preface
+from blackbull.server import negotiate
 
 
 def test_every_core_error_derives_from_h2error() -> None:
@@ -43,7 +45,16 @@ def test_events_are_frozen() -> None:
 
 
 def test_one_connection_preface_constant() -> None:
-    """RFC 9113 §3.4: the preface octets are defined once; the server's protocol
-    detection uses the core's constant."""
+    """RFC 9113 §3.4: the preface octets are defined once, in the core, and the server's
+    protocol detection (negotiate.py, overload.py) asks the core whether a connection
+    starts with them instead of comparing its own copy."""
     assert http2.PREFACE == b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-    assert server_connection.H2_PREFACE is http2.PREFACE
+    for prefix in range(len(http2.PREFACE)):
+        assert starts_with_preface(http2.PREFACE[:prefix]) is None
+    assert starts_with_preface(http2.PREFACE) is True
+    assert starts_with_preface(http2.PREFACE + b"\x00\x00") is True
+    assert starts_with_preface(b"GET / HTTP/1.1\r\n") is False
+    assert starts_with_preface(b"PRI * HTTP/1.1") is False
+    server = Path(negotiate.__file__).parent
+    copies = [p.name for p in server.glob("*.py") if b'b"PRI * HTTP/2.0' in p.read_bytes()]
+    assert copies == [], f"preface octets copied into {copies}"
