@@ -40,11 +40,17 @@ from .frames import (
 )
 from .hpack_codec import HeaderDecoder, HeaderEncoder
 from .priority import Priority
-from .receive import InboundFrames, Limits, return_credit
+from .receive import InboundFrames, Limits
 from .receive_headers import HeaderReceiver
 from .registry import StreamRegistry
 from .sending import Outbox
-from .settings import LocalSettings, PeerSettings, SettingCode, decode_settings_header
+from .settings import (
+    LocalSettings,
+    PeerSettings,
+    SettingCode,
+    SettingsMap,
+    decode_settings_header,
+)
 from .stream import LOCAL_OPEN, REMOTE_OPEN, CloseReason, Stream, StreamState
 
 __all__ = ["PREFACE", "H2Connection"]
@@ -59,7 +65,7 @@ class H2Connection:
     def __init__(
         self,
         role: str = "server",
-        local_settings: dict[int, int] | None = None,
+        local_settings: SettingsMap | None = None,
         *,
         max_closed_streams: int = 1000,
         max_continuation_frames: int = 64,
@@ -88,7 +94,7 @@ class H2Connection:
         self._out = self._outbox.frames
         # Flow control, connection level (§6.9): send credit and receive credit.
         self._send_window = Window(65535)
-        self._recv_window = Window(65535)
+        self._recv_window = Window(65535, target=65535)
         #: DATA octets sent so far: lets the I/O shell see whether output progresses.
         self.data_octets_sent = 0
         self._reader = FrameReader()
@@ -279,18 +285,18 @@ class H2Connection:
         self._registry.count_remote(stream)
         self.initiate_connection()
 
-    def _send_settings(self, values: dict[int, int]) -> None:
+    def _send_settings(self, values: SettingsMap) -> None:
         settings = self._settings
         before = settings.inbound_initial_window
-        settings.sent(values)
+        recorded = settings.sent(values)
         self._registry.shift_recv_windows(settings.inbound_initial_window - before)
-        frame_size = values.get(SettingCode.MAX_FRAME_SIZE)
+        frame_size = recorded.get(SettingCode.MAX_FRAME_SIZE)
         if frame_size and frame_size > self._reader.max_frame_size:
             # The peer may use a larger size as soon as it reads our SETTINGS.
             self._reader.max_frame_size = frame_size
-        self._out.append(settings_frame(values))
+        self._out.append(settings_frame(recorded))
 
-    def update_settings(self, values: dict[int, int]) -> None:
+    def update_settings(self, values: SettingsMap) -> None:
         """Send a new SETTINGS frame; values apply when the peer ACKs it (§6.5.3)."""
         self._send_settings(values)
 
@@ -418,7 +424,10 @@ class H2Connection:
         """
         if acknowledged_size <= 0:
             return
-        return_credit(self._recv_window, self._out, acknowledged_size)
+        window = self._recv_window
+        increment = window.credit(acknowledged_size, window.target // 2)
+        if increment:
+            self._out.append(window_update_frame(0, increment))
         stream = self.streams.get(stream_id)
         if stream is None or stream.state not in REMOTE_OPEN:
             return  # no more DATA will come on it: stream credit is moot
@@ -429,7 +438,13 @@ class H2Connection:
 
     # --- output ------------------------------------------------------------------------
     def data_to_send(self) -> bytes:
-        return self._outbox.drain()
+        """Every queued frame, as one write; empty when nothing is queued."""
+        out = self._out
+        if not out:
+            return b""
+        data = b"".join(out)
+        out.clear()
+        return data
 
     @property
     def has_data_to_send(self) -> bool:

@@ -16,28 +16,26 @@ __all__ = ["Window"]
 class Window:
     """One flow-control window: ``size`` octets of credit, at most 2^31-1 (§6.9.1).
 
+    Senders and receivers spend credit by lowering ``size`` directly after checking
+    it (the DATA path is hot); growing it goes through :meth:`grow`, :meth:`credit`
+    or :meth:`raise_to`, which enforce the 2^31-1 ceiling.
+
     ``size`` may go negative: a smaller SETTINGS_INITIAL_WINDOW_SIZE can leave a send
     window below zero (§6.9.2), and nothing may be sent until WINDOW_UPDATEs lift it.
     """
 
     __slots__ = ("size", "unacked", "target")
 
-    def __init__(self, size: int, target: int | None = None) -> None:
+    def __init__(self, size: int, target: int = 0) -> None:
         self.size = size
         #: Received octets the application consumed that the peer has not got back.
         self.unacked = 0
-        #: The size the receive window is kept at (the connection's; 0 for streams).
-        self.target = size if target is None else target
+        #: The size a connection's receive window is kept at (0 for streams, whose
+        #: target is the initial window size in force).
+        self.target = target
 
     def __repr__(self) -> str:
         return f"<Window {self.size} unacked={self.unacked}>"
-
-    def consume(self, n: int) -> bool:
-        """Take ``n`` octets of credit; False (and no change) if the window is smaller."""
-        if n > self.size:
-            return False
-        self.size -= n
-        return True
 
     def grow(self, increment: int) -> bool:
         """Add credit (WINDOW_UPDATE, §6.9.1, or a settings change, §6.9.2); False when

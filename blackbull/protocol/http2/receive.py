@@ -111,28 +111,33 @@ class InboundFrames:
         length = len(payload)
         if not length and not flags & END_STREAM:
             self.limits.flood("empty DATA")  # CVE-2019-9518
-        if not self.recv_window.consume(length):
+        conn_window = self.recv_window
+        # Window.size is read and spent inline here and below: DATA is the hot path.
+        if length > conn_window.size:
             raise H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window exceeded")
+        conn_window.size -= length
         data, _ = strip_padding(payload, flags)
         end = bool(flags & END_STREAM)
         registry = self.registry
         stream = registry.lookup(sid, "DATA")
         if stream is None or stream.state not in REMOTE_OPEN:
             # Not delivered: give the connection credit back at once (§6.9).
-            return_credit(self.recv_window, self.out, length)
+            return_credit(conn_window, self.out, length)
             if stream is None:
                 # A stream too old to remember: treat it as reset by us (ignore, §5.1).
                 closed_stream_error(sid, registry.closed.get(sid, CloseReason.RESET_SENT))
                 return
             stream.on_data_received(len(data), end)
             return
-        if not stream.recv.consume(length):
-            return_credit(self.recv_window, self.out, length)
+        window = stream.recv
+        if length > window.size:
+            return_credit(conn_window, self.out, length)
             raise StreamError(sid, ErrorCode.FLOW_CONTROL_ERROR, "stream window exceeded")
+        window.size -= length
         try:
             stream.on_data_received(len(data), end)
         except StreamError:
-            return_credit(self.recv_window, self.out, length)
+            return_credit(conn_window, self.out, length)
             raise
         events.append(ev.DataReceived(sid, data, length, end))
         if end:

@@ -1,9 +1,10 @@
 """The outbound side of a connection: HPACK encoding and frame serialisation
 (RFC 9113 §4.1, §4.3, §6.1, §6.10; RFC 7541 §4.2).
 
-:class:`Outbox` queues complete frames; :meth:`Outbox.drain` hands them out as one
-bytes object so the I/O shell does one write per flush. It makes no protocol
-decisions: the connection checks states and windows before it asks for a frame.
+:class:`Outbox` queues complete frames; the connection's ``data_to_send`` hands them
+out as one bytes object, so the I/O shell does one write per flush. It makes no
+protocol decisions: the connection checks states and windows before it asks for a
+frame.
 """
 from __future__ import annotations
 
@@ -74,12 +75,3 @@ class Outbox:
             out.append(frame_header(FrameType.DATA, END_STREAM if end_stream and last else 0,
                                     stream_id, len(chunk)))
             out.append(chunk)
-
-    def drain(self) -> bytes:
-        """Everything queued, as one write; the queue is empty afterwards."""
-        out = self.frames
-        if not out:
-            return b""
-        data = b"".join(out)
-        out.clear()
-        return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -21,6 +22,9 @@ class SettingCode(IntEnum):
     ENABLE_CONNECT_PROTOCOL = 0x8  # RFC 8441 §3
     NO_RFC7540_PRIORITIES = 0x9  # RFC 9218 §2.1
 
+
+#: SETTINGS values as callers write them: by :class:`SettingCode` or by number.
+SettingsMap = Mapping["SettingCode", int] | Mapping[int, int]
 
 #: Initial values before any SETTINGS frame (RFC 9113 §6.5.2); None = unlimited.
 INITIAL_VALUES: dict[int, int | None] = {
@@ -124,24 +128,28 @@ class LocalSettings:
 
     __slots__ = ("acked", "pending", "wanted")
 
-    def __init__(self, wanted: dict[int, int] | None = None) -> None:
+    def __init__(self, wanted: SettingsMap | None = None) -> None:
         #: The values in force: the §6.5.2 defaults overridden by acknowledged ones.
         self.acked = PeerSettings()
         #: SETTINGS frames sent and not yet acknowledged, oldest first.
         self.pending: list[dict[int, int]] = []
         #: What the first SETTINGS frame (the connection preface) declares.
-        self.wanted = dict(wanted or {})
+        self.wanted: dict[int, int] = {code: value for code, value in (wanted or {}).items()}
 
     @property
     def awaiting_ack(self) -> bool:
         """True while a SETTINGS frame of ours waits for its ACK (§6.5.3)."""
         return bool(self.pending)
 
-    def sent(self, values: dict[int, int]) -> None:
-        """A SETTINGS frame with ``values`` goes out (checked first, §6.5.2)."""
+    def sent(self, values: SettingsMap) -> dict[int, int]:
+        """A SETTINGS frame with ``values`` goes out (checked first, §6.5.2); returns
+        the values as recorded, pending until their ACK."""
+        checked: dict[int, int] = {}
         for code, value in values.items():
             validate_setting(code, value)
-        self.pending.append(dict(values))
+            checked[code] = value
+        self.pending.append(checked)
+        return checked
 
     def acknowledged(self) -> dict[int, int]:
         """The peer ACKed our oldest outstanding SETTINGS: apply and return its values."""

@@ -32,10 +32,12 @@ class CloseReason(Enum):
 
 
 _S = StreamState
+# Tuples, not sets: ``in`` on a tuple compares enum members by identity, a set
+# would call Enum.__hash__ (Python code) on every frame.
 #: States in which the peer may still send DATA/HEADERS (§5.1).
-REMOTE_OPEN = frozenset((_S.OPEN, _S.HALF_CLOSED_LOCAL))
+REMOTE_OPEN = (_S.OPEN, _S.HALF_CLOSED_LOCAL)
 #: States in which we may still send DATA/HEADERS.
-LOCAL_OPEN = frozenset((_S.OPEN, _S.HALF_CLOSED_REMOTE))
+LOCAL_OPEN = (_S.OPEN, _S.HALF_CLOSED_REMOTE)
 
 
 def closed_stream_error(stream_id: int, reason: CloseReason | None) -> None:
@@ -67,8 +69,8 @@ class Stream:
         self.state = StreamState.IDLE
         self.close_reason: CloseReason | None = None
         #: Send credit the peer gave this stream, receive credit we gave it (§6.9).
-        self.send = Window(outbound_window, 0)
-        self.recv = Window(inbound_window, 0)
+        self.send = Window(outbound_window)
+        self.recv = Window(inbound_window)
         self.headers_received = False
         self.headers_sent = False
         self.expected_length: int | None = None
