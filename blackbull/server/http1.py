@@ -12,7 +12,7 @@ import logging
 from collections import deque
 from typing import Any
 
-from ..protocol.http1.events import Data, EndOfMessage, Request, RequestError
+from ..protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
 from ..protocol.http1.parser import RequestParser
 from ..protocol.http1.response import simple_response
 from .clock import http_date
@@ -49,7 +49,7 @@ class HTTP1Handler(ProtocolHandler):
         self._idle_since = -1.0
         self._write_timer: asyncio.TimerHandle | None = None
         self._upgrade: tuple[Request, bytes] | None = None
-        self._error: RequestError | None = None
+        self._error: RequestRejected | None = None
         self._body_cycle: RequestCycle | None = None
         self._unparsed = bytearray()
         self._discarding = False
@@ -153,7 +153,7 @@ class HTTP1Handler(ProtocolHandler):
             state = self.conn.state
             state.spawn(cycle.run(request_app(state)), self.loop)
 
-    def _on_error(self, error: RequestError) -> None:
+    def _on_error(self, error: RequestRejected) -> None:
         self._cancel_all_timers()
         last = self._body_cycle
         if last is None and not self.cycles:
@@ -170,7 +170,7 @@ class HTTP1Handler(ProtocolHandler):
         self._error = error  # answered once the earlier requests are done
         self.conn.pause_reading()
 
-    def _send_error(self, error: RequestError) -> None:
+    def _send_error(self, error: RequestRejected) -> None:
         if not error.respond:
             # Not HTTP at all (RFC 9112 §2.2's SHOULD 400 is not followed, so that a
             # cleartext port shared with h2c closes on a bad preface, h2spec http2/3.5/2).
@@ -277,7 +277,7 @@ class HTTP1Handler(ProtocolHandler):
             self.conn.switch(handler, trailing)
             return
         # Not upgrading after all (RFC 9110 §7.8): serve it as a plain request.
-        request.upgrade = None
+        request = request._replace(upgrade=None)
         self._new_parser()
         self._on_request(request)
         if trailing:
