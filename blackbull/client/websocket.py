@@ -98,7 +98,7 @@ class WebSocketSession:
         self._close_event: tuple[WSOpcode, bytes] | None = None
         self._closed = asyncio.Event()          # the byte stream has ended
         self._peer_closed = asyncio.Event()     # the peer's Close arrived (or the stream ended)
-        self.reader_task: asyncio.Task | None = None
+        self.reader_task: asyncio.Task[None] | None = None
         self._answer_timer: asyncio.TimerHandle | None = None
 
     @property

@@ -137,16 +137,15 @@ class HTTP1Handler(ProtocolHandler):
 
     def _handle(self, data: bytes) -> None:
         core = self.core
-        for event in core.receive_data(data):
+        for event in core.parser.feed(data):  # core.receive_data, one call less per read
             kind = type(event)
             if kind is Request:
                 self._on_request(event)  # type: ignore[arg-type]
             elif kind is Data:
                 core.body_owner.feed_body(event.data)  # type: ignore[union-attr]
             elif kind is EndOfMessage:
-                owner = core.body_ended()
-                if owner is not None:
-                    owner.end_body()
+                if core.body_owner is not None:
+                    core.body_ended().end_body()  # type: ignore[union-attr]
             else:
                 self._on_rejected(event)  # type: ignore[arg-type]
                 return
@@ -158,7 +157,7 @@ class HTTP1Handler(ProtocolHandler):
 
     def _on_request(self, request: Request) -> None:
         core = self.core
-        if core.hold_upgrade(request):
+        if request.upgrade is not None and core.hold_upgrade(request):
             return
         cycle = RequestCycle(self, request)
         if core.input_ended:

@@ -140,11 +140,15 @@ class ServerConnection(Generic[T]):
         """The exchange being answered."""
         return self.queue[0] if self.queue else None
 
-    def keep_alive(self, exchange: T, requested: bool, more_input: bool) -> bool:
+    def keep_alive(self, exchange: T, requested: bool, more_input: bool,
+                   unread_body: bool = False) -> bool:
         """Whether ``exchange``'s response may keep the connection (RFC 9112 §9.3):
         ``requested`` is the request's own answer (§9.3: Connection, version); after a
-        half-close the last response closes unless more (unparsed) input waits."""
-        if not requested or self.closing:
+        half-close the last response closes unless more (unparsed) input waits.
+        ``unread_body``: the response goes out before a body the client held back for a
+        100 Continue it never got (RFC 9110 §10.1.1): the client may send it or not, so
+        what follows on the connection cannot be framed; it closes."""
+        if not requested or self.closing or unread_body:
             return False
         queue = self.queue
         return not (self.input_ended and queue and queue[-1] is exchange and not more_input)
@@ -179,6 +183,15 @@ class ServerConnection(Generic[T]):
         nothing is in flight (close now)."""
         self.closing = True
         return not self.queue
+
+    @staticmethod
+    def continue_needed(request: Request, continue_sent: bool, response_started: bool,
+                        body_complete: bool) -> bool:
+        """RFC 9110 §10.1.1: a request with ``Expect: 100-continue`` gets one interim
+        100 when its body is asked for (the client waits before sending it), unless a
+        final response has begun or the body came anyway."""
+        return (request.expect_continue and not continue_sent and not response_started
+                and not body_complete)
 
     # --- upgrade (RFC 9110 §7.8) -----------------------------------------------------
     def take_upgrade(self) -> tuple[Request, bytes] | None:

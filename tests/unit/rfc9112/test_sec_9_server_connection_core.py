@@ -101,9 +101,30 @@ def test_expect_100_continue_is_reported_on_the_request():
     current = core.current
     assert current is not None and current.request.expect_continue
     assert core.body_owner is current and core.phase() is Phase.BODY
+    request = current.request
+    assert ServerConnection.continue_needed(request, False, False, False)
+    assert not ServerConnection.continue_needed(request, True, False, False)  # once
+    assert not ServerConnection.continue_needed(request, False, True, False)  # answered
     events = core.receive_data(b"abc")
     assert events == [Data(b"abc"), EndOfMessage()]
     assert core.body_ended() is current and core.phase() is Phase.BUSY
+    assert not ServerConnection.continue_needed(request, False, False, True)  # it came
+    plain = _core().receive_data(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\n"
+                                 b"Content-Length: 1\r\n\r\n")[0]
+    assert isinstance(plain, Request)  # §10.1.1: HTTP/1.0 clients get no 100
+    assert not ServerConnection.continue_needed(plain, False, False, False)
+
+
+def test_answering_before_a_held_back_body_closes():
+    """RFC 9110 §10.1.1: a final response sent without reading the body the client
+    held back for 100 Continue leaves the connection unframeable: it closes."""
+    core = _core()
+    _drive(core, b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                 b"Content-Length: 3\r\n\r\n")
+    current = core.current
+    assert current is not None
+    assert core.keep_alive(current, True, False, unread_body=True) is False
+    assert core.keep_alive(current, True, False) is True
 
 
 def test_half_close_answers_queued_requests_and_closes_after_the_last():
