@@ -12,6 +12,8 @@ import struct
 from collections.abc import Iterable
 from typing import Protocol
 
+from ..protocol.http1.events import ResponseRejected
+from ..protocol.http1.head import parse_response_head
 from ..protocol.websocket import (
     CLIENT_OFFER,
     BytesMessage,
@@ -33,7 +35,6 @@ from ..protocol.websocket.handshake import (
     client_request,
     generate_key,
     header_values,
-    parse_response_head,
     validate_server_response,
 )
 
@@ -294,8 +295,12 @@ class WebSocketClient:
             raise HandshakeFailed("connection closed during the handshake") from exc
         except asyncio.LimitOverrunError as exc:
             raise HandshakeFailed("response head too large") from exc
-        status, _reason, resp_headers = parse_response_head(head[:_MAX_RESPONSE_HEAD])
-        subprotocol = validate_server_response(status, resp_headers, key, subprotocols)
+        response = parse_response_head(head[:_MAX_RESPONSE_HEAD])
+        if isinstance(response, ResponseRejected):
+            raise HandshakeFailed(f"not an HTTP/1.1 response: {response.reason}")
+        resp_headers = response.headers
+        subprotocol = validate_server_response(response.status, resp_headers, key,
+                                               subprotocols)
         ext_values = header_values(resp_headers, b"sec-websocket-extensions")
         try:
             params = negotiate_client(ext_values) if compress else None

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..protocol.http1.server import ServerConnection
 from ..protocol.http2 import ProtocolError
 from ..protocol.http2.frames import starts_with_preface
 from ..protocol.http2.settings import decode_settings_header
@@ -71,20 +72,19 @@ class Negotiator:
         """The handler that takes ``conn`` over for ``request`` (its ``Upgrade`` token is
         set), or None: the request is then served over HTTP/1.1 (RFC 9110 §7.8 lets a
         server ignore Upgrade). For h2c the 101 has been written when this returns."""
-        if request.upgrade == b"websocket":
+        target = ServerConnection.upgrade_target(request, conn.scheme_secure)
+        if target == b"websocket":
             return self.websocket(request)
-        if request.upgrade == b"h2c" and not conn.scheme_secure:
+        if target == b"h2c":
             return self._h2c(request, conn)
         return None
 
     def _h2c(self, request: Request, conn: Connection) -> ProtocolHandler | None:
-        """RFC 7540 §3.2 / §3.2.1: exactly one HTTP2-Settings field, named in
-        ``Connection``, whose value is a valid SETTINGS payload in base64url; otherwise
-        the server MUST NOT upgrade, and the request is answered over HTTP/1.1."""
+        """RFC 7540 §3.2 / §3.2.1: the HTTP/1.1 core accepted the Upgrade's form (one
+        HTTP2-Settings field, named in ``Connection``); its value must also be a valid
+        SETTINGS payload in base64url, otherwise the server MUST NOT upgrade, and the
+        request is answered over HTTP/1.1."""
         values = [v for k, v in request.headers if k == b"http2-settings"]
-        connection = (request.header(b"connection") or b"").lower()
-        if len(values) != 1 or b"http2-settings" not in connection:
-            return None
         try:
             decode_settings_header(values[0])
         except ProtocolError as exc:

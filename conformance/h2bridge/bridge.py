@@ -26,6 +26,8 @@ import ssl as ssl_module
 from dataclasses import dataclass
 
 from blackbull.protocol import http2 as h2p
+from blackbull.protocol.http1.events import RequestRejected
+from blackbull.protocol.http1.head import parse_request_head
 from blackbull.protocol.http2.scheduler import OutboundScheduler, StreamOutput
 from blackbull.protocol.websocket.handshake import (
     HandshakeRejection,
@@ -55,24 +57,6 @@ class Upstream:
     @property
     def scheme(self) -> bytes:
         return b"https" if self.ssl else b"http"
-
-
-def parse_request_head(head: bytes) -> tuple[str, str, str, Headers]:
-    """Method, target, HTTP version and headers (lowercased names) of a request head."""
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ")
-    if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
-        raise HandshakeRejection(400, "malformed request line")
-    headers: Headers = []
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(b":")
-        if not sep:
-            raise HandshakeRejection(400, "malformed header line")
-        headers.append((name.strip().lower(), value.strip()))
-    return (parts[0].decode("latin-1"), parts[1].decode("latin-1"),
-            parts[2][5:].decode("latin-1"), headers)
 
 
 class Tunnel:
@@ -111,8 +95,12 @@ class Tunnel:
     async def _run(self) -> None:
         head = await self.reader.readuntil(b"\r\n\r\n")
         try:
-            method, target, version, headers = parse_request_head(head[:_MAX_HEAD])
-            request = validate_upgrade_request(method, version, headers)
+            parsed = parse_request_head(head[:_MAX_HEAD])
+            if isinstance(parsed, RequestRejected):
+                raise HandshakeRejection(parsed.status, parsed.reason)
+            target = parsed.target.decode("latin-1")
+            headers = parsed.headers
+            request = validate_upgrade_request(parsed.method, parsed.http_version, headers)
         except HandshakeRejection as rejection:
             self.writer.write(render_http1_response(
                 rejection.status, "Bad Request", [*rejection.headers,

@@ -14,6 +14,9 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..http1 import head as http1_head
+from ..http1.events import ResponseRejected
+
 # re-exported: the handshake's callers catch them from here
 from .errors import HandshakeFailed as HandshakeFailed
 from .errors import HandshakeRejection as HandshakeRejection
@@ -219,21 +222,13 @@ def client_request(host: str, path: str, key: str, *, subprotocols: Iterable[str
 
 
 def parse_response_head(head: bytes) -> tuple[int, str, Headers]:
-    """Status, reason and headers (names lowercased) of an HTTP/1.1 response head."""
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-        raise HandshakeFailed(f"not an HTTP/1.1 status line: {lines[0]!r}")
-    headers: Headers = []
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(b":")
-        if not sep:
-            raise HandshakeFailed(f"malformed header line {line!r}")
-        headers.append((name.strip().lower(), value.strip()))
-    reason = parts[2].decode("latin-1") if len(parts) > 2 else ""
-    return int(parts[1]), reason, headers
+    """Status, reason and headers (names lowercased) of an HTTP/1.1 response head, read
+    (with or without its final empty line), read by the HTTP/1.1 core's one head
+    parser (RFC 9112 §4)."""
+    response = http1_head.parse_response_head(head.rstrip(b"\r\n") + b"\r\n\r\n")
+    if isinstance(response, ResponseRejected):
+        raise HandshakeFailed(f"not an HTTP/1.1 response: {response.reason}")
+    return response.status, response.reason, response.headers
 
 
 def validate_server_response(status: int, headers: Headers, key: str,
