@@ -39,7 +39,7 @@ from .clock import http_date
 from .connection import ProtocolHandler
 from .http2_guard import ResponseBudget, SlowReaderJudge, budget_of
 from .http2_input import InputPacer
-from .http2_sender import HTTP2Sender
+from .http2_sender import HTTP2Sender, Outbound
 from .http2_stream import H2Stream, StreamWindowView
 from .http2_websocket import H2WebSocketStream
 from .overload import request_app
@@ -503,7 +503,7 @@ class HTTP2Handler(ProtocolHandler):
         self._schedule_flush()
         return True
 
-    def queue_output(self, stream: H2Stream) -> None:
+    def queue_output(self, stream: Outbound) -> None:
         self.sender.enqueue(stream)
         self._budget.watch(self)
         self._pump_wanted = True
@@ -604,7 +604,7 @@ class HTTP2Handler(ProtocolHandler):
         request += [(k, v) for k, v in headers if k != b"host"]
         stream = self._start_stream(1, request, DEFAULT_PRIORITY, True)
         if body:
-            stream.body.append((body, 0))
+            stream.feed(body, 0, False)
         self._upgrade = None
 
     def _on_slow_reader(self, timeout: float, rate: int) -> None:
