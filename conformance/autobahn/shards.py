@@ -12,8 +12,9 @@ same directory a single ``wstest`` would have written.
 
 The chunk sizes come from measured case times when there are some: every sharded run
 records each case's ``duration`` from its merged index under
-``.cache/autobahn/case-times/<target>.json`` (:func:`record_case_times`), and a fresh
-machine starts from the committed table ``case_times.json`` (our server, all 517 cases).
+``.cache/autobahn/case-times/<target>.json`` (:func:`record_case_times`); a fresh machine
+reads ``case_times.json`` beside this module when one is committed (none is yet: a table
+measured on a loaded machine would mislead the plan).
 A case neither knows is estimated by a rough cost model (:func:`case_weight`; the
 permessage-deflate groups 12.* and 13.* are ~97% of the time, growing with the message
 size).  Times only order and size the chunks: the queue balances whatever they get wrong,
@@ -33,7 +34,7 @@ from conformance.targets.base import CACHE_DIR
 
 #: Seconds per case measured on this machine by earlier runs, one file per target.
 CASE_TIMES_DIR = CACHE_DIR / "autobahn" / "case-times"
-#: The committed table: every case against our server (a fresh machine's first guess).
+#: A committed table (every case against our server): a fresh machine's first guess.
 COMMITTED_CASE_TIMES = Path(__file__).with_name("case_times.json")
 CaseTimes = dict[str, float]
 
