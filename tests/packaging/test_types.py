@@ -26,6 +26,7 @@ CHECKED_NOW: tuple[str, ...] = (
     "blackbull/middleware/",
     "blackbull/client/__init__.py", "blackbull/client/websocket.py",
     "blackbull/protocol/__init__.py", "blackbull/protocol/fields.py",
+    "blackbull/protocol/http2/", "blackbull/protocol/ratelimit.py",
     "blackbull/protocol/websocket/",
     "blackbull/server/__init__.py", "blackbull/server/access_log.py",
     "blackbull/server/asgi.py", "blackbull/server/clock.py",
