@@ -1,7 +1,7 @@
-"""One HTTP/2 request stream: the :class:`HTTPCarrier` of an
-:class:`~blackbull.server.http_stream.HTTPStream` (RFC 9113 §8.1).
+"""One HTTP/2 request stream (RFC 9113 §8.1): a carrier of the ASGI rules of
+:class:`~blackbull.server.http_stream.HTTPStream`.
 
-The ASGI rules are the stream's; this carrier returns the request body's flow-control
+The ASGI rules are the base class's; this carrier returns the request body's flow-control
 credit to the peer as the app consumes it (RFC 9113 §6.9, batched by the core), turns
 the response into HEADERS, DATA and trailing HEADERS, the DATA queued in the
 connection's :class:`HTTP2Sender` (whose ``Outbound`` it is), and follows RFC 9218
