@@ -1,6 +1,6 @@
 """Fuzz targets: each takes arbitrary bytes and must return without an exception.
 
-Protocol errors are values in these cores (GOAWAY/RST_STREAM, RequestError events,
+Protocol errors are values in these cores (GOAWAY/RST_STREAM, RequestRejected events,
 close codes), so any exception that escapes a target is a bug. The first input byte
 picks where the rest is cut in two, so split reads are exercised too.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from blackbull.protocol.http1.events import Data, EndOfMessage, Request, RequestError
+from blackbull.protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
 from blackbull.protocol.http1.parser import RequestParser
 from blackbull.protocol.http2 import H2Connection, RequestReceived, UsageError
 from blackbull.protocol.http2.connection import PREFACE
@@ -18,7 +18,7 @@ from blackbull.protocol.websocket.deflate import DeflateParams, PerMessageDeflat
 from blackbull.protocol.websocket.errors import WebSocketProtocolError
 
 Target = Callable[[bytes], None]
-_H1_EVENTS = (Request, Data, EndOfMessage, RequestError)
+_H1_EVENTS = (Request, Data, EndOfMessage, RequestRejected)
 
 
 def _split(data: bytes) -> tuple[bytes, bytes]:

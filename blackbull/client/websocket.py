@@ -10,8 +10,10 @@ import asyncio
 import ssl as ssl_module
 import struct
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
+from ..protocol.http1.events import ResponseRejected
+from ..protocol.http1.head import parse_response_head
 from ..protocol.websocket import (
     CLIENT_OFFER,
     BytesMessage,
@@ -26,13 +28,13 @@ from ..protocol.websocket import (
     negotiate_client,
 )
 from ..protocol.websocket.deflate import NegotiationError
+from ..protocol.websocket.errors import WebSocketError
 from ..protocol.websocket.frames import Opcode as WSOpcode
 from ..protocol.websocket.handshake import (
     HandshakeFailed,
     client_request,
     generate_key,
     header_values,
-    parse_response_head,
     validate_server_response,
 )
 
@@ -41,7 +43,7 @@ _MAX_RESPONSE_HEAD = 64 * 1024
 ANSWER_GRACE = 1.0
 
 
-class WebSocketClosed(ConnectionError):
+class WebSocketClosed(WebSocketError, ConnectionError):
     """The session is closed: nothing more can be sent."""
 
 
@@ -93,11 +95,11 @@ class WebSocketSession:
         self.response_headers = response_headers or []
         self.close_code: int | None = None
         self.close_reason = ""
-        self._events: asyncio.Queue[tuple[WSOpcode, Any]] = asyncio.Queue()
+        self._events: asyncio.Queue[tuple[WSOpcode, str | bytes]] = asyncio.Queue()
         self._close_event: tuple[WSOpcode, bytes] | None = None
         self._closed = asyncio.Event()          # the byte stream has ended
         self._peer_closed = asyncio.Event()     # the peer's Close arrived (or the stream ended)
-        self.reader_task: asyncio.Task | None = None
+        self.reader_task: asyncio.Task[None] | None = None
         self._answer_timer: asyncio.TimerHandle | None = None
 
     @property
@@ -184,7 +186,7 @@ class WebSocketSession:
         self.core.send_ping(payload)
         await self._send()
 
-    async def receive(self, timeout: float | None = 5.0) -> tuple[WSOpcode, Any]:
+    async def receive(self, timeout: float | None = 5.0) -> tuple[WSOpcode, str | bytes]:
         """The next message, Pong or Close; raises TimeoutError after ``timeout``."""
         if self._events.empty() and self._close_event is not None:
             return self._close_event
@@ -293,8 +295,12 @@ class WebSocketClient:
             raise HandshakeFailed("connection closed during the handshake") from exc
         except asyncio.LimitOverrunError as exc:
             raise HandshakeFailed("response head too large") from exc
-        status, _reason, resp_headers = parse_response_head(head[:_MAX_RESPONSE_HEAD])
-        subprotocol = validate_server_response(status, resp_headers, key, subprotocols)
+        response = parse_response_head(head[:_MAX_RESPONSE_HEAD])
+        if isinstance(response, ResponseRejected):
+            raise HandshakeFailed(f"not an HTTP/1.1 response: {response.reason}")
+        resp_headers = response.headers
+        subprotocol = validate_server_response(response.status, resp_headers, key,
+                                               subprotocols)
         ext_values = header_values(resp_headers, b"sec-websocket-extensions")
         try:
             params = negotiate_client(ext_values) if compress else None

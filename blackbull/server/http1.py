@@ -1,9 +1,13 @@
-"""HTTP/1.1 on a connection: the ASGI ``http`` adapter around the sans-I/O parser.
+"""HTTP/1.1 on a connection: the asyncio side of the sans-I/O server core.
 
-Requests are answered in order (RFC 9112 §9.3.2 pipelining): one request cycle runs the
-app at a time, later ones wait with their bodies buffered (bounded: past the limits the
-socket stops being read). Upgrades hand the connection to the WebSocket or HTTP/2 handler.
-Each request's ASGI side is a :class:`~blackbull.server.http1_cycle.RequestCycle`.
+:class:`~blackbull.protocol.http1.server.ServerConnection` decides the protocol (which
+request is answered, keep-alive, rejections, when an Upgrade may switch); this handler
+does the I/O around it: reading in bounded pieces with back-pressure (later pipelined
+requests wait with their bodies buffered, RFC 9112 §9.3.2), the four timers (head, body,
+keep-alive, write), the linger after an error answer, and the hand-over to the WebSocket
+or HTTP/2 handler, which the connection's negotiator (``negotiate.py``)
+builds. Each request's ASGI side is a
+:class:`~blackbull.server.http1_cycle.RequestCycle`.
 """
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ import logging
 from collections import deque
 from typing import Any
 
-from ..protocol.http1.events import Data, EndOfMessage, Request, RequestError
+from ..protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
 from ..protocol.http1.parser import RequestParser
 from ..protocol.http1.response import simple_response
+from ..protocol.http1.server import Next, Phase, Rejection, ServerConnection
 from .clock import http_date
 from .connection import ProtocolHandler
 from .http1_cycle import RequestCycle
@@ -32,42 +37,52 @@ class HTTP1Handler(ProtocolHandler):
     """HTTP/1.1 (and 1.0) server side of one connection."""
 
     __slots__ = (
-        "parser", "cycles", "loop", "writable", "closing", "settings", "_timer",
-        "_timer_kind", "_upgrade", "_error", "_body_cycle", "_unparsed", "_discarding",
-        "_idle_timer", "_idle_since", "_write_timer", "input_ended",
+        "core", "loop", "writable", "settings", "_timer", "_timer_kind", "_unparsed",
+        "_discarding", "_idle_timer", "_idle_since", "_write_timer",
     )
 
+    core: ServerConnection[RequestCycle]
+
     def __init__(self) -> None:
-        self.cycles: deque[RequestCycle] = deque()
         self.writable = asyncio.Event()
         self.writable.set()
-        self.closing = False
-        self.input_ended = False  # the client half-closed (EOF) after complete requests
         self._timer: asyncio.TimerHandle | None = None
         self._timer_kind = ""
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_since = -1.0
         self._write_timer: asyncio.TimerHandle | None = None
-        self._upgrade: tuple[Request, bytes] | None = None
-        self._error: RequestError | None = None
-        self._body_cycle: RequestCycle | None = None
         self._unparsed = bytearray()
         self._discarding = False
+
+    # What the request cycles read of the connection (kept on the handler for them).
+    @property
+    def cycles(self) -> deque[RequestCycle]:
+        """The requests being answered or waiting, in order (``cycles[0]`` answers)."""
+        return self.core.queue
+
+    @property
+    def input_ended(self) -> bool:
+        """The client half-closed (EOF) after complete requests."""
+        return self.core.input_ended
+
+    @property
+    def closing(self) -> bool:
+        return self.core.closing
 
     def start(self, initial_data: bytes) -> None:
         self.loop = asyncio.get_running_loop()
         s = self.settings = self.conn.state.settings
-        self._new_parser()
+        self.core = ServerConnection(self._new_parser())
         self.conn.transport.set_write_buffer_limits(high=s.h1_write_buffer)  # type: ignore[union-attr]
         if initial_data:
             self.data_received(initial_data)
         else:
             self._update_timer()
 
-    def _new_parser(self) -> None:
+    def _new_parser(self) -> RequestParser:
         s = self.settings
-        self.parser = RequestParser(s.h1_max_request_line, s.h1_max_header_bytes,
-                                    s.h1_max_headers, s.h1_max_body)
+        return RequestParser(s.h1_max_request_line, s.h1_max_header_bytes, s.h1_max_headers,
+                             s.h1_max_body)
 
     # --- input -----------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
@@ -95,16 +110,17 @@ class HTTP1Handler(ProtocolHandler):
 
     def _keep_feeding(self, rest: bytes) -> bool:
         """After one piece: False when the rest of the read must not be parsed now."""
-        if self.conn.closed or self._error is not None or self._discarding:
+        core = self.core
+        if self.conn.closed or core.rejection is not None or self._discarding:
             return False
         if self.conn.handler is not self:  # switched protocols: the rest is theirs
             self.conn.handler.data_received(rest)  # type: ignore[union-attr]
             return False
-        if self._upgrade is not None:  # switching after earlier requests: keep it for then
-            request, trailing = self._upgrade
-            self._upgrade = (request, trailing + rest)
+        if core.upgrade is not None:  # switching after earlier requests: keep it for then
+            request, trailing = core.upgrade
+            core.upgrade = (request, trailing + rest)
             return False
-        if len(self.cycles) > self.settings.h1_max_pipeline:
+        if len(core.queue) > self.settings.h1_max_pipeline:
             self._unparsed = bytearray(rest)
             self.conn.pause_reading()
             return False
@@ -121,56 +137,54 @@ class HTTP1Handler(ProtocolHandler):
                 self.conn.resume_reading()
 
     def _handle(self, data: bytes) -> None:
-        for event in self.parser.feed(data):
+        core = self.core
+        for event in core.parser.feed(data):  # core.receive_data, one call less per read
             kind = type(event)
             if kind is Request:
                 self._on_request(event)  # type: ignore[arg-type]
             elif kind is Data:
-                self._body_cycle.feed_body(event.data)  # type: ignore[union-attr]
+                core.body_owner.feed_body(event.data)  # type: ignore[union-attr]
             elif kind is EndOfMessage:
-                if self._body_cycle is not None:
-                    self._body_cycle.end_body()
-                    self._body_cycle = None
+                if core.body_owner is not None:
+                    core.body_ended().end_body()  # type: ignore[union-attr]
             else:
-                self._on_error(event)  # type: ignore[arg-type]
+                self._on_rejected(event)  # type: ignore[arg-type]
                 return
-        if self._upgrade is not None:
+        if core.upgrade is not None:
             self._try_upgrade()
             return
         self._apply_backpressure()
         self._update_timer()
 
     def _on_request(self, request: Request) -> None:
-        if request.upgrade is not None and self.parser.stopped:
-            self._upgrade = (request, self.parser.trailing_data)
+        core = self.core
+        if request.upgrade is not None and core.hold_upgrade(request):
             return
         cycle = RequestCycle(self, request)
-        if self.input_ended:
+        if core.input_ended:
             cycle.end_of_input()
-        self.cycles.append(cycle)
-        self._body_cycle = None if cycle.body_complete else cycle
-        if len(self.cycles) == 1:
+        if core.add(cycle, cycle.body_complete):
             state = self.conn.state
             state.spawn(cycle.run(request_app(state)), self.loop)
 
-    def _on_error(self, error: RequestError) -> None:
+    def _on_rejected(self, rejection: RequestRejected) -> None:
         self._cancel_all_timers()
-        last = self._body_cycle
-        if last is None and not self.cycles:
-            self._send_error(error)
-            return
-        if last is not None:
+        core = self.core
+        current = core.current
+        owner = core.body_owner
+        if owner is not None:
             # The error is in this request's body (e.g. 413 mid-chunked): its app sees a
-            # disconnect; answer for it if it has not started answering itself.
-            last.disconnect()
-            if self.cycles and self.cycles[0] is last and last.writer is None:
-                last.response_complete = True
-                self._send_error(error)
-                return
-        self._error = error  # answered once the earlier requests are done
-        self.conn.pause_reading()
+            # disconnect; answered for it if it has not started answering itself.
+            owner.disconnect()
+        decision = core.reject(rejection, current is not None and current.writer is not None)
+        if decision is Rejection.HOLD:
+            self.conn.pause_reading()  # answered once the earlier requests are done
+            return
+        if decision is Rejection.ANSWER_INSTEAD:
+            owner.response_complete = True  # type: ignore[union-attr]
+        self._send_error(rejection)
 
-    def _send_error(self, error: RequestError) -> None:
+    def _send_error(self, error: RequestRejected) -> None:
         if not error.respond:
             # Not HTTP at all (RFC 9112 §2.2's SHOULD 400 is not followed, so that a
             # cleartext port shared with h2c closes on a bad preface, h2spec http2/3.5/2).
@@ -211,7 +225,7 @@ class HTTP1Handler(ProtocolHandler):
         self._cancel_all_timers()
         # What was buffered for the refused request is garbage now: free it at once.
         self._unparsed = bytearray()
-        self._new_parser()
+        self.core.new_parser(self._new_parser())
         self.conn.resume_reading()
         self.loop.call_later(_LINGER, self.conn.close)
 
@@ -223,7 +237,8 @@ class HTTP1Handler(ProtocolHandler):
             self.conn.pause_reading()
 
     def body_consumed(self) -> None:
-        if len(self.cycles) <= self.settings.h1_max_pipeline and self._error is None:
+        if len(self.core.queue) <= self.settings.h1_max_pipeline and \
+                self.core.rejection is None:
             if self._unparsed:
                 # Not from inside receive(): the app's current message is being built.
                 self.loop.call_soon(self._feed_unparsed)
@@ -232,79 +247,46 @@ class HTTP1Handler(ProtocolHandler):
 
     # --- cycle completion --------------------------------------------------------------
     def cycle_done(self, cycle: RequestCycle) -> None:
-        cycles = self.cycles
-        if not cycles or cycles[0] is not cycle:
+        core = self.core
+        step = core.finished(cycle, cycle.keep_alive, bool(self._unparsed))
+        if step is Next.NOTHING or self.conn.closed:
             return
-        cycles.popleft()
-        if self.conn.closed:
-            return
-        if not cycle.keep_alive or self.closing:
-            for other in cycles:
+        if step is Next.START:
+            state = self.conn.state
+            state.spawn(core.queue[0].run(request_app(state)), self.loop)
+        elif step is Next.CLOSE:
+            for other in core.drop_queued():
                 other.disconnect()
-            cycles.clear()
             self.conn.close()
             return
-        if cycles:
-            state = self.conn.state
-            state.spawn(cycles[0].run(request_app(state)), self.loop)
-        elif self._error is not None:
-            self._send_error(self._error)
+        elif step is Next.REJECT:
+            self._send_error(core.rejection)  # type: ignore[arg-type]
             return
-        elif self._upgrade is not None:
+        elif step is Next.SWITCH:
             self._try_upgrade()
-            return
-        elif self.input_ended and not self._unparsed:
-            self.conn.close()  # every request the half-closed client sent is answered
             return
         self.body_consumed()
         self._update_timer()
 
     # --- upgrades ----------------------------------------------------------------------
     def _try_upgrade(self) -> None:
-        if self.cycles:
+        upgrade = self.core.take_upgrade()
+        if upgrade is None:
             self.conn.pause_reading()
             return  # after the earlier requests are answered
-        request, trailing = self._upgrade  # type: ignore[misc]
-        self._upgrade = None
+        request, trailing = upgrade
         self._cancel_all_timers()
-        handler = None
-        if request.upgrade == b"websocket":
-            handler = _websocket_handler(request)
-        elif request.upgrade == b"h2c" and not self.conn.scheme_secure:
-            handler = self._h2c_handler(request)
+        handler = self.conn.negotiator.upgrade(request, self.conn)
         self.conn.resume_reading()
         if handler is not None:
             self.conn.switch(handler, trailing)
             return
         # Not upgrading after all (RFC 9110 §7.8): serve it as a plain request.
-        request.upgrade = None
-        self._new_parser()
+        request = request._replace(upgrade=None)
+        self.core.new_parser(self._new_parser())
         self._on_request(request)
         if trailing:
             self.data_received(trailing)
-
-    def _h2c_handler(self, request: Request) -> ProtocolHandler | None:
-        """RFC 7540 §3.2: ``Upgrade: h2c`` with exactly one HTTP2-Settings field."""
-        settings = [v for k, v in request.headers if k == b"http2-settings"]
-        connection = (request.header(b"connection") or b"").lower()
-        if len(settings) != 1 or b"http2-settings" not in connection:
-            return None
-        try:
-            from .http2 import HTTP2Handler
-        except ImportError:
-            return None
-        headers = [(k, v) for k, v in request.headers
-                   if k not in (b"connection", b"upgrade", b"http2-settings")]
-        target = request.raw_path + (b"?" + request.query_string if request.query_string else b"")
-        try:
-            handler = HTTP2Handler.for_upgrade(settings[0], headers, request.method, target, b"")
-        except Exception as exc:  # noqa: BLE001 - a bad HTTP2-Settings value: stay on 1.1
-            self._log(logging.INFO, "h2c-upgrade-refused", "h2c upgrade refused for %s: %s",
-                      self.conn.client, exc)
-            return None
-        self.conn.write(b"HTTP/1.1 101 Switching Protocols\r\n"
-                        b"connection: Upgrade\r\nupgrade: h2c\r\n\r\n")
-        return handler
 
     # --- timers ------------------------------------------------------------------------
     def _update_timer(self) -> None:
@@ -312,9 +294,11 @@ class HTTP1Handler(ProtocolHandler):
         of a body, keep-alive timeout while idle (no request in flight or arriving)."""
         if self.conn.closed:
             return
-        if self.parser.in_message and self._body_cycle is None:
+        core = self.core
+        phase = core.phase()
+        if phase is Phase.HEAD:
             kind, delay = "header", self.settings.h1_header_timeout
-        elif self._body_cycle is not None and not self._body_cycle.disconnected:
+        elif phase is Phase.BODY and not core.body_owner.disconnected:  # type: ignore[union-attr]
             # A body that stops arriving (slow-body attack): the same number of seconds
             # is allowed between two pieces of it, restarted by each piece.
             kind, delay = "body", self.settings.h1_header_timeout
@@ -323,7 +307,7 @@ class HTTP1Handler(ProtocolHandler):
         else:
             if self._timer_kind:
                 self._cancel_timer()
-            if self.cycles:
+            if core.queue:
                 self._idle_since = -1.0  # busy: the app is answering
             else:
                 self._mark_idle()
@@ -390,14 +374,14 @@ class HTTP1Handler(ProtocolHandler):
         """RFC 9110 §15.5.9: the body stopped arriving → 408 (if the app has not begun
         its answer) and close. False when we are the ones not reading (back-pressure):
         the client is not to blame, the timer starts again."""
-        cycle = self._body_cycle
+        cycle = self.core.body_owner
         if cycle is None or self.conn.paused_reading:
             self._update_timer()
             return False
         self._log(logging.INFO, "h1-body-timeout", "request body timeout from %s "
                   "(BB_H1_HEADER_TIMEOUT=%g s between two pieces)", self.conn.client,
                   self.settings.h1_header_timeout)
-        first = bool(self.cycles) and self.cycles[0] is cycle
+        first = self.core.current is cycle
         cycle.disconnect()
         if first and cycle.writer is None and not cycle.response_complete:
             cycle.response_complete = True
@@ -409,19 +393,18 @@ class HTTP1Handler(ProtocolHandler):
         # A half-closed client may still read our answers (RFC 9112 §9.6): keep the write
         # side open while complete requests are in flight. A request whose body can now
         # never arrive is a disconnect (returning None closes the transport).
-        if self._discarding or self._body_cycle is not None or not self.cycles:
+        if self._discarding or not self.core.end_of_input():
             return None
         # Every complete request already received is answered, in order (RFC 9112
         # §9.3.2), the last answer with Connection: close; then we close.
-        self.input_ended = True
-        for cycle in self.cycles:
+        for cycle in self.core.queue:
             cycle.end_of_input()
         return True
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._cancel_all_timers()
         self._cancel_write_timer()
-        for cycle in self.cycles:
+        for cycle in self.core.queue:
             cycle.disconnect()
         self.writable.set()
 
@@ -457,18 +440,9 @@ class HTTP1Handler(ProtocolHandler):
         log_limited(log, level, cause, self.settings.log_repeat_interval, msg, *args)
 
     def shutdown(self) -> None:
-        self.closing = True
-        if not self.cycles:
+        if self.core.shutdown():
             self.conn.close()
 
     @property
     def idle(self) -> bool:
-        return not self.cycles
-
-
-def _websocket_handler(request: Request) -> ProtocolHandler | None:
-    try:
-        from .websocket import WebSocketHandler
-    except ImportError:
-        return None
-    return WebSocketHandler(request)
+        return not self.core.queue

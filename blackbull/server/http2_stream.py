@@ -4,7 +4,7 @@
 The ASGI rules are the base class's; this carrier returns the request body's flow-control
 credit to the peer as the app consumes it (RFC 9113 §6.9, batched by the core), turns
 the response into HEADERS, DATA and trailing HEADERS, the DATA queued in the
-connection's :class:`HTTP2Sender` (whose ``Outbound`` it is), and follows RFC 9218
+connection's outbound scheduler (whose ``Outbound`` it is), and follows RFC 9218
 priority signals.
 """
 from __future__ import annotations

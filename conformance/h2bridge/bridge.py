@@ -26,6 +26,9 @@ import ssl as ssl_module
 from dataclasses import dataclass
 
 from blackbull.protocol import http2 as h2p
+from blackbull.protocol.http1.events import RequestRejected
+from blackbull.protocol.http1.head import parse_request_head
+from blackbull.protocol.http2.scheduler import OutboundScheduler, StreamOutput
 from blackbull.protocol.websocket.handshake import (
     HandshakeRejection,
     accept_key,
@@ -56,24 +59,6 @@ class Upstream:
         return b"https" if self.ssl else b"http"
 
 
-def parse_request_head(head: bytes) -> tuple[str, str, str, Headers]:
-    """Method, target, HTTP version and headers (lowercased names) of a request head."""
-    lines = head.split(b"\r\n")
-    parts = lines[0].split(b" ")
-    if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
-        raise HandshakeRejection(400, "malformed request line")
-    headers: Headers = []
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(b":")
-        if not sep:
-            raise HandshakeRejection(400, "malformed header line")
-        headers.append((name.strip().lower(), value.strip()))
-    return (parts[0].decode("latin-1"), parts[1].decode("latin-1"),
-            parts[2][5:].decode("latin-1"), headers)
-
-
 class Tunnel:
     """One bridged WebSocket: the client's TCP connection and one upstream HTTP/2 stream."""
 
@@ -85,8 +70,10 @@ class Tunnel:
             h2p.SettingCode.ENABLE_PUSH: 0,
             h2p.SettingCode.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
         })
+        self.scheduler = OutboundScheduler(self.conn)
         self.up_writer: asyncio.StreamWriter | None = None
         self.sid = 0
+        self.out = StreamOutput(0)  # the stream's write queue, once the stream is open
         self.settings = asyncio.Event()
         self.answer: asyncio.Future[h2p.ResponseReceived] | None = None
         self.window = asyncio.Event()
@@ -108,8 +95,12 @@ class Tunnel:
     async def _run(self) -> None:
         head = await self.reader.readuntil(b"\r\n\r\n")
         try:
-            method, target, version, headers = parse_request_head(head[:_MAX_HEAD])
-            request = validate_upgrade_request(method, version, headers)
+            parsed = parse_request_head(head[:_MAX_HEAD])
+            if isinstance(parsed, RequestRejected):
+                raise HandshakeRejection(parsed.status, parsed.reason)
+            target = parsed.target.decode("latin-1")
+            headers = parsed.headers
+            request = validate_upgrade_request(parsed.method, parsed.http_version, headers)
         except HandshakeRejection as rejection:
             self.writer.write(render_http1_response(
                 rejection.status, "Bad Request", [*rejection.headers,
@@ -153,6 +144,7 @@ class Tunnel:
                      b"sec-websocket-extensions"):
             request += [(name, v) for v in header_values(headers, name)]
         self.sid = self.conn.get_next_available_stream_id()
+        self.out = StreamOutput(self.sid)
         self.answer = asyncio.get_running_loop().create_future()
         self.conn.send_headers(self.sid, request)
         self._flush()
@@ -168,9 +160,9 @@ class Tunnel:
             if not data:
                 break
             await self._send(data)
-        if not self.done.is_set() and self._stream_writable():
-            self.conn.end_stream(self.sid)  # RFC 8441 §5: FIN → END_STREAM
-            self._flush()
+        if not self.done.is_set() and self._stream_writable() and self.out.finish():
+            self.scheduler.enqueue(self.out)  # RFC 8441 §5: FIN → END_STREAM
+            self._pump()
         await self.done.wait()
 
     def _stream_writable(self) -> bool:
@@ -179,16 +171,17 @@ class Tunnel:
                                                        h2p.StreamState.HALF_CLOSED_REMOTE)
 
     async def _send(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view and self._stream_writable():
-            room = self.conn.local_flow_control_window(self.sid)
-            if room <= 0:
-                self.window.clear()
-                await asyncio.wait_for(self.window.wait(), 30)
-                continue
-            self.conn.send_data(self.sid, bytes(view[:room]))
-            view = view[room:]
-            self._flush()
+        """Queue ``data`` on the stream and wait until the windows let all of it out
+        (RFC 9113 §6.9): the client is not read further meanwhile."""
+        out = self.out
+        if not self._stream_writable() or not out.write(data):
+            return
+        self.scheduler.enqueue(out)
+        self._pump()
+        while out.out_size and self._stream_writable():
+            self.window.clear()
+            await asyncio.wait_for(self.window.wait(), 30)
+            self._pump()
         if self.up_writer is not None:
             await self.up_writer.drain()
 
@@ -198,7 +191,7 @@ class Tunnel:
             while data := await reader.read(_READ):
                 for event in self.conn.receive_data(data):
                     await self._on_event(event)
-                self._flush()
+                self._pump()
         except (ConnectionError, OSError, ssl_module.SSLError):
             pass
         finally:
@@ -250,6 +243,11 @@ class Tunnel:
             self.writer.transport.abort()
         else:
             self.writer.close()
+
+    def _pump(self) -> None:
+        """Send what the windows allow (the shared :class:`OutboundScheduler`), then flush."""
+        self.scheduler.pump()
+        self._flush()
 
     def _flush(self) -> None:
         data = self.conn.data_to_send()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from blackbull.protocol.http1.events import Data, EndOfMessage, Request, RequestError
+from blackbull.protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
 from blackbull.protocol.http1.parser import RequestParser
 from fuzz.targets import http1_request_parser
 
@@ -19,7 +19,7 @@ RESERVED = {"host", "content-length", "transfer-encoding", "connection", "upgrad
 
 @given(st.binary(max_size=3000))
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
-    """RFC 9112 §2.2: any input is a request, a RequestError, or more to come; the
+    """RFC 9112 §2.2: any input is a request, a RequestRejected, or more to come; the
     parser itself never fails."""
     http1_request_parser(data)
 
@@ -54,7 +54,7 @@ def test_valid_request_parses_the_same_at_any_split(req, cuts: list[int]) -> Non
     events = []
     for start, end in zip(points, points[1:], strict=False):
         events += parser.feed(wire[start:end])
-    assert not any(isinstance(e, RequestError) for e in events), events
+    assert not any(isinstance(e, RequestRejected) for e in events), events
     (request,) = [e for e in events if isinstance(e, Request)]
     assert request.method == method
     assert request.raw_path == path.encode()
@@ -81,7 +81,7 @@ def test_upgrade_request_with_body_parses_the_same_at_any_split(
     for start, end in zip(points, points[1:], strict=False):
         events += parser.feed(wire[start:end])
     if body:  # without a body a known token is an upgrade: parsing stops (tested apart)
-        assert not any(isinstance(e, RequestError) for e in events), events
+        assert not any(isinstance(e, RequestRejected) for e in events), events
         assert [e.raw_path for e in events if isinstance(e, Request)] == [
             path.encode(), b"/next"]
         first_end = next(i for i, e in enumerate(events) if isinstance(e, EndOfMessage))

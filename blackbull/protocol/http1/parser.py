@@ -15,9 +15,9 @@ from urllib.parse import unquote_to_bytes
 
 import httptools
 
-from .events import Data, EndOfMessage, Request, RequestError
+from .events import Data, EndOfMessage, Headers, Request, RequestRejected
 
-Event = Request | Data | EndOfMessage | RequestError
+Event = Request | Data | EndOfMessage | RequestRejected
 
 # RFC 9112 §3: request-line = method SP request-target SP HTTP-version. A first line that
 # does not end in an HTTP-version is not HTTP at all (e.g. a client speaking another
@@ -141,7 +141,7 @@ class RequestParser:
 
     def _fail(self, status: int, reason: str, respond: bool = True) -> None:
         self.stopped = True
-        self._events.append(RequestError(status, reason, respond))
+        self._events.append(RequestRejected(status, reason, respond))
 
     # --- llhttp callbacks ------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -181,24 +181,33 @@ class RequestParser:
                 raise _Limit(505, "HTTP version not supported")
             version = "1.1"  # RFC 9110 §2.5: the highest minor of major 1 we conform to
         raw_path, query = _split_target(self._url, method)
+        keep_alive, expect_continue, upgrade, has_body = self._check_fields(
+            headers, version, parser.should_keep_alive())
         request = Request(
-            method=method,
-            raw_path=raw_path,
-            path=(unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path
-                  ).decode("utf-8", "surrogateescape"),
-            query_string=query,
-            http_version=version,
-            headers=headers,
-            keep_alive=parser.should_keep_alive(),
+            method,
+            raw_path,
+            (unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path
+             ).decode("utf-8", "surrogateescape"),
+            query,
+            version,
+            headers,
+            keep_alive,
+            expect_continue,
+            upgrade,
+            has_body,
         )
-        self._check_fields(request)
         self._current = request
         self._events.append(request)
 
-    def _check_fields(self, request: Request) -> None:
+    def _check_fields(self, headers: Headers, version: str, keep_alive: bool
+                      ) -> tuple[bool, bool, bytes | None, bool]:
+        """The request's keep-alive, 100-continue, Upgrade token and has-body, from its
+        fields; a field that makes it unacceptable raises :class:`_Limit`."""
         hosts = 0
-        content_length = None
-        for name, value in request.headers:
+        expect_continue = False
+        upgrade: bytes | None = None
+        has_body = False
+        for name, value in headers:
             if name == b"host":
                 hosts += 1
                 if not _valid_host(value.strip(b" \t")):  # §5.1: OWS is not the value
@@ -207,29 +216,30 @@ class RequestParser:
                 content_length = int(value)  # llhttp validated the digits
                 if content_length > self._max_body:
                     raise _Limit(413, "request body too large")
-                request.has_body = content_length > 0
+                has_body = content_length > 0
             elif name == b"transfer-encoding":
                 codings = [c.strip().lower() for c in value.split(b",")]
                 # RFC 9112 §6.1/§6.3: we implement only chunked; any other coding → 501.
                 if any(c != b"chunked" for c in codings):
                     raise _Limit(501, "transfer coding not implemented")
                 self._chunked = True
-                request.has_body = True
-                if request.http_version == "1.0":
+                has_body = True
+                if version == "1.0":
                     # RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing
                     # (an intermediary may not have understood it): process the message,
                     # then close; whatever follows on the connection is not trusted.
-                    request.keep_alive = False
+                    keep_alive = False
             elif name == b"expect":
                 if value.lower() == b"100-continue":
-                    request.expect_continue = request.http_version == "1.1"
+                    expect_continue = version == "1.1"
                 else:  # RFC 9110 §10.1.1: an unknown expectation → 417
                     raise _Limit(417, "expectation failed")
-            elif name == b"upgrade" and request.upgrade is None:
-                request.upgrade = _pick_upgrade(value)
+            elif name == b"upgrade" and upgrade is None:
+                upgrade = _pick_upgrade(value)
         # RFC 9112 §3.2: a 1.1 request without Host, or with several, is a 400.
-        if hosts > 1 or (hosts == 0 and request.http_version == "1.1"):
+        if hosts > 1 or (hosts == 0 and version == "1.1"):
             raise _Limit(400, "missing or duplicate Host header")
+        return keep_alive, expect_continue, upgrade, has_body
 
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
@@ -261,10 +271,16 @@ class RequestParser:
         # parser, behind a head that only states the framing (see on_headers_complete).
         # Ending the message here would answer it with an empty body, and its real body
         # would then be parsed as a second request: one request, two answers.
-        request.upgrade = None
         events = self._events
         if events and type(events[-1]) is EndOfMessage:
             events.pop()
+        # The Request event is still in this feed's list (llhttp reports the upgrade in
+        # the feed that completes the head): it goes out without the upgrade.
+        plain = self._current = request._replace(upgrade=None)
+        for i in range(len(events) - 1, -1, -1):
+            if events[i] is request:
+                events[i] = plain
+                break
         if self._chunked:
             framing = b"transfer-encoding: chunked"
         else:

@@ -88,7 +88,7 @@ def _field_entry(field: tuple[bytes, bytes] | list[bytes]) -> tuple[bytes, str, 
     if type(field) is tuple and type(name) is bytes and type(value) is bytes:
         if len(_FIELD_CACHE) >= _FIELD_CACHE_MAX:
             _FIELD_CACHE.clear()
-        _FIELD_CACHE[field] = entry  # type: ignore[index]
+        _FIELD_CACHE[field] = entry
     return entry
 
 

@@ -13,7 +13,7 @@ import asyncio
 
 import pytest
 
-from blackbull.protocol.http1.events import Request, RequestError
+from blackbull.protocol.http1.events import Request, RequestRejected
 from blackbull.protocol.http1.parser import RequestParser
 from tests.apps.basic import hello, scope_dump, stream
 from tests.conftest import raw_exchange
@@ -33,7 +33,7 @@ def test_a_higher_minor_version_is_processed_as_http11(version: bytes) -> None:
 def test_another_major_version_is_505(version: bytes) -> None:
     """RFC 9110 §6.2 / §15.6.6: a major version this parser does not speak → 505."""
     events = RequestParser().feed(b"GET / HTTP/%s\r\nHost: x\r\n\r\n" % version)
-    assert events == [RequestError(505, "HTTP version not supported")]
+    assert events == [RequestRejected(505, "HTTP version not supported")]
 
 
 @pytest.mark.parametrize("version", [b"1.", b"1.10", b"01.1"])
@@ -41,7 +41,7 @@ def test_a_malformed_version_stays_400(version: bytes) -> None:
     """RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT; anything else is an
     invalid request-line (400), however lenient we are about the digits."""
     events = RequestParser().feed(b"GET / HTTP/%s\r\nHost: x\r\n\r\n" % version)
-    assert len(events) == 1 and isinstance(events[0], RequestError)
+    assert len(events) == 1 and isinstance(events[0], RequestRejected)
     assert events[0].status == 400
 
 

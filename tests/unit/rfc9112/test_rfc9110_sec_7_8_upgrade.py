@@ -158,11 +158,11 @@ def test_parser_ignored_upgrade_body_is_one_message_whatever_the_reads(split: in
 def test_parser_ignored_upgrade_body_keeps_the_body_limit():
     """RFC 9110 §15.5.14: BB_H1_MAX_BODY still applies to the chunked body of an ignored
     Upgrade request read in a later read → 413."""
-    from blackbull.protocol.http1.events import RequestError
+    from blackbull.protocol.http1.events import RequestRejected
     from blackbull.protocol.http1.parser import RequestParser
 
     parser = RequestParser(max_body=10)
     parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n")
     events = parser.feed(b"b\r\nabcabcabcab\r\n0\r\n\r\n")
-    assert [e.status for e in events if isinstance(e, RequestError)] == [413]
+    assert [e.status for e in events if isinstance(e, RequestRejected)] == [413]

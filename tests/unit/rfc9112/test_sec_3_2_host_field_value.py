@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from blackbull.protocol.http1.events import Request, RequestError
+from blackbull.protocol.http1.events import Request, RequestRejected
 from blackbull.protocol.http1.parser import RequestParser
 from tests.apps.basic import hello
 from tests.conftest import raw_exchange
@@ -37,7 +37,7 @@ def _parse_host(value: bytes, version: bytes = b"1.1") -> list:
 def test_an_invalid_host_value_is_400(value: bytes) -> None:
     """RFC 9112 §3.2: an invalid Host field value → 400 (RFC 3986 §3.2.2–§3.2.3 syntax)."""
     events = _parse_host(value)
-    assert events == [RequestError(400, "invalid Host header")]
+    assert events == [RequestRejected(400, "invalid Host header")]
 
 
 @pytest.mark.parametrize("value", [
@@ -62,7 +62,7 @@ def test_the_host_value_is_judged_without_its_surrounding_whitespace() -> None:
 def test_an_invalid_host_is_400_on_http10_too() -> None:
     """RFC 9112 §3.2: the invalid-value rule is for any request message, not only 1.1
     (an HTTP/1.0 request may lack Host, but one it sends must be valid)."""
-    assert _parse_host(b"exa mple.com", b"1.0") == [RequestError(400, "invalid Host header")]
+    assert _parse_host(b"exa mple.com", b"1.0") == [RequestRejected(400, "invalid Host header")]
     assert isinstance(RequestParser().feed(b"GET / HTTP/1.0\r\n\r\n")[0], Request)
 
 
