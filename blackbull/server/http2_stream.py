@@ -124,12 +124,12 @@ class H2Stream(HTTPStream):
     def disconnect(self) -> None:
         if self.disconnected:
             return
-        HTTPStream.disconnect(self)
+        self.disconnected = True
+        self._wake()
         self.out_chunks.clear()
         self.out_size = 0
-        credit = self.drop_body()
-        if credit:
-            self.handler.ack(credit, self.stream_id)
+        if self.buffered:
+            self.handler.ack(self.drop_body(), self.stream_id)
         self.on_output_drained()
 
     # --- Outbound ----------------------------------------------------------------------
@@ -168,11 +168,25 @@ class H2Stream(HTTPStream):
         headers = response_fields(int(start["status"]), start.get("headers", ()))
         if self.no_content:
             body = b""  # RFC 9110 §9.3.2, §6.4.1: HEAD, 204 and 304 carry no content
-        if not body and end:
-            self.handler.send_headers(self.stream_id, headers, end_stream=True)
-            return False
-        self.handler.send_headers(self.stream_id, headers, end_stream=False)
-        return self.send_body(body, end)
+        handler = self.handler
+        sid = self.stream_id
+        if end:
+            if not body:
+                handler.send_headers(sid, headers, end_stream=True)
+                return False
+            handler.send_headers(sid, headers, end_stream=False)
+            self.out_end = True
+            if handler.send_final_now(sid, body):
+                return False  # nothing queued anywhere and the windows allow it all
+        else:
+            handler.send_headers(sid, headers, end_stream=False)
+        if body:
+            self.out_chunks.append(body)
+            self.out_size += len(body)
+            handler.queue_output(self)
+        elif end:
+            handler.queue_output(self)
+        return self.out_size > 0
 
     def send_body(self, body: bytes, end: bool) -> bool:
         handler = self.handler
