@@ -11,6 +11,7 @@ idle-connection memory test measures held connections, not reconnects.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -64,20 +65,21 @@ class ServerSpec:
 
     def version(self) -> str:
         if self.env_name is None:
-            return _git_head() if self.ours else f"python {sys.version.split()[0]}"
+            return _git_head(self.cwd) if self.ours else f"python {sys.version.split()[0]}"
         dist = {"uvicorn": "uvicorn", "hypercorn": "hypercorn", "granian": "granian",
                 "daphne": "daphne", "websockets": "websockets",
                 "blackbull081": "blackbull"}.get(self.env_name, self.env_name)
         return ENVS[self.env_name].version_of(dist)
 
 
-def _git_head() -> str:
-    """``working tree @ <short commit>`` (plus ``+dirty`` when blackbull/ has edits)."""
+def _git_head(tree: Path = REPO_ROOT) -> str:
+    """``working tree @ <short commit>`` (plus ``+dirty`` when blackbull/ has edits) of
+    the checkout at ``tree``."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree,
                               capture_output=True, text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "blackbull"],
-                               cwd=REPO_ROOT, capture_output=True, text=True,
+                               cwd=tree, capture_output=True, text=True,
                                timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "working tree"
@@ -93,6 +95,8 @@ def _placeholders(target: Target, env_name: str | None) -> dict[str, str]:
     return {"host": "127.0.0.1", "app": APP, "bench_apps": str(APPS_DIR),
             "conformance": str(APP_PATH[1]),
             "repo": str(REPO_ROOT), "here": str(target.here),
+            # the blackbull-ref variant: another checkout to compare this tree against
+            "ref": os.environ.get("BB_BENCH_REF") or str(REPO_ROOT),
             "python": str(env.python) if env else sys.executable,
             "bin": str(env.path / "bin") if env else str(Path(sys.executable).parent)}
 

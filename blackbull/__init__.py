@@ -16,8 +16,8 @@ from .response import (
     StreamingResponse,
 )
 from .utils import HTTPMethods, Scheme
+from .version import __version__
 
-__version__ = "1.0.0.dev0"
 __all__ = [
     "BlackBull", "Event", "FileResponse", "HTMLResponse", "HTTPException", "HTTPMethods",
     "JSONResponse", "PlainTextResponse", "RedirectResponse", "Request", "Response", "Scheme",

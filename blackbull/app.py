@@ -4,20 +4,27 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from .events import EVENTS, Event
 from .exceptions import HTTPException
 from .request import Request
 from .response import PlainTextResponse, Response, to_response
 from .routing import Route, Router
+from .types import ASGIApp, Message, Receive, Scope, Send
 from .utils import Scheme
 
 log = logging.getLogger("blackbull")
 
-ASGICallable = Callable[[dict, Callable, Callable], Awaitable[None]]
-Middleware = Callable[..., Awaitable[None]]  # (scope, receive, send, call_next)
+#: ``async def mw(scope, receive, send, call_next)``: ``call_next`` is the next ASGI app.
+Middleware = Callable[[Scope, Receive, Send, ASGIApp], Awaitable[None]]
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Any]]
+Interceptor = Callable[[Event], Awaitable[Any]]
+Hook = Callable[[], Awaitable[None]]
+_F = TypeVar("_F", bound=Callable[..., Any])
+_Interceptor = TypeVar("_Interceptor", bound=Interceptor)
+_Handler = TypeVar("_Handler", bound=ExceptionHandler)
+_Hook = TypeVar("_Hook", bound=Hook)
 
 
 class State:
@@ -36,12 +43,12 @@ class BlackBull:
 
     def __init__(self) -> None:
         self.router = Router()
-        self.interceptors: dict[str, list[Callable[[Event], Awaitable[Any]]]] = defaultdict(list)
+        self.interceptors: dict[str, list[Interceptor]] = defaultdict(list)
         self.middlewares: list[Middleware] = []
         #: WebSocket subprotocols the server may select from a client's offer (str or bytes).
         self.available_ws_protocols: list[str | bytes] = []
-        self._startup: list[Callable[[], Awaitable[None]]] = []
-        self._shutdown: list[Callable[[], Awaitable[None]]] = []
+        self._startup: list[Hook] = []
+        self._shutdown: list[Hook] = []
         #: Shared application state (``app.state.db = ...``).
         self.state = State()
         #: Exception class or HTTP status → handler, see :meth:`exception_handler`.
@@ -50,28 +57,28 @@ class BlackBull:
     # --- registration --------------------------------------------------------------------
     def route(self, path: str = "/", methods: Iterable[str] | None = None,
               scheme: Scheme = Scheme.http, middlewares: Iterable[Middleware] | None = None,
-              name: str | None = None, asgi: bool | None = None) -> Callable:
+              name: str | None = None, asgi: bool | None = None) -> Callable[[_F], _F]:
         """Register a handler: simplified (returns str/bytes/dict/Response) or the full
         ASGI form ``(scope, receive, send)``. ``middlewares`` wrap it, outermost first."""
         method_set = frozenset(str(getattr(m, "value", m)).upper() for m in (methods or ["GET"]))
 
-        def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+        def decorator(handler: _F) -> _F:
             route = Route(path, handler, method_set, Scheme(scheme), list(middlewares or ()),
                           name or handler.__name__, asgi)
-            route.endpoint = self._chain(route)  # type: ignore[attr-defined]
+            route.endpoint = self._chain(route)
             self.router.add(route)
             return handler
 
         return decorator
 
-    def intercept(self, event_name: str) -> Callable:
+    def intercept(self, event_name: str) -> Callable[[_Interceptor], _Interceptor]:
         """``@app.intercept('before_handler')``: ``async def f(event)``; ``event.detail``
         has the event's keys (see ``blackbull.events.EVENTS``). Returning a Response from
         ``before_handler`` answers the request without calling the handler."""
         if event_name not in EVENTS:
             raise ValueError(f"unknown event {event_name!r}; known: {sorted(EVENTS)}")
 
-        def decorator(func: Callable[[Event], Awaitable[Any]]) -> Callable:
+        def decorator(func: _Interceptor) -> _Interceptor:
             self.interceptors[event_name].append(func)
             return func
 
@@ -81,10 +88,10 @@ class BlackBull:
         """A middleware for every route: ``async def mw(scope, receive, send, call_next)``."""
         self.middlewares.append(middleware)
         for route in self.router.routes:
-            route.endpoint = self._chain(route)  # type: ignore[attr-defined]
+            route.endpoint = self._chain(route)
         return middleware
 
-    def exception_handler(self, key: type[Exception] | int) -> Callable:
+    def exception_handler(self, key: type[Exception] | int) -> Callable[[_Handler], _Handler]:
         """``@app.exception_handler(KeyError)`` or ``(404)``: ``async def h(request, exc)``
         returns what a simplified handler may return (a Response, str, dict…).
 
@@ -92,22 +99,22 @@ class BlackBull:
         :class:`~blackbull.exceptions.HTTPException` of that status and the framework's
         own 404 and 405. Unhandled exceptions propagate to the server (a 500 there)."""
 
-        def decorator(func: ExceptionHandler) -> ExceptionHandler:
+        def decorator(func: _Handler) -> _Handler:
             self.exception_handlers[key] = func
             return func
 
         return decorator
 
-    def on_startup(self, func: Callable[[], Awaitable[None]]) -> Callable:
+    def on_startup(self, func: _Hook) -> _Hook:
         self._startup.append(func)
         return func
 
-    def on_shutdown(self, func: Callable[[], Awaitable[None]]) -> Callable:
+    def on_shutdown(self, func: _Hook) -> _Hook:
         self._shutdown.append(func)
         return func
 
     # --- ASGI ------------------------------------------------------------------------------
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._dispatch(scope, receive, send, Scheme.http)
@@ -118,7 +125,7 @@ class BlackBull:
         else:
             raise ValueError(f"unsupported scope type {kind!r}")
 
-    async def _dispatch(self, scope: dict, receive: Callable, send: Callable,
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send,
                         scheme: Scheme) -> None:
         path = scope["path"]
         method = scope.get("method", "GET")
@@ -137,7 +144,7 @@ class BlackBull:
             return
         started = False
 
-        async def watched(message: dict) -> None:
+        async def watched(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -151,10 +158,10 @@ class BlackBull:
                 raise
             await self._handle_exception(exc, scope, receive, send)
 
-    async def _call(self, route: Route, scope: dict, receive: Callable, send: Callable,
+    async def _call(self, route: Route, scope: Scope, receive: Receive, send: Send,
                     method: str, path: str) -> None:
         if not self.interceptors:
-            await route.endpoint(scope, receive, send)  # type: ignore[attr-defined]
+            await route.endpoint(scope, receive, send)
         else:
             await self._intercepted(route, scope, receive, send, method, path)
 
@@ -166,8 +173,8 @@ class BlackBull:
                 return self.exception_handlers[cls]
         return None
 
-    async def _handle_exception(self, exc: Exception, scope: dict, receive: Callable,
-                                send: Callable) -> None:
+    async def _handle_exception(self, exc: Exception, scope: Scope, receive: Receive,
+                                send: Send) -> None:
         handler = self._handler_for(exc)
         if handler is not None:
             response = to_response(await handler(Request(scope, receive), exc))
@@ -177,8 +184,8 @@ class BlackBull:
             raise exc
         await (response or Response(b"", 204))(scope, receive, send)
 
-    async def _intercepted(self, route: Route, scope: dict, receive: Callable,
-                           send: Callable, method: str, path: str) -> None:
+    async def _intercepted(self, route: Route, scope: Scope, receive: Receive,
+                           send: Send, method: str, path: str) -> None:
         detail = {"scope": scope, "method": method, "path": path}
         for func in self.interceptors.get("before_handler", ()):
             result = await func(Event("before_handler", detail))
@@ -187,13 +194,13 @@ class BlackBull:
                 return
         status: list[int] = []
 
-        async def send_and_watch(message: dict) -> None:
+        async def send_and_watch(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
             await send(message)
 
         try:
-            await route.endpoint(scope, receive, send_and_watch)  # type: ignore[attr-defined]
+            await route.endpoint(scope, receive, send_and_watch)
         except Exception as exc:
             for func in self.interceptors.get("handler_error", ()):
                 await func(Event("handler_error", {**detail, "exception": exc}))
@@ -202,7 +209,7 @@ class BlackBull:
         for func in self.interceptors.get("after_handler", ()):
             await func(Event("after_handler", after))
 
-    def _chain(self, route: Route) -> ASGICallable:
+    def _chain(self, route: Route) -> ASGIApp:
         """Wrap the route's handler in the global then the route's middlewares, once."""
         endpoint = self._endpoint(route)
         for middleware in reversed([*self.middlewares, *route.middlewares]):
@@ -210,13 +217,13 @@ class BlackBull:
         return endpoint
 
     @staticmethod
-    def _endpoint(route: Route) -> ASGICallable:
+    def _endpoint(route: Route) -> ASGIApp:
         handler = route.handler
         if route.asgi:
             return handler
         wanted = route.wanted
 
-        async def simplified(scope: dict, receive: Callable, send: Callable) -> None:
+        async def simplified(scope: Scope, receive: Receive, send: Send) -> None:
             available = {"scope": scope, "receive": receive, "send": send,
                          **scope.get("path_params", {})}
             kwargs = {k: v for k, v in available.items() if k in wanted}
@@ -232,7 +239,7 @@ class BlackBull:
 
         return simplified
 
-    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             phase = message["type"].rsplit(".", 1)[-1]  # startup | shutdown
@@ -274,8 +281,8 @@ class BlackBull:
         run_script(self, argv, defaults)
 
 
-def _wrap(middleware: Middleware, inner: ASGICallable) -> ASGICallable:
-    async def call(scope: dict, receive: Callable, send: Callable) -> None:
+def _wrap(middleware: Middleware, inner: ASGIApp) -> ASGIApp:
+    async def call(scope: Scope, receive: Receive, send: Send) -> None:
         await middleware(scope, receive, send, inner)
 
     return call

@@ -15,12 +15,14 @@ import os
 import platform
 import sys
 from dataclasses import fields
-from typing import Any
+from typing import Any, NoReturn
 
 from .binds import Bind, parse_bind
 from .cli_files import load_env_file, load_toml
 from .config import Settings
 from .config import _convert as convert
+from .types import ASGIApp
+from .version import __version__
 
 #: flag destination → Settings field (the flags whose names differ from the field's).
 FLAGS: dict[str, str] = {
@@ -61,8 +63,6 @@ def _header(value: str) -> str:
 
 
 def _version() -> str:
-    from . import __version__
-
     return (f"blackbull {__version__} ({platform.python_implementation()} "
             f"{platform.python_version()} on {platform.system()})")
 
@@ -206,7 +206,7 @@ def _binds(given: dict[str, Any]) -> list[Bind]:
 
 
 def resolve(args: argparse.Namespace,
-            environ: os._Environ[str] | dict[str, str] | None = None) -> tuple[Settings, dict]:
+            environ: os._Environ[str] | dict[str, str] | None = None) -> tuple[Settings, dict[str, Any]]:
     """Settings from file < environment < flags, and the file's app/factory/app_dir."""
     environ = os.environ if environ is None else environ
     given = vars(args)
@@ -252,12 +252,12 @@ def load_app(target: str, app_dir: str | None = None) -> Any:
     return obj
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"blackbull: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
-def prepare(argv: list[str] | None, script: bool) -> tuple[argparse.Namespace, Settings, dict]:
+def prepare(argv: list[str] | None, script: bool) -> tuple[argparse.Namespace, Settings, dict[str, Any]]:
     args = build_parser(script).parse_args(argv)
     try:
         settings, cli_keys = resolve(args)
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> None:
     run(app, settings=settings)
 
 
-def run_script(app: Any, argv: list[str] | None, defaults: dict[str, Any]) -> None:
+def run_script(app: ASGIApp, argv: list[str] | None, defaults: dict[str, Any]) -> None:
     """``app.run()``: the script's command line (``--help``, ``--port`` …) over the
     arguments given in the code (``defaults``: Settings fields), over the environment."""
     arg_list = sys.argv[1:] if argv is None else list(argv)

@@ -334,8 +334,8 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
 _ENV = {f.name: f.metadata["env"] for f in fields(Settings)}
 
 
-def _convert(f: dataclasses.Field, raw: str) -> Any:
-    kind = type(f.default)
+def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind: type[object] = type(f.default)  # every field has a default (a bool, int, float or str)
     name = f.metadata["env"]
     raw = raw.strip()
     try:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+
+from .response import HeadersInput
 
 
 class HTTPException(Exception):
     """Raise to answer *status* with *detail* (the status's reason phrase by default)."""
 
-    def __init__(self, status: int, detail: str | None = None, headers: Any = None) -> None:
+    def __init__(self, status: int, detail: str | None = None, headers: HeadersInput = None) -> None:
         self.status = status
         self.detail = detail if detail is not None else _phrase(status)
         self.headers = headers

@@ -8,14 +8,14 @@ cached, so ``await request.json()`` after ``await request.body()`` costs nothing
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
+from .types import Receive, Scope
 
 
 class Disconnected(Exception):
@@ -89,16 +89,20 @@ class UploadFile:
         return f"UploadFile({self.filename!r}, {self.content_type!r}, {len(self.data)} bytes)"
 
 
-class FormData(Mapping[str, Any]):
+#: One form field: text, or the file of a file part.
+FormValue = str | UploadFile
+
+
+class FormData(Mapping[str, FormValue]):
     """Form fields: ``str`` values, or :class:`UploadFile` for file parts."""
 
-    def __init__(self, items: list[tuple[str, Any]]) -> None:
-        self._items = items
-        self._first: dict[str, Any] = {}
+    def __init__(self, items: Iterable[tuple[str, FormValue]]) -> None:
+        self._items = list(items)
+        self._first: dict[str, FormValue] = {}
         for key, value in items:
             self._first.setdefault(key, value)
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> FormValue:
         return self._first[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -107,14 +111,14 @@ class FormData(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._first)
 
-    def getall(self, key: str) -> list[Any]:
+    def getall(self, key: str) -> list[FormValue]:
         return [v for k, v in self._items if k == key]
 
 
 class Request:
     """The HTTP request of one ASGI ``http`` (or ``websocket``) scope."""
 
-    def __init__(self, scope: dict[str, Any], receive: Receive | None = None) -> None:
+    def __init__(self, scope: Scope, receive: Receive | None = None) -> None:
         self.scope = scope
         self._receive = receive
         self._body: bytes | None = None
@@ -180,7 +184,8 @@ class Request:
     @property
     def state(self) -> dict[str, Any]:
         """The lifespan state the server copied into this scope (ASGI ``scope["state"]``)."""
-        return self.scope.setdefault("state", {})
+        state: dict[str, Any] = self.scope.setdefault("state", {})
+        return state
 
     # --- the body ----------------------------------------------------------------------------
     async def stream(self) -> AsyncIterator[bytes]:
@@ -221,12 +226,14 @@ def _parse_multipart(content_type: str, body: bytes) -> FormData:
     """RFC 7578 multipart/form-data, through the standard library's MIME parser."""
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
-    items: list[tuple[str, Any]] = []
+    items: list[tuple[str, FormValue]] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
             continue
-        payload = part.get_payload(decode=True) or b""
+        # decode=True gives the decoded bytes of a leaf part, None for a nested multipart
+        decoded = part.get_payload(decode=True)
+        payload = decoded if isinstance(decoded, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             items.append((name, UploadFile(filename, part.get_content_type(), payload)))

@@ -4,21 +4,28 @@ from __future__ import annotations
 import json
 import mimetypes
 import os
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Mapping
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
 
+from .types import Receive, Scope, Send
+
 HeaderList = list[tuple[bytes, bytes]]
+#: Header fields as a handler gives them: a mapping or (name, value) pairs, str or bytes.
+HeadersInput = (Mapping[str, str | bytes] | Mapping[bytes, str | bytes]
+                | Iterable[tuple[str | bytes, str | bytes]] | None)
+#: One piece of a streamed body (str is encoded with the response's charset).
+Chunk = str | bytes | bytearray | memoryview
 #: Statuses whose responses carry no content (RFC 9110 §6.4.1): no body, and no
 #: Content-Length on 1xx and 204 (§8.6); a 304 keeps the fields of the 200 it stands for.
 NO_CONTENT = frozenset({204, 304}) | frozenset(range(100, 200))
 
 
-def _encode_headers(headers: Any) -> HeaderList:
+def _encode_headers(headers: HeadersInput) -> HeaderList:
     if headers is None:
         return []
-    items = headers.items() if isinstance(headers, dict) else headers
+    items = headers.items() if isinstance(headers, Mapping) else headers
     out: HeaderList = []
     for name, value in items:
         n = name.encode("latin-1") if isinstance(name, str) else bytes(name)
@@ -33,7 +40,7 @@ class Response:
     media_type = "application/octet-stream"
     charset = "utf-8"
 
-    def __init__(self, content: Any = b"", status: int = 200, headers: Any = None,
+    def __init__(self, content: Any = b"", status: int = 200, headers: HeadersInput = None,
                  media_type: str | None = None) -> None:
         self.status = status
         self.body = self.render(content)
@@ -61,7 +68,7 @@ class Response:
             return bytes(content)
         raise TypeError(f"cannot send {type(content).__name__} as a response body")
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status,
                     "headers": self.headers})
         await send({"type": "http.response.body", "body": self.body})
@@ -87,7 +94,7 @@ class RedirectResponse(Response):
 
     media_type = ""
 
-    def __init__(self, url: str, status: int = 307, headers: Any = None) -> None:
+    def __init__(self, url: str, status: int = 307, headers: HeadersInput = None) -> None:
         super().__init__(b"", status, headers)
         self.headers.append((b"location", quote(url, safe=":/%#?=@[]!$&'()*+,;").encode("latin-1")))
 
@@ -100,8 +107,8 @@ class StreamingResponse(Response):
     client goes away ``send`` raises and the iteration stops there.
     """
 
-    def __init__(self, content: AsyncIterable[Any] | Iterable[Any], status: int = 200,
-                 headers: Any = None, media_type: str | None = None) -> None:
+    def __init__(self, content: AsyncIterable[Chunk] | Iterable[Chunk], status: int = 200,
+                 headers: HeadersInput = None, media_type: str | None = None) -> None:
         self.iterator = content
         self.status = status
         self.body = b""
@@ -110,10 +117,10 @@ class StreamingResponse(Response):
         if media_type and b"content-type" not in {n for n, _ in self.headers}:
             self.headers.append((b"content-type", media_type.encode("latin-1")))
 
-    def _chunk(self, chunk: Any) -> bytes:
+    def _chunk(self, chunk: Chunk) -> bytes:
         return chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status,
                     "headers": self.headers})
         if isinstance(self.iterator, AsyncIterable):
@@ -133,7 +140,8 @@ class FileResponse(Response):
 
     chunk_size = 64 * 1024
 
-    def __init__(self, path: str | os.PathLike[str], status: int = 200, headers: Any = None,
+    def __init__(self, path: str | os.PathLike[str], status: int = 200,
+                 headers: HeadersInput = None,
                  media_type: str | None = None, filename: str | None = None) -> None:
         self.path = os.fspath(path)
         self.status = status
@@ -150,7 +158,7 @@ class FileResponse(Response):
             disposition = f"attachment; filename*=utf-8''{quote(filename)}"
             self.headers.append((b"content-disposition", disposition.encode("latin-1")))
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status,
                     "headers": self.headers})
         if scope.get("method") == "HEAD":

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .types import ASGIApp
 from .utils import Scheme
 
 _PARAM = re.compile(r"{([A-Za-z_][A-Za-z_0-9]*)(?::(int|str|path|float))?}")
@@ -66,6 +67,8 @@ class Route:
     name: str = ""
     #: True: the handler is an ASGI callable; False: simplified; None: guess by signature.
     asgi: bool | None = None
+    #: The handler wrapped in its middlewares, as one ASGI app (set by ``BlackBull``).
+    endpoint: ASGIApp = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.regex, self.converters = compile_path(self.path)

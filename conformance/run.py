@@ -103,6 +103,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                        "HOST-PORT of the first URL)")
     parser.add_argument("--insecure", action="store_true",
                         help="--url over TLS: do not verify the server's certificate")
+    parser.add_argument("--ca", type=Path, default=None,
+                        help="--url over TLS: a PEM file of the CA that signed the server's "
+                             "certificate; the probes and the RFC 8441 matrix clients (ours, "
+                             "h2-raw, node) verify against it")
     parser.add_argument("--suite", dest="suites", action="append", choices=list(SUITES),
                         help="repeatable; default: all suites ("
                              + "; ".join(f"{s.name}: {s.summary}" for s in SUITES.values())
@@ -134,7 +138,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2, help="suites run side by side")
     parser.add_argument("--progress-interval", type=float, default=60.0,
                         help="seconds between the lines about suites still running")
-    parser.add_argument("--unit-workers", type=int, default=1, help="pytest -n for the unit run")
+    parser.add_argument("--unit-workers", type=int, default=2,
+                        help="pytest -n for the unit run (default 2, as the README's test command)")
     parser.add_argument("--unit-timeout", type=float, default=1800)
     parser.add_argument("--unit-paths", nargs="+", default=["tests"])
     parser.add_argument("--reuse-test-results", action="store_true",
@@ -142,6 +147,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "again: use the files a `BB_RFC_REPORT=<out>/raw/unit-blackbull-"
                              "pytest.json python -m pytest` run left in <out>/raw")
     args = parser.parse_args(argv)
+    if args.ca and not args.url:
+        parser.error("--ca applies to --url servers (a target file says `ca = ...`)")
     added = _register_targets(parser, args)
     if args.targets:
         names = [n for n, t in TARGETS.items() if not t.external] if args.targets == "all" \
@@ -186,7 +193,7 @@ def _register_targets(parser: argparse.ArgumentParser, args: argparse.Namespace)
             files.append(path.resolve())
         if args.url:
             target = register(external_target(args.url, name=args.name,
-                                              insecure=args.insecure))
+                                              insecure=args.insecure, ca=args.ca or ""))
             names.append(target.name)
             out = args.out / "targets" / f"{target.name}.toml"
             out.parent.mkdir(parents=True, exist_ok=True)

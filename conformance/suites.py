@@ -138,6 +138,8 @@ def _probes(ctx: Context, target: Target) -> None:
             argv += ["--url", url.url, "--name", target.name]
         if target.insecure:
             argv.append("--insecure")
+        if target.ca:
+            argv += ["--ca", target.ca]
     else:
         argv = [ctx.python, "-m", "conformance.probe_launch", "--target", target.name]
     argv += ["--out-dir", str(ctx.raw)]

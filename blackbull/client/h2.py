@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl as ssl_module
-from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..protocol import http2 as h2p
+from ..protocol.http2.scheduler import OutboundScheduler, StreamOutput
 from ..protocol.websocket import (
     CLIENT_OFFER,
     PerMessageDeflate,
@@ -63,15 +63,24 @@ class _PendingConnect:
     compress: bool
 
 
-@dataclass
-class _StreamOut:
-    """Octets a session wrote that the flow-control windows have not let out yet."""
+class _StreamOut(StreamOutput):
+    """Octets a session wrote that the flow-control windows have not let out yet;
+    ``drained`` is set while nothing waits (RFC 9113 §6.9)."""
 
-    chunks: deque[bytes] = field(default_factory=deque)
-    size: int = 0
-    end: bool = False        # END_STREAM once the chunks are out
-    done: bool = False       # END_STREAM sent, or the stream is gone
-    drained: asyncio.Event = field(default_factory=asyncio.Event)
+    __slots__ = ("drained",)
+
+    def __init__(self, stream_id: int) -> None:
+        super().__init__(stream_id)
+        self.drained = asyncio.Event()
+        self.drained.set()
+
+    def on_output_drained(self) -> None:
+        super().on_output_drained()
+        self.drained.set()
+
+    def void(self) -> None:
+        super().void()
+        self.drained.set()
 
 
 class _H2StreamChannel:
@@ -162,6 +171,7 @@ class WebSocketH2Client:
         self.sessions: dict[int, WebSocketH2Session] = {}
         self._pending: dict[int, _PendingConnect] = {}
         self._out: dict[int, _StreamOut] = {}
+        self._scheduler: OutboundScheduler | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._settings_seen: asyncio.Event | None = None
@@ -190,6 +200,7 @@ class WebSocketH2Client:
             conn.initiate_connection()
             conn.increment_connection_window(self.connection_window)
             self.conn, self._writer = conn, writer
+            self._scheduler = OutboundScheduler(conn)
             self._settings_seen = asyncio.Event()
             self._flush()
             self._reader_task = asyncio.get_running_loop().create_task(self._read_loop(reader))
@@ -237,7 +248,7 @@ class WebSocketH2Client:
         future: asyncio.Future[WebSocketH2Session] = \
             asyncio.get_running_loop().create_future()
         self._pending[sid] = _PendingConnect(future, offered, compress)
-        self._out[sid] = _StreamOut()
+        self._out[sid] = _StreamOut(sid)
         self._flush()
         try:
             return await asyncio.wait_for(future, response_timeout)
@@ -300,8 +311,7 @@ class WebSocketH2Client:
         """A stream that will not become a WebSocket: cancel it (RFC 9113 §8.1)."""
         out = self._out.pop(sid, None)
         if out is not None:
-            out.done = True
-            out.drained.set()
+            self._void(out)
         if self.conn is not None and self._lost is None:
             self.conn.reset_stream(sid, h2p.ErrorCode.CANCEL)
             self._flush()
@@ -309,19 +319,24 @@ class WebSocketH2Client:
     # --- sending (flow control, RFC 9113 §6.9) ----------------------------------------
     def _queue(self, sid: int, data: bytes) -> None:
         out = self._out.get(sid)
-        if out is None or out.end or out.done or not data:
+        if out is None or self._scheduler is None or not out.write(bytes(data)):
             return
-        out.chunks.append(bytes(data))
-        out.size += len(data)
         out.drained.clear()
+        self._scheduler.enqueue(out)
         self._pump()
 
     def _end(self, sid: int) -> None:
         out = self._out.get(sid)
-        if out is None or out.end or out.done:
+        if out is None or self._scheduler is None or not out.finish():
             return
-        out.end = True
+        self._scheduler.enqueue(out)
         self._pump()
+
+    def _void(self, out: _StreamOut) -> None:
+        """The stream is gone: what it queued will never be sent."""
+        out.void()
+        if self._scheduler is not None:
+            self._scheduler.discard(out.stream_id)
 
     async def _drain(self, sid: int) -> None:
         out = self._out.get(sid)
@@ -334,37 +349,12 @@ class WebSocketH2Client:
                 pass
 
     def _pump(self) -> None:
-        """Move queued octets into DATA frames as far as both windows allow; the core
-        cuts them at the peer's SETTINGS_MAX_FRAME_SIZE (§4.2)."""
-        conn = self.conn
-        if conn is None:
+        """Move queued octets into DATA frames as far as both windows allow, streams in
+        id order (the shared :class:`OutboundScheduler`); the core cuts them at the
+        peer's SETTINGS_MAX_FRAME_SIZE (§4.2)."""
+        if self._scheduler is None:
             return
-        for sid, out in list(self._out.items()):
-            if out.done:
-                continue
-            stream = conn.streams.get(sid)
-            if stream is None or stream.state not in (h2p.StreamState.OPEN,
-                                                      h2p.StreamState.HALF_CLOSED_REMOTE):
-                out.chunks.clear()
-                out.size = 0
-                out.done = True
-                out.drained.set()
-                continue
-            while out.chunks:
-                room = conn.local_flow_control_window(sid)
-                if room <= 0:
-                    break
-                chunk = out.chunks.popleft()
-                if len(chunk) > room:
-                    out.chunks.appendleft(chunk[room:])
-                    chunk = chunk[:room]
-                out.size -= len(chunk)
-                conn.send_data(sid, chunk)
-            if not out.chunks:
-                if out.end:
-                    conn.end_stream(sid)
-                    out.done = True
-                out.drained.set()
+        self._scheduler.pump()
         self._flush()
 
     def _flush(self) -> None:
@@ -450,9 +440,7 @@ class WebSocketH2Client:
         if reset_code is not None or lost:
             out = self._out.get(sid)
             if out is not None:
-                out.done = True
-                out.chunks.clear()
-                out.drained.set()
+                self._void(out)
         session = self.sessions.get(sid)
         if session is not None and not session.closed:
             session.reset_code = reset_code

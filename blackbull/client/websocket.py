@@ -10,7 +10,7 @@ import asyncio
 import ssl as ssl_module
 import struct
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..protocol.http1.events import ResponseRejected
 from ..protocol.http1.head import parse_response_head
@@ -28,6 +28,7 @@ from ..protocol.websocket import (
     negotiate_client,
 )
 from ..protocol.websocket.deflate import NegotiationError
+from ..protocol.websocket.errors import WebSocketError
 from ..protocol.websocket.frames import Opcode as WSOpcode
 from ..protocol.websocket.handshake import (
     HandshakeFailed,
@@ -42,7 +43,7 @@ _MAX_RESPONSE_HEAD = 64 * 1024
 ANSWER_GRACE = 1.0
 
 
-class WebSocketClosed(ConnectionError):
+class WebSocketClosed(WebSocketError, ConnectionError):
     """The session is closed: nothing more can be sent."""
 
 
@@ -94,7 +95,7 @@ class WebSocketSession:
         self.response_headers = response_headers or []
         self.close_code: int | None = None
         self.close_reason = ""
-        self._events: asyncio.Queue[tuple[WSOpcode, Any]] = asyncio.Queue()
+        self._events: asyncio.Queue[tuple[WSOpcode, str | bytes]] = asyncio.Queue()
         self._close_event: tuple[WSOpcode, bytes] | None = None
         self._closed = asyncio.Event()          # the byte stream has ended
         self._peer_closed = asyncio.Event()     # the peer's Close arrived (or the stream ended)
@@ -185,7 +186,7 @@ class WebSocketSession:
         self.core.send_ping(payload)
         await self._send()
 
-    async def receive(self, timeout: float | None = 5.0) -> tuple[WSOpcode, Any]:
+    async def receive(self, timeout: float | None = 5.0) -> tuple[WSOpcode, str | bytes]:
         """The next message, Pong or Close; raises TimeoutError after ``timeout``."""
         if self._events.empty() and self._close_event is not None:
             return self._close_event

@@ -1,12 +1,11 @@
 """Accept the WebSocket handshake for the handler, and close when it returns."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from ..types import ASGIApp, Message, Receive, Scope, Send
 
 
-async def websocket(scope: dict, receive: Callable, send: Callable,
-                    call_next: Callable) -> None:
+async def websocket(scope: Scope, receive: Receive, send: Send,
+                    call_next: ASGIApp) -> None:
     """Consume ``websocket.connect`` and send ``websocket.accept`` (the server picks the
     subprotocol from ``app.available_ws_protocols``); after the handler returns, send
     ``websocket.close`` (1000) unless the session already ended."""
@@ -18,14 +17,14 @@ async def websocket(scope: dict, receive: Callable, send: Callable,
         return  # the client went away before the handshake completed
     closed = False
 
-    async def receive_watch() -> dict[str, Any]:
+    async def receive_watch() -> Message:
         nonlocal closed
         event = await receive()
         if event["type"] == "websocket.disconnect":
             closed = True
         return event
 
-    async def send_watch(event: dict[str, Any]) -> None:
+    async def send_watch(event: Message) -> None:
         nonlocal closed
         if event["type"] == "websocket.close":
             closed = True

@@ -36,7 +36,7 @@ def _client(scope: dict[str, Any]) -> str:
 
 
 def _target(scope: dict[str, Any]) -> str:
-    raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8")
+    raw: bytes = scope.get("raw_path") or scope.get("path", "").encode("utf-8")
     query = scope.get("query_string")
     if query:
         raw = raw + b"?" + query

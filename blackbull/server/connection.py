@@ -4,6 +4,8 @@ A :class:`Connection` is the asyncio ``Protocol`` for a socket. It does no parsi
 itself: it hands bytes to its current :class:`ProtocolHandler` (HTTP/1.1, HTTP/2 or
 WebSocket), which can hand the connection over to another handler (an HTTP/1.1
 Upgrade to WebSocket or h2c, or the h2c preface detected on a cleartext socket).
+Which handler comes first and which one follows is decided by the connection's
+:class:`~blackbull.server.negotiate.Negotiator`, given by the server.
 """
 from __future__ import annotations
 
@@ -12,11 +14,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .negotiate import Negotiator
     from .state import ServerState
 
 log = logging.getLogger("blackbull.server")
-
-H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 class ProtocolHandler:
@@ -61,12 +62,13 @@ class Connection(asyncio.Protocol):
     """The socket of one client, with TLS/ALPN facts and the handler speaking on it."""
 
     __slots__ = (
-        "state", "transport", "handler", "client", "server", "scheme_secure",
-        "alpn", "closed", "_paused_reading", "__weakref__",
+        "state", "negotiator", "transport", "handler", "client", "server",
+        "scheme_secure", "alpn", "closed", "_paused_reading", "__weakref__",
     )
 
-    def __init__(self, state: ServerState) -> None:
+    def __init__(self, state: ServerState, negotiator: Negotiator) -> None:
         self.state = state
+        self.negotiator = negotiator
         self.transport: asyncio.Transport | None = None
         self.handler: ProtocolHandler | None = None
         self.client: tuple[str, int] | None = None
@@ -87,14 +89,10 @@ class Connection(asyncio.Protocol):
             self.alpn = ssl_object.selected_alpn_protocol()
         state = self.state
         if len(state.connections) >= state.settings.max_connections:
-            from .overload import refuse_connection  # late import: it imports us
-
-            refuse_connection(self)
+            self.negotiator.refuse(self)
             return
         state.connections.add(self)
-        from .detect import choose_handler  # late import: detect imports the handlers
-
-        self.switch(choose_handler(self))
+        self.switch(self.negotiator.first(self))
 
     def data_received(self, data: bytes) -> None:
         self.handler.data_received(data)  # type: ignore[union-attr]

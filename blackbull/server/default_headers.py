@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 
 Headers = list[tuple[bytes, bytes]]
 _START = ("http.response.start", "websocket.accept", "websocket.http.response.start")

@@ -44,7 +44,8 @@ def keep_heap(threshold: int) -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     value = min(threshold, MAX_THRESHOLD)
-    taken = mallopt(M_MMAP_THRESHOLD, value) == 1 and mallopt(M_TRIM_THRESHOLD, value) == 1
+    taken: bool = (mallopt(M_MMAP_THRESHOLD, value) == 1
+                   and mallopt(M_TRIM_THRESHOLD, value) == 1)
     if not taken:
         log.warning("mallopt refused a heap threshold of %d bytes", value)
     return taken
@@ -65,7 +66,8 @@ def trim_heap(pad: int) -> bool:
         return False
     malloc_trim.argtypes = (ctypes.c_size_t,)
     malloc_trim.restype = ctypes.c_int
-    return malloc_trim(max(0, pad)) == 1
+    released: bool = malloc_trim(max(0, pad)) == 1
+    return released
 
 
 #: Bytes given back from the peak of what a worker held after which its heap is trimmed.

@@ -5,7 +5,8 @@ request is answered, keep-alive, rejections, when an Upgrade may switch); this h
 does the I/O around it: reading in bounded pieces with back-pressure (later pipelined
 requests wait with their bodies buffered, RFC 9112 §9.3.2), the four timers (head, body,
 keep-alive, write), the linger after an error answer, and the hand-over to the WebSocket
-or HTTP/2 handler. Each request's ASGI side is a
+or HTTP/2 handler, which the connection's negotiator (``negotiate.py``)
+builds. Each request's ASGI side is a
 :class:`~blackbull.server.http1_cycle.RequestCycle`.
 """
 from __future__ import annotations
@@ -280,12 +281,7 @@ class HTTP1Handler(ProtocolHandler):
             return  # after the earlier requests are answered
         request, trailing = upgrade
         self._cancel_all_timers()
-        target = ServerConnection.upgrade_target(request, self.conn.scheme_secure)
-        handler = None
-        if target == b"websocket":
-            handler = _websocket_handler(request)
-        elif target == b"h2c":
-            handler = self._h2c_handler(request)
+        handler = self.conn.negotiator.upgrade(request, self.conn)
         self.conn.resume_reading()
         if handler is not None:
             self.conn.switch(handler, trailing)
@@ -296,27 +292,6 @@ class HTTP1Handler(ProtocolHandler):
         self._on_request(request)
         if trailing:
             self.data_received(trailing)
-
-    def _h2c_handler(self, request: Request) -> ProtocolHandler | None:
-        """RFC 7540 §3.2: the handler for an ``Upgrade: h2c`` that ``upgrade_target``
-        accepted (exactly one HTTP2-Settings field)."""
-        settings = [v for k, v in request.headers if k == b"http2-settings"]
-        try:
-            from .http2 import HTTP2Handler
-        except ImportError:
-            return None
-        headers = [(k, v) for k, v in request.headers
-                   if k not in (b"connection", b"upgrade", b"http2-settings")]
-        target = request.raw_path + (b"?" + request.query_string if request.query_string else b"")
-        try:
-            handler = HTTP2Handler.for_upgrade(settings[0], headers, request.method, target, b"")
-        except Exception as exc:  # noqa: BLE001 - a bad HTTP2-Settings value: stay on 1.1
-            self._log(logging.INFO, "h2c-upgrade-refused", "h2c upgrade refused for %s: %s",
-                      self.conn.client, exc)
-            return None
-        self.conn.write(b"HTTP/1.1 101 Switching Protocols\r\n"
-                        b"connection: Upgrade\r\nupgrade: h2c\r\n\r\n")
-        return handler
 
     # --- timers ------------------------------------------------------------------------
     def _update_timer(self) -> None:
@@ -478,11 +453,3 @@ class HTTP1Handler(ProtocolHandler):
     @property
     def idle(self) -> bool:
         return not self.core.queue
-
-
-def _websocket_handler(request: Request) -> ProtocolHandler | None:
-    try:
-        from .websocket import WebSocketHandler
-    except ImportError:
-        return None
-    return WebSocketHandler(request)

@@ -2,8 +2,9 @@
 
 Bytes go into :class:`~blackbull.protocol.http2.H2Connection`; its events start one
 ASGI task per stream (:class:`H2Stream`) and feed their bodies; responses come back
-through the core and the :class:`HTTP2Sender`. All frames produced while handling one
-read, or during one loop iteration of app sends, leave in a single transport write.
+through the core and its :class:`~blackbull.protocol.http2.scheduler.OutboundScheduler`.
+All frames produced while handling one read, or during one loop iteration of app sends,
+leave in a single transport write.
 """
 from __future__ import annotations
 
@@ -33,13 +34,13 @@ from ..protocol.http2 import (
     WindowUpdated,
     parse_priority_field,
 )
+from ..protocol.http2.scheduler import OutboundScheduler
 from ..protocol.http2.settings import decode_settings_header
 from .asgi import base_scope
 from .clock import http_date
 from .connection import ProtocolHandler
 from .http2_guard import ResponseBudget, SlowReaderJudge, budget_of
 from .http2_input import InputPacer
-from .http2_sender import HTTP2Sender
 from .http2_stream import H2Stream, StreamWindowView
 from .http2_websocket import H2WebSocketStream
 from .overload import request_app
@@ -71,7 +72,7 @@ class HTTP2Handler(ProtocolHandler):
 
     def __init__(self) -> None:
         self.h2: H2Connection = None  # type: ignore[assignment]  # made in start()
-        self.sender: HTTP2Sender = None  # type: ignore[assignment]
+        self.sender: OutboundScheduler = None  # type: ignore[assignment]
         self.streams: dict[int, H2Stream] = {}
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._upgrade: tuple[bytes, Headers, str, bytes, bytes] | None = None
@@ -146,7 +147,7 @@ class HTTP2Handler(ProtocolHandler):
             flood_burst=settings.h2_max_flood_burst, flood_rate=settings.h2_max_flood_rate,
             encoder_table_size=settings.h2_encoder_table_size, clock=self.loop.time)
         self._budget = budget = budget_of(self.conn.state, self.loop)
-        self.sender = HTTP2Sender(h2, budget.change if budget.limit > 0 else None)
+        self.sender = OutboundScheduler(h2, budget.change if budget.limit > 0 else None)
         conn = self.conn
         self.pacer = InputPacer(self.loop, self._process, pause=conn.pause_reading,
                                 resume=self._resume_after_backlog,
@@ -259,14 +260,14 @@ class HTTP2Handler(ProtocolHandler):
         self._flush()
 
     def _on_settings_ack(self, event: SettingsAcknowledged) -> None:
-        if self._settings_timer is not None and not self.h2._pending_local:
+        if self._settings_timer is not None and not self.h2.awaiting_settings_ack:
             self._settings_timer.cancel()
             self._settings_timer = None
 
     def _on_settings_timeout(self) -> None:
         """§6.5.3: our SETTINGS were never acknowledged: connection error SETTINGS_TIMEOUT."""
         self._settings_timer = None
-        if self.h2._pending_local and not self.h2.terminated and not self.conn.closed:
+        if self.h2.awaiting_settings_ack and not self.h2.terminated and not self.conn.closed:
             log.info("HTTP/2 peer %s never acknowledged our SETTINGS", self.conn.client)
             self.h2.close_connection(ErrorCode.SETTINGS_TIMEOUT)
             for stream in list(self.streams.values()):
@@ -492,12 +493,9 @@ class HTTP2Handler(ProtocolHandler):
     def send_final_now(self, sid: int, body: bytes) -> bool:
         """Send a stream's last DATA at once when no other response waits for window
         (so no RFC 9218 ordering is at stake) and both windows admit it."""
-        h2 = self.h2
-        if (self.sender.active or self.sender.paused
-                or len(body) > h2.local_flow_control_window(sid)):
-            return False
         try:
-            h2.send_data(sid, body, end_stream=True)
+            if not self.sender.send_final_now(sid, body):
+                return False
         except UsageError:
             return True  # reset meanwhile: the data is void
         self._schedule_flush()

@@ -1,6 +1,7 @@
 """Slow readers of HTTP/2 responses (RFC 9113 §6.9, §10.5).
 
-Response data waits in the :class:`~.http2_sender.HTTP2Sender` while the peer's
+Response data waits in the connection's
+:class:`~blackbull.protocol.http2.scheduler.OutboundScheduler` while the peer's
 flow-control windows are closed or its socket is not read. A peer that opens a window
 of one octet now and then keeps every such response (and the app task behind it) held
 as long as it likes, so progress is judged by rate, as nginx's ``send_timeout`` and

@@ -30,7 +30,7 @@ class Lifespan:
         self._shutdown_done = asyncio.Event()
         self._failed: str | None = None
         self._unsupported = False
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def startup(self) -> None:
         if self.mode == "off":

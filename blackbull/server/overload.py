@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..protocol.http1.response import simple_response
 from ..protocol.http2.errors import ErrorCode
-from ..protocol.http2.frames import goaway_frame, settings_frame
+from ..protocol.http2.frames import goaway_frame, settings_frame, starts_with_preface
 from .clock import http_date
-from .connection import H2_PREFACE, ProtocolHandler
+from .connection import ProtocolHandler
 from .ratelog import log_limited
 
 if TYPE_CHECKING:
@@ -73,13 +73,11 @@ class Refusal(ProtocolHandler):
         if self._answered:
             return
         buffer = self._buffer + data
-        n = min(len(buffer), len(H2_PREFACE))
-        if buffer[:n] != H2_PREFACE[:n]:
-            self._answer(h2=False)
-        elif n == len(H2_PREFACE):
-            self._answer(h2=True)
-        else:
+        h2 = starts_with_preface(buffer)
+        if h2 is None:
             self._buffer = buffer
+        else:
+            self._answer(h2=h2)
 
     def _answer(self, *, h2: bool) -> None:
         self._answered = True

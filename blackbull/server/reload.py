@@ -14,7 +14,10 @@ import logging
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # watchfiles is optional (the ``standard`` extra): imported when used
+    from watchfiles import Change
 
 log = logging.getLogger("blackbull.server")
 
@@ -63,13 +66,13 @@ def run_with_reload(command: list[str], dirs: Iterable[str], include: list[str] 
     exclude = exclude or []
     default = watchfiles.DefaultFilter()
 
-    def wanted(change: Any, path: str) -> bool:
+    def wanted(change: Change, path: str) -> bool:
         return default(change, path) and matches(path, include, exclude)
 
     paths = list(dirs)
     log.info("watching %s for changes (reload)", ", ".join(paths))
 
-    def changed(changes: set[tuple[object, str]]) -> None:
+    def changed(changes: set[tuple[Change, str]]) -> None:
         files = sorted({path for _, path in changes})
         log.warning("%s changed; restarting", ", ".join(files[:3]) +
                     (f" and {len(files) - 3} more" if len(files) > 3 else ""))

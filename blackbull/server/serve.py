@@ -18,15 +18,24 @@ from typing import Any
 
 from ..binds import Bind, parse_binds
 from ..config import Settings
+from .access_log import AccessLog
 from .connection import Connection
+from .default_headers import DefaultHeaders, default_headers
 from .heap import keep_heap
+from .http1 import HTTP1Handler
+from .http2 import HTTP2Handler
 from .lifespan import Lifespan, LifespanError
 from .listen import BindError, bind_socket, describe, open_sockets
 from .logs import configure_logging
+from .negotiate import Negotiator
+from .overload import refuse_connection
+from .proxy_headers import ProxyHeaders, TrustedProxies
 from .state import ServerState
+from .websocket import WebSocketHandler
 from .workers import STARTUP_FAILED, supervise
 
-__all__ = ["BindError", "Server", "bind_socket", "make_ssl_context", "run", "serving_app"]
+__all__ = ["BindError", "Server", "bind_socket", "default_negotiator", "make_ssl_context",
+           "run", "serving_app"]
 
 log = logging.getLogger("blackbull.server")
 
@@ -67,8 +76,6 @@ def serving_app(app: Any, settings: Settings,
     plain configuration calls the app directly). Outermost first: proxy headers (the
     real client for the others), the access log, default response fields, the request
     budget (``on_request_limit`` is called once it is spent)."""
-    from .default_headers import DefaultHeaders, default_headers
-
     if settings.limit_max_requests and on_request_limit is not None:
         app = RequestBudget(app, settings.limit_max_requests, on_request_limit)
 
@@ -76,12 +83,8 @@ def serving_app(app: Any, settings: Settings,
     if fields:
         app = DefaultHeaders(app, fields)
     if settings.access_log:
-        from .access_log import AccessLog
-
         app = AccessLog(app)
     if settings.proxy_headers:
-        from .proxy_headers import ProxyHeaders, TrustedProxies
-
         app = ProxyHeaders(app, TrustedProxies(settings.forwarded_allow_ips))
     return app
 
@@ -106,6 +109,14 @@ class RequestBudget:
         await self.app(scope, receive, send)
 
 
+def default_negotiator() -> Negotiator:
+    """The protocols every connection may speak and switch between (``negotiate.py``):
+    HTTP/1.1, HTTP/2 (by ALPN, by the preface, by an h2c Upgrade) and WebSocket over
+    HTTP/1.1; RFC 8441 WebSocket is part of the HTTP/2 handler."""
+    return Negotiator(http1=HTTP1Handler, http2=HTTP2Handler, h2c=HTTP2Handler.for_upgrade,
+                      websocket=WebSocketHandler, refuse=refuse_connection)
+
+
 def protocols(secure: bool, settings: Settings) -> str:
     """What a listener speaks, for the startup line."""
     names = ["h2", "http/1.1"] if secure else ["http/1.1", "h2c"]
@@ -119,14 +130,17 @@ class Server:
     """One event loop's server: ``await start()``, then ``await shutdown()``.
 
     It listens on ``sockets`` (already open, e.g. shared by workers), else on ``sock``,
-    else on ``host``:``port`` (0: a free port; see :attr:`bound_port`).
+    else on ``host``:``port`` (0: a free port; see :attr:`bound_port`). Its connections
+    switch protocols as ``negotiator`` says (default: :func:`default_negotiator`).
     """
 
     def __init__(self, app: Any, settings: Settings | None = None, host: str = "127.0.0.1",
                  port: int = 8000, ssl_context: ssl.SSLContext | None = None,
                  sock: socket.socket | None = None,
-                 sockets: list[socket.socket] | None = None) -> None:
+                 sockets: list[socket.socket] | None = None,
+                 negotiator: Negotiator | None = None) -> None:
         self.settings = settings or Settings.from_env()
+        self.negotiator = negotiator or default_negotiator()
         #: Set when the server should stop on its own (the request budget is spent).
         self.stop_requested = asyncio.Event()
         self.state = ServerState(app=serving_app(app, self.settings, self.stop_requested.set),
@@ -145,7 +159,7 @@ class Server:
         """The port of the first TCP listener (the real one when 0 was asked)."""
         for sock in self.sockets:
             if sock.family in (socket.AF_INET, socket.AF_INET6):
-                return sock.getsockname()[1]
+                return int(sock.getsockname()[1])
         raise RuntimeError("no TCP listener")
 
     @property
@@ -156,8 +170,6 @@ class Server:
     async def start(self) -> None:
         """Listen (before the app starts: a busy port costs no startup), run the lifespan
         startup, then accept."""
-        from . import detect  # noqa: F401 - import the protocol handlers before the first client
-
         if not self.sockets:
             self.sockets = [bind_socket(self.host, self.port, self.settings.backlog)]
         try:
@@ -167,9 +179,10 @@ class Server:
             raise
         loop = asyncio.get_running_loop()
         state = self.state
+        chosen = self.negotiator
 
         def factory() -> Connection:
-            return Connection(state)
+            return Connection(state, chosen)
 
         secure = self.ssl_context is not None
         self._unix_paths = [_unix_path(s) for s in self.sockets if s.family == socket.AF_UNIX]
@@ -337,9 +350,9 @@ def run(app: Any, host: str | None = None, port: int | None = None, *,
     except (ValueError, OSError, ssl.SSLError) as exc:  # a file that is missing or wrong
         print(f"blackbull: error: {_one_line(exc)}", file=sys.stderr)
         sys.exit(2)
-    # Everything slow to import is imported before listening: clients may connect as soon
-    # as the sockets exist, and a signal must not find the process half started.
-    from . import detect  # noqa: F401 - the protocol handlers
+    # Everything slow to import is imported before listening (the protocol handlers with
+    # this module, uvloop here): clients may connect as soon as the sockets exist, and a
+    # signal must not find the process half started.
     _loop_factory(settings)
     if settings.workers <= 1:
         for sig in (signal.SIGINT, signal.SIGTERM):

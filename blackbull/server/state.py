@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..config import Settings
+from ..types import ASGIApp
 
 if TYPE_CHECKING:
     from .connection import Connection
     from .ws_budget import InboundBudget
 
-ASGIApp = Any  # async (scope, receive, send) -> None
+_T = TypeVar("_T")
 
 
 @dataclass(eq=False)
@@ -23,14 +25,15 @@ class ServerState:
     connections: set[Connection] = field(default_factory=set)
     #: Connections over BB_MAX_CONNECTIONS being answered 503/GOAWAY (server.overload).
     refusing: set[Connection] = field(default_factory=set)
-    tasks: set[asyncio.Task] = field(default_factory=set)
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     shutting_down: bool = False
     root_path: str = ""
     #: Received WebSocket bytes held by all connections of this worker (ws_budget.py),
     #: created by the first WebSocket.
     ws_inbound: InboundBudget | None = None
 
-    def spawn(self, coro: Any, loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Task:
+    def spawn(self, coro: Coroutine[Any, Any, _T],
+              loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Task[_T]:
         """Start a task that the server tracks until it ends (for graceful shutdown);
         ``loop`` is the running loop when the caller has it at hand."""
         task = (loop or asyncio.get_running_loop()).create_task(coro)

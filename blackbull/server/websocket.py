@@ -26,10 +26,10 @@ from ..protocol.websocket.handshake import (
     render_http1_response,
     validate_upgrade_request,
 )
-from .asgi import base_scope
+from .asgi import ClientDisconnected, base_scope
 from .clock import http_date
 from .connection import ProtocolHandler
-from .ws_bridge import ClientDisconnected, Headers, Phase, WebSocketBridge, pick_subprotocol
+from .ws_bridge import Headers, Phase, WebSocketBridge, pick_subprotocol
 
 __all__ = ["ClientDisconnected", "WebSocketHandler", "pick_subprotocol"]
 

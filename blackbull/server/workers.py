@@ -38,7 +38,7 @@ class _Slot:
 
 def backoff(crashes: int) -> float:
     """Seconds before restarting a worker that crashed ``crashes`` times in a row."""
-    return min(BACKOFF_FIRST * 2 ** max(crashes - 1, 0), BACKOFF_MAX)
+    return min(BACKOFF_FIRST * 2.0 ** max(crashes - 1, 0), BACKOFF_MAX)
 
 
 def describe_status(status: int) -> str:
@@ -113,10 +113,10 @@ def supervise(workers: int, child_main: Callable[[], int]) -> int:
         if pid == 0:
             time.sleep(_POLL)
             continue
-        slot = next((s for s in slots if s.pid == pid), None)
-        if slot is None:
+        ended = next((s for s in slots if s.pid == pid), None)
+        if ended is None:
             continue
-        slot.pid = 0
+        ended.pid = 0
         exitcode = os.waitstatus_to_exitcode(status)
         if stopping:
             log.info("worker %d finished (%s)", pid, describe_status(status))
@@ -128,14 +128,14 @@ def supervise(workers: int, child_main: Callable[[], int]) -> int:
             continue
         if exitcode == 0:  # it ended by itself (BB_LIMIT_MAX_REQUESTS): replace it now
             log.info("worker %d finished; starting another", pid)
-            slot.crashes = 0
-            slot.restart_at = time.monotonic()
+            ended.crashes = 0
+            ended.restart_at = time.monotonic()
             continue
-        if time.monotonic() - slot.started >= STABLE_AFTER:
-            slot.crashes = 0
-        slot.crashes += 1
-        delay = backoff(slot.crashes)
-        slot.restart_at = time.monotonic() + delay
+        if time.monotonic() - ended.started >= STABLE_AFTER:
+            ended.crashes = 0
+        ended.crashes += 1
+        delay = backoff(ended.crashes)
+        ended.restart_at = time.monotonic() + delay
         log.warning("worker %d exited unexpectedly (%s); restarting in %.1fs",
                     pid, describe_status(status), delay)
     return code

@@ -92,7 +92,7 @@ class WebSocketCarrier(Protocol):
     def resume_reading(self) -> None: ...
 
 
-def pick_subprotocol(app: Any, offered: list[str]) -> str | None:
+def pick_subprotocol(app: object, offered: list[str]) -> str | None:
     """The first of the client's offers the app lists in ``available_ws_protocols``."""
     available = getattr(app, "available_ws_protocols", None)
     if not available:
@@ -119,8 +119,8 @@ class WebSocketBridge:
         self.ws: WebSocketConnection | None = None
         self.inbox: deque[dict[str, Any]] = deque()
         self.disconnect: dict[str, Any] | None = None
-        self.task: asyncio.Task | None = None
-        self._waiter: asyncio.Future | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._writable = asyncio.Event()
         self._writable.set()
         self._pending = bytearray()
@@ -144,7 +144,7 @@ class WebSocketBridge:
         self._denial_body: list[bytes] = []
         self._close_timer: asyncio.TimerHandle | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
-        self._client: Any = None
+        self._client: tuple[str, int] | None = None  # ASGI scope['client']
 
     def start(self, scope: dict[str, Any]) -> None:
         """Run the app on ``scope`` (the carrier built it, ASGI ``websocket`` scope)."""
@@ -334,33 +334,40 @@ class WebSocketBridge:
             self._feed_again()
         return message
 
+    def _closed_for_sending(self, ws: WebSocketConnection) -> bool:
+        """ASGI spec 2.4: ``send`` after the close (ours, the peer's, or the carrier's)
+        raises; read afresh after every await."""
+        return self.phase is Phase.CLOSED or ws.close_sent or self.carrier.closed
+
     async def send(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if self.phase is Phase.HANDSHAKE:
             self._send_handshake(kind, message)
             return
         ws = self.ws
-        if self.phase is Phase.CLOSED or ws is None or ws.close_sent or self.carrier.closed:
+        if ws is None or self._closed_for_sending(ws):
             raise ClientDisconnected("the WebSocket is closed")
         if kind == "websocket.send":
-            text, data = message.get("text"), message.get("bytes")
+            text: str | None = message.get("text")
+            data: bytes | None = message.get("bytes")
             if data is None and text is None:
                 raise ValueError("websocket.send needs 'bytes' or 'text'")
             if self._send_lock is not None and self._send_lock.locked():
                 async with self._send_lock:  # a large message is being compressed
                     pass
-                if self.phase is Phase.CLOSED or ws.close_sent or self.carrier.closed:
+                if self._closed_for_sending(ws):
                     raise ClientDisconnected("the WebSocket is closed")
             step = self.settings.ws_bytes_per_turn
-            size = len(data) if data is not None else len(text)
-            if ws.deflate is not None and size > step:
-                await self._send_in_steps(
-                    bytes(data) if data is not None else text.encode("utf-8"),
-                    data is None, step)
-            elif data is not None:
-                ws.send_bytes(data)
-            else:
-                ws.send_text(text)
+            if data is not None:
+                if ws.deflate is not None and len(data) > step:
+                    await self._send_in_steps(bytes(data), False, step)
+                else:
+                    ws.send_bytes(data)
+            elif text is not None:
+                if ws.deflate is not None and len(text) > step:
+                    await self._send_in_steps(text.encode("utf-8"), True, step)
+                else:
+                    ws.send_text(text)
             self._flush()
             if not self._writable.is_set():
                 await self._wait_writable()  # the carrier's buffer is full: back-pressure

@@ -31,7 +31,14 @@ from conformance.autobahn.runners import (
     prepare_runner,
     select_runner,
 )
-from conformance.autobahn.shards import MIN_CHUNK_S, MergeError, merge_indexes, plan_chunks
+from conformance.autobahn.shards import (
+    MIN_CHUNK_S,
+    MergeError,
+    load_case_times,
+    merge_indexes,
+    plan_chunks,
+    record_case_times,
+)
 from conformance.h2bridge import hook as h2bridge_hook  # the h2-bridge variant (RFC 8441)
 from conformance.targets import REPO_ROOT, Protocol, TargetUnavailable, free_port, get_target
 from conformance.targets.base import CACHE_DIR, ServerHandle, make_tls_cert
@@ -159,7 +166,8 @@ def _run_server_mode(opts: RunOptions, runner: Runner, workdir: Path,
     cert = make_tls_cert(workdir / "tls") if opts.tls else None
     if opts.shards > 1 and expected is not None and len(expected) > 1:
         chunks = [Chunk(workdir / "chunks" / f"{n:03d}", ids, [])
-                  for n, ids in enumerate(plan_chunks(expected, opts.shards, opts.chunk_seconds))]
+                  for n, ids in enumerate(plan_chunks(expected, opts.shards, opts.chunk_seconds,
+                                                      load_case_times(opts.target)))]
         workers = min(opts.shards, len(chunks))
     else:  # one wstest, the patterns as given (docker cannot list the case ids)
         chunks = [Chunk(workdir, list(opts.cases), list(opts.exclude))]
@@ -192,6 +200,11 @@ def _run_server_mode(opts: RunOptions, runner: Runner, workdir: Path,
                 merge_indexes(found, index.parent)
         except MergeError as exc:
             return base_document(info, status="error", message=f"{exc}; see {workdir}")
+        try:  # the next run's chunk plan; a run never fails for want of it
+            if index.exists():
+                record_case_times(index, opts.target)
+        except (OSError, ValueError) as exc:
+            print(f"autobahn: case times not recorded: {exc}", file=sys.stderr)
     if not index.exists():
         detail = "; ".join(problems) or f"wstest wrote no {index}"
         return base_document(info, status="error",

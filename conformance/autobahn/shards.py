@@ -10,9 +10,14 @@ the per-chunk ``index.json`` files are merged case by case into one ``index.json
 to every case's own report file, so :func:`conformance.autobahn.results.convert` sees the
 same directory a single ``wstest`` would have written.
 
-The chunk sizes come from a rough cost model (:func:`case_weight`; measured here: the
+The chunk sizes come from measured case times when there are some: every sharded run
+records each case's ``duration`` from its merged index under
+``.cache/autobahn/case-times/<target>.json`` (:func:`record_case_times`), and a fresh
+machine starts from the committed table ``case_times.json`` (our server, all 517 cases).
+A case neither knows is estimated by a rough cost model (:func:`case_weight`; the
 permessage-deflate groups 12.* and 13.* are ~97% of the time, growing with the message
-size).  It only orders and sizes the chunks: the queue balances whatever it gets wrong.
+size).  Times only order and size the chunks: the queue balances whatever they get wrong,
+and every case runs whatever they say.
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from conformance.targets.base import CACHE_DIR
+
+#: Seconds per case measured on this machine by earlier runs, one file per target.
+CASE_TIMES_DIR = CACHE_DIR / "autobahn" / "case-times"
+#: The committed table: every case against our server (a fresh machine's first guess).
+COMMITTED_CASE_TIMES = Path(__file__).with_name("case_times.json")
+CaseTimes = dict[str, float]
 
 #: Autobahn 12.x.y / 13.x.y: y indexes MSG_SIZES of ``case12_x_x.py`` — (payload octets,
 #: auto-fragment size; 0 = none); every such case echoes 1000 messages.
@@ -58,11 +71,54 @@ def case_weight(case_id: str) -> float:
     return CASE_OVERHEAD_S
 
 
-def plan_chunks(case_ids: Sequence[str], workers: int,
-                min_chunk_s: float = MIN_CHUNK_S) -> list[list[str]]:
+def load_case_times(target: str) -> CaseTimes:
+    """Measured seconds per case: this machine's last runs of *target*, else the committed
+    table; an unreadable file counts as none (the cost model fills in)."""
+    for path in (CASE_TIMES_DIR / f"{target}.json", COMMITTED_CASE_TIMES):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            times = {str(k): float(v) for k, v in data["seconds"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if times:
+            return times
+    return {}
+
+
+def case_times_from_index(index: Path) -> CaseTimes:
+    """Each case's ``duration`` (milliseconds in wstest's ``index.json``) in seconds."""
+    data = json.loads(index.read_text(encoding="utf-8"))
+    times: CaseTimes = {}
+    for cases in data.values():
+        for case_id, entry in cases.items():
+            duration = entry.get("duration") if isinstance(entry, dict) else None
+            if isinstance(duration, (int, float)) and duration >= 0:
+                times[case_id] = round(duration / 1000.0, 3)
+    return times
+
+
+def record_case_times(index: Path, target: str, directory: Path = CASE_TIMES_DIR) -> Path:
+    """Merge the case times of *index* into *target*'s table (newest measurement wins)."""
+    path = directory / f"{target}.json"
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))["seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        known = {}
+    known.update(case_times_from_index(index))
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"target": target, "seconds": dict(sorted(known.items()))},
+                              indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def plan_chunks(case_ids: Sequence[str], workers: int, min_chunk_s: float = MIN_CHUNK_S,
+                times: CaseTimes | None = None) -> list[list[str]]:
     """Partition *case_ids* into chunks for *workers* pulling from one queue.
 
-    Guided self-scheduling: the cases go heaviest first, and each chunk takes about
+    Guided self-scheduling: the cases go heaviest first (by *times* where it has them,
+    else :func:`case_weight`), and each chunk takes about
     ``remaining / (2 * workers)`` of the estimated time that is left (never less than
     *min_chunk_s*, which amortises a wstest start), so the chunks shrink towards the end of the queue
     and the workers finish close together.  Every id lands in exactly one chunk; each
@@ -73,8 +129,10 @@ def plan_chunks(case_ids: Sequence[str], workers: int,
     if workers <= 1 or len(case_ids) <= 1:
         return [list(case_ids)] if case_ids else []
     position = {cid: i for i, cid in enumerate(case_ids)}
-    ordered = sorted(case_ids, key=lambda c: (-case_weight(c), position[c]))
-    remaining = sum(case_weight(c) for c in ordered)
+    known = times or {}
+    cost = {c: known[c] if c in known else case_weight(c) for c in case_ids}
+    ordered = sorted(case_ids, key=lambda c: (-cost[c], position[c]))
+    remaining = sum(cost.values())
     chunks: list[list[str]] = []
     current: list[str] = []
     budget = 0.0
@@ -82,7 +140,7 @@ def plan_chunks(case_ids: Sequence[str], workers: int,
         if not current:
             budget = max(remaining / (2 * workers), min_chunk_s)
         current.append(cid)
-        weight = case_weight(cid)
+        weight = cost[cid]
         budget -= weight
         remaining -= weight
         if budget <= 0:

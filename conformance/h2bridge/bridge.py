@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from blackbull.protocol import http2 as h2p
 from blackbull.protocol.http1.events import RequestRejected
 from blackbull.protocol.http1.head import parse_request_head
+from blackbull.protocol.http2.scheduler import OutboundScheduler, StreamOutput
 from blackbull.protocol.websocket.handshake import (
     HandshakeRejection,
     accept_key,
@@ -69,8 +70,10 @@ class Tunnel:
             h2p.SettingCode.ENABLE_PUSH: 0,
             h2p.SettingCode.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
         })
+        self.scheduler = OutboundScheduler(self.conn)
         self.up_writer: asyncio.StreamWriter | None = None
         self.sid = 0
+        self.out = StreamOutput(0)  # the stream's write queue, once the stream is open
         self.settings = asyncio.Event()
         self.answer: asyncio.Future[h2p.ResponseReceived] | None = None
         self.window = asyncio.Event()
@@ -141,6 +144,7 @@ class Tunnel:
                      b"sec-websocket-extensions"):
             request += [(name, v) for v in header_values(headers, name)]
         self.sid = self.conn.get_next_available_stream_id()
+        self.out = StreamOutput(self.sid)
         self.answer = asyncio.get_running_loop().create_future()
         self.conn.send_headers(self.sid, request)
         self._flush()
@@ -156,9 +160,9 @@ class Tunnel:
             if not data:
                 break
             await self._send(data)
-        if not self.done.is_set() and self._stream_writable():
-            self.conn.end_stream(self.sid)  # RFC 8441 §5: FIN → END_STREAM
-            self._flush()
+        if not self.done.is_set() and self._stream_writable() and self.out.finish():
+            self.scheduler.enqueue(self.out)  # RFC 8441 §5: FIN → END_STREAM
+            self._pump()
         await self.done.wait()
 
     def _stream_writable(self) -> bool:
@@ -167,16 +171,17 @@ class Tunnel:
                                                        h2p.StreamState.HALF_CLOSED_REMOTE)
 
     async def _send(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view and self._stream_writable():
-            room = self.conn.local_flow_control_window(self.sid)
-            if room <= 0:
-                self.window.clear()
-                await asyncio.wait_for(self.window.wait(), 30)
-                continue
-            self.conn.send_data(self.sid, bytes(view[:room]))
-            view = view[room:]
-            self._flush()
+        """Queue ``data`` on the stream and wait until the windows let all of it out
+        (RFC 9113 §6.9): the client is not read further meanwhile."""
+        out = self.out
+        if not self._stream_writable() or not out.write(data):
+            return
+        self.scheduler.enqueue(out)
+        self._pump()
+        while out.out_size and self._stream_writable():
+            self.window.clear()
+            await asyncio.wait_for(self.window.wait(), 30)
+            self._pump()
         if self.up_writer is not None:
             await self.up_writer.drain()
 
@@ -186,7 +191,7 @@ class Tunnel:
             while data := await reader.read(_READ):
                 for event in self.conn.receive_data(data):
                     await self._on_event(event)
-                self._flush()
+                self._pump()
         except (ConnectionError, OSError, ssl_module.SSLError):
             pass
         finally:
@@ -238,6 +243,11 @@ class Tunnel:
             self.writer.transport.abort()
         else:
             self.writer.close()
+
+    def _pump(self) -> None:
+        """Send what the windows allow (the shared :class:`OutboundScheduler`), then flush."""
+        self.scheduler.pump()
+        self._flush()
 
     def _flush(self) -> None:
         data = self.conn.data_to_send()

@@ -16,7 +16,7 @@ TIMEOUT = 15.0
 
 
 def _client(ep: Endpoint, port: int | None = None) -> WebSocketH2Client:
-    return WebSocketH2Client("localhost", port or ep.port, ssl=ep.client_context())
+    return WebSocketH2Client(ep.server_name, port or ep.port, ssl=ep.client_context())
 
 
 async def _expect(ws: WebSocketH2Session, opcode: Opcode, payload: object, what: str) -> None:
@@ -33,7 +33,7 @@ def _ended_cleanly(ws: WebSocketH2Session) -> None:
 async def _one(ep: Endpoint, body: Callable[[WebSocketH2Session], Awaitable[None]], *,
                subprotocols: list[str] | None = None, compress: bool = False) -> None:
     async with _client(ep) as client:
-        ws = await client.connect("/ws", subprotocols, compress=compress,
+        ws = await client.connect(ep.ws_path, subprotocols, compress=compress,
                                   response_timeout=TIMEOUT)
         await body(ws)
         await ws.close()
@@ -42,7 +42,7 @@ async def _one(ep: Endpoint, body: Callable[[WebSocketH2Session], Awaitable[None
 async def handshake(ep: Endpoint) -> None:
     async with _client(ep) as client:
         check(client.connect_protocol_enabled, "no SETTINGS_ENABLE_CONNECT_PROTOCOL=1")
-        ws = await client.connect("/ws", compress=False, response_timeout=TIMEOUT)
+        ws = await client.connect(ep.ws_path, compress=False, response_timeout=TIMEOUT)
         check(client.connect_status == 200, f":status {client.connect_status}")
         await ws.send_text("?version")
         await _expect(ws, Opcode.TEXT, "version:2", "the app's http_version")
@@ -93,7 +93,7 @@ async def ping_pong(ep: Endpoint) -> None:
 
 async def close_client_code(ep: Endpoint) -> None:
     async with _client(ep) as client:
-        ws = await client.connect("/ws", compress=False, response_timeout=TIMEOUT)
+        ws = await client.connect(ep.ws_path, compress=False, response_timeout=TIMEOUT)
         await ws.close(4001)
         check(ws.close_code == 4001, f"server's Close echoed {ws.close_code}, not 4001")
         _ended_cleanly(ws)
@@ -101,7 +101,7 @@ async def close_client_code(ep: Endpoint) -> None:
 
 async def close_server_code(ep: Endpoint) -> None:
     async with _client(ep) as client:
-        ws = await client.connect("/ws", compress=False, response_timeout=TIMEOUT)
+        ws = await client.connect(ep.ws_path, compress=False, response_timeout=TIMEOUT)
         await ws.send_text("close:4002")
         await _expect(ws, Opcode.CLOSE, struct.pack("!H", 4002), "server Close")
         await ws.close()
@@ -118,7 +118,7 @@ async def subprotocol(ep: Endpoint) -> None:
 
 async def permessage_deflate(ep: Endpoint) -> None:
     async with _client(ep) as client:
-        ws = await client.connect("/ws", compress=True, response_timeout=TIMEOUT)
+        ws = await client.connect(ep.ws_path, compress=True, response_timeout=TIMEOUT)
         if ws.core.deflate is None:
             await ws.close()
             raise NotApplicable(f"{ep.name} did not accept permessage-deflate "
@@ -132,7 +132,7 @@ async def permessage_deflate(ep: Endpoint) -> None:
 async def fifty_streams(ep: Endpoint) -> None:
     async with _client(ep) as client:
         sessions = await asyncio.gather(*(
-            client.connect("/ws", compress=False, response_timeout=TIMEOUT)
+            client.connect(ep.ws_path, compress=False, response_timeout=TIMEOUT)
             for _ in range(50)))
         check(len({ws.stream_id for ws in sessions}) == 50, "streams were not distinct")
 
@@ -150,7 +150,7 @@ async def no_setting_refused(ep: Endpoint) -> None:
         check(not client.connect_protocol_enabled,
               "the server advertised SETTINGS_ENABLE_CONNECT_PROTOCOL though told not to")
         try:
-            await client.connect("/ws", response_timeout=TIMEOUT)
+            await client.connect(ep.ws_path, response_timeout=TIMEOUT)
         except HandshakeError:
             assert client.conn is not None
             check(not client.conn.streams and client.conn.highest_local_id == 0,

@@ -75,13 +75,15 @@ class RawConnection:
         self.settings = asyncio.Event()
         self.window = asyncio.Event()
         self.writer: asyncio.StreamWriter | None = None
+        self.authority = b"localhost"
         self.task: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, ep: Endpoint, port: int) -> RawConnection:
         self = cls()
+        self.authority = ep.server_name.encode()
         reader, self.writer = await asyncio.wait_for(asyncio.open_connection(
-            ep.host, port, ssl=ep.client_context(), server_hostname="localhost"), TIMEOUT)
+            ep.host, port, ssl=ep.client_context(), server_hostname=ep.server_name), TIMEOUT)
         self.conn.initiate_connection()
         self.conn.increment_flow_control_window(4 * 1024 * 1024)
         self.flush()
@@ -134,7 +136,7 @@ class RawConnection:
         sid = self.conn.get_next_available_stream_id()
         headers = [(b":method", b"CONNECT"), (b":protocol", b"websocket"),
                    (b":scheme", b"https"), (b":path", path.encode()),
-                   (b":authority", b"localhost"), (b"sec-websocket-version", b"13")]
+                   (b":authority", self.authority), (b"sec-websocket-version", b"13")]
         if subprotocols:
             headers.append((b"sec-websocket-protocol", ", ".join(subprotocols).encode()))
         pmd = PerMessageDeflate() if deflate else None
@@ -203,7 +205,7 @@ async def _open(ep: Endpoint, *, subprotocols: list[str] | None = None,
     conn = await RawConnection.open(ep, ep.port)
     check(bool(conn.conn.remote_settings.enable_connect_protocol),
           "no SETTINGS_ENABLE_CONNECT_PROTOCOL=1")
-    stream = await conn.connect("/ws", subprotocols, deflate)
+    stream = await conn.connect(ep.ws_path, subprotocols, deflate)
     check(stream.status == 200, f"extended CONNECT answered {stream.status}")
     check(b"content-length" not in stream.headers, "content-length on the 200 (RFC 8441 §5)")
     return conn, stream

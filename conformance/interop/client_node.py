@@ -25,10 +25,13 @@ async def run_cell(ep: Endpoint, report_dir: Path) -> Verdicts:
     binary = node_binary()
     if binary is None:
         return {s.id: (Outcome.ERROR, "node is not installed") for s in SCENARIOS}
+    # "-": no extra CA (the system store); NODE_CLIENT_INSECURE: do not verify at all.
     proc = await asyncio.create_subprocess_exec(
-        binary, str(SCRIPT), str(ep.port), ep.ca_file, str(ep.no_setting_port or "-"),
+        binary, str(SCRIPT), str(ep.port), ep.ca_file or "-", str(ep.no_setting_port or "-"),
+        ep.server_name, ep.ws_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "NO_SETTING_REASON": ep.no_setting_reason})
+        env={**os.environ, "NO_SETTING_REASON": ep.no_setting_reason,
+             "NODE_CLIENT_INSECURE": "1" if ep.insecure else ""})
     try:
         out, err = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT)
     except TimeoutError:

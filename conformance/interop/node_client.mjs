@@ -2,14 +2,21 @@
 // with a small RFC 6455 frame codec (client role: masked) and permessage-deflate (RFC 7692,
 // no context takeover) written here. Prints one JSON object: {scenario: {status, message}}.
 //
-// usage: node node_client.mjs <port> <ca.pem> [<no-setting port>|-]
+// usage: node node_client.mjs <port> <ca.pem>|- [<no-setting port>|-] [<host>] [<ws path>]
+// "-" for the CA: the system store only. NODE_CLIENT_INSECURE=1: no certificate check
+// (a --url server run with --insecure).
 import http2 from 'node:http2';
 import fs from 'node:fs';
+import tls from 'node:tls';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 
-const [port, caFile, noSettingPort] = process.argv.slice(2);
-const ca = fs.readFileSync(caFile);
+const [port, caFile, noSettingPort, host = 'localhost', wsPath = '/ws'] = process.argv.slice(2);
+const authorityHost = host.includes(':') ? `[${host}]` : host;
+const tlsOptions = {};
+// Node's `ca` replaces its root store: keep the roots and add the given CA.
+if (caFile && caFile !== '-') tlsOptions.ca = [...tls.rootCertificates, fs.readFileSync(caFile)];
+if (process.env.NODE_CLIENT_INSECURE === '1') tlsOptions.rejectUnauthorized = false;
 const TIMEOUT = 15000;
 const OP = {CONT: 0, TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, PONG: 10};
 const TAIL = Buffer.from([0, 0, 0xff, 0xff]);
@@ -112,15 +119,15 @@ class WsStream {
 
 function connect(p) {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`https://localhost:${p}`, {ca});
+    const session = http2.connect(`https://${authorityHost}:${p}`, tlsOptions);
     session.once('remoteSettings', () => resolve(session));
     session.once('error', reject);
   });
 }
 
-async function openWs(session, {protocols, deflate, path = '/ws'} = {}) {
+async function openWs(session, {protocols, deflate, path = wsPath} = {}) {
   const headers = {':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https',
-                   ':path': path, ':authority': `localhost:${session.port}`,
+                   ':path': path, ':authority': `${authorityHost}:${session.port}`,
                    'sec-websocket-version': '13'};
   if (protocols) headers['sec-websocket-protocol'] = protocols.join(', ');
   if (deflate) headers['sec-websocket-extensions'] = 'permessage-deflate; client_no_context_takeover; server_no_context_takeover';

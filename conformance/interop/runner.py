@@ -29,9 +29,8 @@ from conformance.report.schema import CaseResult, SuiteResult, utc_now
 SUITE = "rfc8441-matrix"
 CLIENTS = ("blackbull", "h2-raw", "node", "chromium")
 #: Clients that cannot test a --url server whose certificate the run did not make.
-INSECURE_UNSUPPORTED = {
-    "node": "the node client trusts only the run's own CA (a --url server's certificate "
-            "is not verifiable here)",
+#: Clients that cannot test a server the run did not start (``--url``), and why.
+EXTERNAL_UNSUPPORTED = {
     "chromium": "the Chromium scenarios load the interop app's page from the server "
                 "(conformance/interop/app.py), which a --url server does not serve",
 }
@@ -95,8 +94,8 @@ async def run_matrix(clients: tuple[str, ...], server_names: tuple[str, ...],
                 elif ep is None:
                     reason = running.unavailable.get(server, "server did not start")
                     verdicts = {s.id: (Outcome.ERROR, reason) for s in SCENARIOS}
-                elif ep.insecure and client in INSECURE_UNSUPPORTED:
-                    verdicts = {s.id: (Outcome.NOT_APPLICABLE, INSECURE_UNSUPPORTED[client])
+                elif ep.external and client in EXTERNAL_UNSUPPORTED:
+                    verdicts = {s.id: (Outcome.NOT_APPLICABLE, EXTERNAL_UNSUPPORTED[client])
                                 for s in SCENARIOS}
                 else:
                     verdicts = await run_client(client, ep, running.report_dir)

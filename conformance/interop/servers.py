@@ -62,9 +62,10 @@ def _start(name: str, tls: base.TlsCert, env: dict[str, str]) -> base.ServerHand
 
 
 def advertises_connect_protocol(host: str, port: int, insecure: bool,
-                                timeout: float = 10.0) -> bool:
+                                timeout: float = 10.0, ca: str = "") -> bool:
     """Whether the server's first SETTINGS has SETTINGS_ENABLE_CONNECT_PROTOCOL=1
-    (RFC 8441 §3), read with the ``h2`` library over TLS + ALPN h2."""
+    (RFC 8441 §3), read with the ``h2`` library over TLS + ALPN h2 (verified against
+    the system store and *ca*, unless *insecure*)."""
     import h2.config
     import h2.connection
     import h2.events
@@ -73,6 +74,8 @@ def advertises_connect_protocol(host: str, port: int, insecure: bool,
     ctx = ssl.create_default_context()
     if insecure:
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    elif ca:
+        ctx.load_verify_locations(cafile=ca)
     ctx.set_alpn_protocols(["h2"])
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
     with socket.create_connection((host, port), timeout=timeout) as raw, \
@@ -95,7 +98,8 @@ def advertises_connect_protocol(host: str, port: int, insecure: bool,
 def _external(name: str, target: ExternalTarget, running: Running) -> None:
     try:
         handle = target.start(APP, protocol=Protocol.WS_OVER_H2)
-        enabled = advertises_connect_protocol(handle.host, handle.port, target.insecure)
+        enabled = advertises_connect_protocol(handle.host, handle.port, target.insecure,
+                                              ca=target.ca)
     except (base.TargetUnavailable, OSError, ssl.SSLError) as exc:
         running.unavailable[name] = f"{name} could not be reached: {exc}"[:2000]
         return
@@ -103,9 +107,10 @@ def _external(name: str, target: ExternalTarget, running: Running) -> None:
         running.not_supported[name] = (f"{name} does not advertise "
                                        "SETTINGS_ENABLE_CONNECT_PROTOCOL=1 (RFC 8441 §3)")
         return
-    running.endpoints[name] = Endpoint(name, handle.port, "", host=handle.host,
+    running.endpoints[name] = Endpoint(name, handle.port, target.ca, host=handle.host,
                                        no_setting_reason=_EXTERNAL.format(name=name),
-                                       insecure=target.insecure)
+                                       insecure=target.insecure, external=True,
+                                       ws_path=handle.paths.get("rfc8441_echo", "/ws"))
 
 
 def start_servers(names: tuple[str, ...], workdir: Path) -> Running:

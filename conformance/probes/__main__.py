@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", action="append", default=[],
                         help="label for the --url of the same position (default host:port)")
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    parser.add_argument("--ca", type=Path, default=None,
+                        help="PEM file of the CA that signed the servers' certificates")
     parser.add_argument("--only", action="append", default=[],
                         help="probe ids or patterns (rfc9113/6.5*, rfc7541); repeatable")
     parser.add_argument("--timeout", type=float, default=3.0,
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give at least one --url (or --list)")
     try:
         targets = [Target.parse(url, name=(args.name[i] if i < len(args.name) else ""),
-                                insecure=args.insecure) for i, url in enumerate(args.url)]
+                                insecure=args.insecure, ca=str(args.ca or ""))
+                   for i, url in enumerate(args.url)]
     except TargetError as exc:
         print(f"probes: {exc}", file=sys.stderr)
         return 2

@@ -50,9 +50,11 @@ class Target:
     path: str
     name: str
     insecure: bool = False
+    ca: str = ""   # PEM file of the CA that signed the server's certificate ("": system)
 
     @classmethod
-    def parse(cls, url: str, *, name: str = "", insecure: bool = False) -> Target:
+    def parse(cls, url: str, *, name: str = "", insecure: bool = False,
+              ca: str = "") -> Target:
         """The same URL rules as the harness's ``--url`` (conformance.targets.external)."""
         try:
             parsed = parse_url(url)
@@ -60,7 +62,7 @@ class Target:
             raise TargetError(str(exc)) from None
         return cls(url=url, scheme=parsed.scheme, host=parsed.host, port=parsed.port,
                    path=parsed.path, name=name or f"{parsed.host}:{parsed.port}",
-                   insecure=insecure)
+                   insecure=insecure, ca=ca)
 
     @property
     def transports(self) -> tuple[str, ...]:
@@ -131,10 +133,12 @@ def _preview(data: bytes, limit: int = 80) -> str:
 
 
 @functools.cache
-def _client_context(insecure: bool, alpn: tuple[str, ...]) -> ssl.SSLContext:
-    """One client context per (verification, ALPN) pair: building a default context loads
-    the system CA store (tens of ms), which hundreds of probe connections would repeat."""
+def _client_context(insecure: bool, alpn: tuple[str, ...], ca: str = "") -> ssl.SSLContext:
+    """One client context per (verification, ALPN, CA) triple: building a default context
+    loads the system CA store (tens of ms), which hundreds of probe connections would repeat."""
     context = ssl.create_default_context()
+    if ca:
+        context.load_verify_locations(cafile=ca)
     if insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -164,7 +168,8 @@ class ProbeContext:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.tls:
             context = _client_context(self.target.insecure,
-                                      tuple(alpn if alpn is not None else ALPN[self.transport]))
+                                      tuple(alpn if alpn is not None else ALPN[self.transport]),
+                                      self.target.ca)
             sock.settimeout(max(deadline - time.monotonic(), 0.1))
             sock = context.wrap_socket(sock, server_hostname=self.target.host)
         wire = Wire(sock, self.transcript)

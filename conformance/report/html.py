@@ -73,8 +73,14 @@ _JS = """
         ('MISMATCH: '+bad.concat(errors).join('; '));
     }catch(e){out.setAttribute('data-ok','false');out.textContent='self-check error: '+e;}
   }
-  if(document.readyState==='loading'){document.addEventListener('DOMContentLoaded',check);}
-  else{check();}
+  // A comparison cell links to its run's <details>: open it when it is the target.
+  function reveal(){
+    var el=location.hash&&document.getElementById(location.hash.slice(1));
+    if(el&&el.tagName==='DETAILS'){el.open=true;}
+  }
+  window.addEventListener('hashchange',reveal);
+  if(document.readyState==='loading'){document.addEventListener('DOMContentLoaded',function(){check();reveal();});}
+  else{check();reveal();}
 })();
 """
 
@@ -179,15 +185,24 @@ def _sections(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _cell_html(cell: dict[str, Any] | None) -> str:
+def _run_anchor(suite: str, variant: str, target: str) -> str:
+    """The id of a run's <details> in the case list (the comparison cells link to it)."""
+    return "run-" + "-".join("".join(ch if ch.isalnum() else "_" for ch in part)
+                             for part in (suite, variant, target))
+
+
+def _cell_html(cell: dict[str, Any] | None, anchor: str = "") -> str:
     if cell is None:
         return '<td class="c st-none">—</td>'
     status = cell["status"]
+    link = f' href="#{anchor}"' if anchor else ""
     if status == "error":
-        return f'<td class="c st-error" title="{_e(cell["message"])}">could not run</td>'
+        return (f'<td class="c st-error" title="{_e(cell["message"])}"><a{link}>could not run'
+                "</a></td>")
     if status == "not-supported":
         return '<td class="c st-not-supported">not supported</td>'
-    return f'<td class="c st-{_score_class(cell)}">{cell["pass"]}/{cell["total"]}</td>'
+    return (f'<td class="c st-{_score_class(cell)}"><a{link}>{cell["pass"]}/{cell["total"]}'
+            "</a></td>")
 
 
 def _score_class(cell: dict[str, Any]) -> str:
@@ -205,21 +220,25 @@ def _comparison(data: dict[str, Any]) -> str:
         return "<p class='muted'>No external suite results.</p>"
     info = data["provenance"].get("targets", {})
 
-    def th(target: str) -> str:
+    def implementation(target: str) -> str:
         meta = info.get(target) or {}
         sub = " ".join(str(meta.get(k, "")) for k in ("language", "version") if meta.get(k))
         return f'<th title="{_e(meta.get("implementation", ""))}">{_e(target)}' + (
             f'<br><span class="muted">{_e(sub)}</span>' if sub else "") + "</th>"
 
-    head = "".join(th(t) for t in comp["targets"])
+    # A row per implementation, a column per suite and variant (issue 14 §3); each score
+    # links to that run's cases, failures first.
+    head = "".join(f'<th>{_e(r["suite"])}<br><span class="muted">{_e(r["variant"])}</span></th>'
+                   for r in comp["rows"])
     body = "".join(
-        f'<tr><td>{_e(r["suite"])}</td><td>{_e(r["variant"])}</td>'
-        + "".join(_cell_html(r["cells"].get(t)) for t in comp["targets"]) + "</tr>"
-        for r in comp["rows"])
+        f"<tr>{implementation(t)}"
+        + "".join(_cell_html(r["cells"].get(t), _run_anchor(r["suite"], r["variant"], t))
+                  for r in comp["rows"]) + "</tr>"
+        for t in comp["targets"])
     legend = ('<p class="legend"><span class="st-pass">all pass</span><span class="st-near">'
               '≥ 90 %</span><span class="st-fail">&lt; 90 %</span><span class="st-not-supported">'
               'not supported</span><span class="st-error">could not run</span></p>')
-    return f"{legend}<table><tr><th>suite</th><th>variant</th>{head}</tr>{body}</table>"
+    return f"{legend}<table><tr><th>implementation</th>{head}</tr>{body}</table>"
 
 
 def _probes(data: dict[str, Any]) -> str:
@@ -291,8 +310,9 @@ def _cases(data: dict[str, Any]) -> str:
             f'</td><td>{_e(c["description"])}</td><td class="case-{_e(c["status"])}">'
             f'{_e(c["status"])}</td><td class="msg">{_e(c["message"])}</td></tr>'
             for c in cases)
+        anchor = _run_anchor(run["suite"], run["variant"], run["target"])
         parts.append(
-            f'<details><summary><b>{_e(run["suite"])} / {_e(run["variant"])} @ '
+            f'<details id="{anchor}"><summary><b>{_e(run["suite"])} / {_e(run["variant"])} @ '
             f'{_e(run["target"])}</b> — {_e(run["status"])}: {_counts(s)} '
             f'<span class="muted">{_e(run["tool"].get("name", ""))} '
             f'{_e(run["tool"].get("version", ""))}</span></summary>'

@@ -60,21 +60,22 @@ def _suites(data: dict[str, Any]) -> list[str]:
 
 
 def _comparison(data: dict[str, Any]) -> list[str]:
+    """A row per implementation (language, version), a column per suite and variant."""
     comp = data["comparison"]
     if len(comp["targets"]) < 2:
         return []
-    head = "| suite | variant | " + " | ".join(comp["targets"]) + " |"
-    lines = ["## Comparison across servers", "", head,
-             "|---|---|" + "---|" * len(comp["targets"])]
+    columns = comp["rows"]
+    head = "| implementation | language, version | " + " | ".join(
+        f"{c['suite']} {c['variant']}" for c in columns) + " |"
+    lines = ["## Comparison across servers", "", head, "|---|---|" + "---|" * len(columns)]
     info = data["provenance"].get("targets", {})
-    if info:
-        about = [" ".join(str((info.get(t) or {}).get(k, "")) for k in ("language", "version")
-                          ).strip() or "—" for t in comp["targets"]]
-        lines.append("| *language, version* | | " + " | ".join(_esc(a) for a in about) + " |")
-    for row in comp["rows"]:
-        cells = " | ".join(_cell(row["cells"].get(t)) for t in comp["targets"])
-        lines.append(f"| {row['suite']} | {row['variant']} | {cells} |")
-    return lines
+    for target in comp["targets"]:
+        meta = info.get(target) or {}
+        about = " ".join(str(meta.get(k, "")) for k in ("language", "version")).strip() or "—"
+        cells = " | ".join(_cell(c["cells"].get(target)) for c in columns)
+        lines.append(f"| {_esc(target)} | {_esc(about)} | {cells} |")
+    return lines + ["", "Failing cases of each cell: `compliance.html` (every score links to "
+                        "its run's cases) and the Failures section below."]
 
 
 def _matrix(data: dict[str, Any]) -> list[str]:
@@ -155,11 +156,16 @@ def _timing(timing: dict[str, Any] | None) -> list[str]:
     if not timing:
         return []
     load = timing.get("loadavg_1min", {})
-    suites = ", ".join(f"{s['name']} {s['wall_s']:.0f} s" for s in timing.get("suites", []))
+    suites = ", ".join(f"{s['name']} {s['wall_s']:.0f} s"
+                       + (f" ({s['cpu_s']:.0f} CPU-s)" if s.get("cpu_s") is not None else "")
+                       for s in timing.get("suites", []))
     return [f"Run time: {timing['wall_s']:.0f} s wall with {timing.get('jobs')} jobs on "
             f"{timing.get('cpus')} CPUs ({timing.get('children_cpu_s', 0):.0f} CPU-s in the "
             f"suites' processes; 1-min load average mean {load.get('mean')}, max "
-            f"{load.get('max')}). Suites: {suites}.", ""]
+            f"{load.get('max')})"
+            + (f"; on idle cores at least {timing['idle_machine_floor_s']:.0f} s (CPU-s / "
+               "cores)" if timing.get("idle_machine_floor_s") is not None else "")
+            + f". Suites: {suites}.", ""]
 
 
 def _tool(tool: dict[str, Any]) -> str:

@@ -1,5 +1,5 @@
 """The target options every conformance command shares: ``--target``, ``--target-file``,
-``--url``, ``--name``, ``--insecure`` (conformance/targets/README.md)."""
+``--url``, ``--name``, ``--insecure``, ``--ca`` (conformance/targets/README.md)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def add_target_arguments(parser: argparse.ArgumentParser, *, default: str | None
                         help="the report's label for the --url server (default HOST-PORT)")
     parser.add_argument("--insecure", action="store_true",
                         help="--url over TLS: do not verify the server's certificate")
+    parser.add_argument("--ca", type=Path, default=None,
+                        help="--url over TLS: PEM file of the CA that signed its certificate")
 
 
 def resolve_targets(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
@@ -40,7 +42,8 @@ def resolve_targets(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             names.append(register(load_target_file(path)).name)
         if args.url:
             names.append(register(external_target(args.url, name=args.name,
-                                                  insecure=args.insecure)).name)
+                                                  insecure=args.insecure,
+                                                  ca=args.ca or "")).name)
     except (TargetFileError, UrlError, OSError) as exc:
         parser.error(str(exc))
     given = args.target if isinstance(args.target, list) else (

@@ -21,6 +21,7 @@ scheme      protocols                                     suites
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,9 @@ class ExternalTarget(Target):
 
     urls: tuple[ServerUrl, ...] = ()
     insecure: bool = False   # self-signed TLS: clients do not verify the certificate
+    #: A PEM file of the CA(s) that signed the server's certificate (``--ca``): the TLS
+    #: clients of the probes and of the RFC 8441 matrix trust it besides the system store.
+    ca: str = ""
     endpoints: Mapping[Protocol, ServerUrl] = field(default_factory=dict)
 
     @property
@@ -150,11 +154,13 @@ class ExternalTarget(Target):
 
 
 def external_target(urls: Iterable[str], *, name: str | None = None, insecure: bool = False,
-                    description: str = "", language: str = "", **extra: Any) -> ExternalTarget:
+                    ca: str | Path = "", description: str = "", language: str = "",
+                    **extra: Any) -> ExternalTarget:
     """The target behind one or more ``--url`` values (all of one server)."""
     parsed = tuple(parse_url(u) for u in urls)
     if not parsed:
         raise UrlError("at least one URL is needed")
+    ca_path = check_ca(ca)
     endpoints: dict[Protocol, ServerUrl] = {}
     for url in parsed:
         for protocol in url.protocols:
@@ -173,8 +179,24 @@ def external_target(urls: Iterable[str], *, name: str | None = None, insecure: b
         name=name or default_name(parsed),
         description=description or "server under test at " + ", ".join(u.url for u in parsed),
         protocols=frozenset(endpoints), build_argv=_unlaunchable, language=language,
-        serves_app=False, paths=paths, urls=parsed, insecure=insecure,
+        serves_app=False, paths=paths, urls=parsed, insecure=insecure, ca=ca_path,
         endpoints=endpoints, **extra)
+
+
+def check_ca(ca: str | Path) -> str:
+    """``--ca FILE``: its absolute path once it loads as PEM certificates ("" for none).
+
+    A file that does not exist or holds no certificate is an error here, before any suite
+    runs, never a silent fall-back to the system store.
+    """
+    if not ca:
+        return ""
+    path = Path(ca).expanduser().resolve()
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        raise UrlError(f"--ca {ca}: not a readable PEM certificate file ({exc})") from None
+    return str(path)
 
 
 def target_file_text(target: ExternalTarget) -> str:
@@ -187,6 +209,8 @@ def target_file_text(target: ExternalTarget) -> str:
              "protocols = [" + ", ".join(q(p.value) for p in sorted(target.protocols)) + "]",
              "urls = [" + ", ".join(q(u.url) for u in target.urls) + "]",
              f"insecure = {'true' if target.insecure else 'false'}"]
+    if target.ca:
+        lines.append(f"ca = {q(target.ca)}")
     if target.version_text:
         lines.append(f"version = {q(target.version_text)}")
     return "\n".join(lines) + "\n"

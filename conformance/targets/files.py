@@ -19,7 +19,7 @@ from conformance.targets.placeholders import placeholders, render, unknown_place
 TOP_KEYS = {"name", "implementation", "language", "version", "version_command",
             "version_regex", "protocols", "requires", "install", "launch", "launch_tls",
             "launch_for", "templates", "env", "ready", "paths", "asgi", "venv",
-            "requirements", "isolate_repo", "apps", "rfc8441", "urls", "insecure", "bench"}
+            "requirements", "isolate_repo", "apps", "rfc8441", "urls", "insecure", "ca", "bench"}
 BENCH_KEYS = {"label", "venv", "supports", "command", "command_tls", "command_h2c", "env",
               "cwd", "pythonpath", "ours", "variants"}
 LAUNCH_KEYS = {"command", "cwd"}
@@ -64,14 +64,18 @@ def parse_target(data: Mapping[str, Any], path: Path) -> Target:
         version_regex=str(data.get("version_regex", "")),
         paths=_table(data, "paths", where, PATH_KEYS), here=path.parent, source=path)
     if "urls" in data:
-        from conformance.targets.external import external_target
+        from conformance.targets.external import UrlError, external_target
 
         if "launch" in data:
             raise TargetFileError(f"{where}: `urls` (a running server) and [launch] exclude "
                                   "each other")
-        return external_target(_strs(data, "urls", where), name=name,
-                               insecure=bool(data.get("insecure", False)), **{
-                                   k: v for k, v in common.items() if k != "name"})
+        try:
+            return external_target(_strs(data, "urls", where), name=name,
+                                   insecure=bool(data.get("insecure", False)),
+                                   ca=_ca(data, path), **{
+                                       k: v for k, v in common.items() if k != "name"})
+        except UrlError as exc:
+            raise TargetFileError(f"{where}: {exc}") from None
     launch = _launch(data, "launch", where, required=True)
     launch_tls = _launch(data, "launch_tls", where)
     launch_for = {}
@@ -198,6 +202,13 @@ def _protocol(value: object, where: str) -> Protocol:
     except ValueError:
         raise TargetFileError(f"{where}: unknown protocol {value!r}; known: "
                               f"{', '.join(p.value for p in Protocol)}") from None
+
+
+def _ca(data: Mapping[str, Any], path: Path) -> str:
+    """``ca``: the CA file of a running server's certificate, relative to the target file."""
+    if "ca" not in data:
+        return ""
+    return str((path.parent / _str(data, "ca", str(path))).resolve())
 
 
 def _str(data: Mapping[str, Any], key: str, where: str) -> str:

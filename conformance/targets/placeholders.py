@@ -15,7 +15,7 @@ from conformance.targets.base import REPO_ROOT, Launch
 
 NAMES = ("host", "port", "cert", "key", "ca", "here", "workdir", "python", "app",
          "protocol", "repo",
-         "bin", "bench_apps", "conformance")   # the last three only in [bench] (bench/servers.py)
+         "bin", "bench_apps", "conformance", "ref")   # the last four only in [bench] (bench/servers.py)
 _PATTERN = re.compile(r"\{(" + "|".join(NAMES) + r")\}")
 
 

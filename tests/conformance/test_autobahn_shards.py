@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from conformance.autobahn.results import RunInfo, convert, resolve_patterns
-from conformance.autobahn.shards import MergeError, case_weight, merge_indexes, plan_chunks
+from conformance.autobahn.shards import (
+    MergeError,
+    case_times_from_index,
+    case_weight,
+    merge_indexes,
+    plan_chunks,
+    record_case_times,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 INFO = RunInfo("demo", "ws", "python2.7", "25.10.1", "2026-11-21T07:00:00Z", 1.0)
@@ -74,6 +81,29 @@ def test_deflate_cases_weigh_by_message_size() -> None:
     assert case_weight("12.3.15") > case_weight("12.3.10")        # 256-octet fragments
     assert case_weight("12.3.18") > case_weight("12.4.18")        # text costs more than html
     assert case_weight("1.1.1") < case_weight("9.1.6") < case_weight("13.1.10")
+
+
+def test_measured_case_times_order_the_chunks_over_the_cost_model() -> None:
+    """A case the table measures as the slowest goes first, whatever the model says."""
+    times = {cid: 0.01 for cid in ALL_IDS}
+    times["1.1.1"] = 500.0  # the model says 0.05 s
+    chunks = plan_chunks(ALL_IDS, 2, times=times)
+    assert chunks[0] == ["1.1.1"]  # alone: it is more than a chunk's share
+    flat = sorted(cid for chunk in chunks for cid in chunk)
+    assert flat == sorted(ALL_IDS)
+    # Cases missing from the table fall back to the model.
+    partial = plan_chunks(ALL_IDS, 2, times={"1.1.1": 500.0})
+    assert partial[0] == ["1.1.1"] and "12.3.15" in partial[1]
+
+
+def test_a_run_records_its_case_times_and_the_next_plan_reads_them(tmp_path: Path) -> None:
+    index = _write_report(tmp_path / "r", {"1.1.1": _entry("1.1.1", 0),
+                                           "12.1.1": {**_entry("12.1.1", 1), "duration": 2500}})
+    assert case_times_from_index(index) == {"1.1.1": 0.01, "12.1.1": 2.5}
+    path = record_case_times(index, "demo", tmp_path / "times")
+    index2 = _write_report(tmp_path / "r2", {"1.1.1": {**_entry("1.1.1", 0), "duration": 40}})
+    record_case_times(index2, "demo", tmp_path / "times")  # newest measurement wins
+    assert json.loads(path.read_text())["seconds"] == {"1.1.1": 0.04, "12.1.1": 2.5}
 
 
 def _entry(case_id: str, n: int) -> dict[str, Any]:
@@ -156,3 +186,15 @@ def test_real_sharded_run_reports_every_case_once(tmp_path: Path) -> None:
     ids = [c["id"] for c in doc["cases"]]
     assert ids == resolve_patterns(ALL_IDS, cases.split(","))
     assert doc["summary"]["error"] == 0 and doc["summary"]["fail"] == 0
+
+
+def test_without_any_table_the_cost_model_plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.autobahn import shards
+
+    monkeypatch.setattr(shards, "CASE_TIMES_DIR", tmp_path / "none")
+    monkeypatch.setattr(shards, "COMMITTED_CASE_TIMES", tmp_path / "missing.json")
+    assert shards.load_case_times("blackbull") == {}
+    (tmp_path / "none").mkdir()
+    (tmp_path / "none" / "blackbull.json").write_text("not json")
+    assert shards.load_case_times("blackbull") == {}
+    assert plan_chunks(ALL_IDS, 2, times={}) == plan_chunks(ALL_IDS, 2)

@@ -56,3 +56,24 @@ def test_the_longest_job_of_the_last_run_starts_first(tmp_path: Path) -> None:
                                                            "long-light": 900.0})
     order = [j.name for j in sorted(plan.jobs, key=lambda j: j.start_s)]
     assert order == ["long-light", "unknown", "short-heavy"]
+
+
+_BURN = ("import subprocess, sys; subprocess.run([sys.executable, '-c', "
+         "'import time\\nt = time.process_time()\\nwhile time.process_time() - t < 0.4: pass'])")
+
+
+def test_each_job_records_the_cpu_of_its_processes_and_their_children(tmp_path: Path) -> None:
+    """The timing record's per-suite CPU-s (what the run costs a quiet machine) include the
+    descendants a harness waited for, as a wstest or a server under test is."""
+    job = Job("burn", [sys.executable, "-c", _BURN], timeout=60)
+    timing = execute([job], tmp_path, 1, out=lambda line: None)
+    assert job.returncode == 0 and job.cpu_s is not None and job.cpu_s >= 0.4
+    assert timing["suites"][0]["cpu_s"] == job.cpu_s
+
+
+def test_a_job_past_its_timeout_is_killed_and_says_so(tmp_path: Path) -> None:
+    job = Job("hang", [sys.executable, "-c", "import time; time.sleep(60)"], timeout=0.5)
+    job.run(tmp_path)
+    assert job.returncode is None and job.note.startswith("timed out after")
+    assert job.duration_s < 10
+    assert job.failure().startswith("hang timed out after")

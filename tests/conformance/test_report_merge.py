@@ -152,3 +152,25 @@ def test_markdown_shows_the_rfc8441_matrix(tmp_path: Path) -> None:
     md = write_report(build_report(raw, REPO, "blackbull"), tmp_path).markdown.read_text()
     assert "## RFC 8441 interop matrix" in md
     assert "| chromium | ✅ 1/1 | — |" in md
+
+
+def test_the_comparison_has_a_row_per_implementation_and_scores_link_to_their_cases(
+        tmp_path: Path) -> None:
+    """Issue 14 §3: rows are implementations, columns suites/variants, and every score in
+    the HTML links to the <details> of that run's cases."""
+    import re
+
+    raw = tmp_path / "raw"
+    _write_fixture(raw)
+    report = build_report(raw, REPO, "blackbull")
+    paths = write_report(report, tmp_path)
+    md = paths.html.with_suffix(".md").read_text()
+    table = md.split("## Comparison across servers", 1)[1].split("\n\n", 2)[1].splitlines()
+    assert table[0].startswith("| implementation | language, version | h2spec h2c |")
+    assert [row.split("|")[1].strip() for row in table[2:]] == report.to_dict()[
+        "comparison"]["targets"]
+    html = paths.html.read_text()
+    comparison = html.split('id="comparison"', 1)[1].split("</table>", 1)[0]
+    links = re.findall(r'href="#([^"]+)"', comparison)
+    assert links and all(f'<details id="{anchor}">' in html for anchor in links)
+    assert "run-h2spec-h2c-hypercorn" in links

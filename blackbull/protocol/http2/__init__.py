@@ -17,15 +17,24 @@ A client (e.g. for RFC 8441 WebSocket over HTTP/2)::
     # DataReceived → give credit back with acknowledge_received_data(event
     # .flow_controlled_length, sid); send_data() must fit local_flow_control_window(sid).
 
-Errors are values: a :class:`ConnectionError` inside ``receive_data`` queues GOAWAY and
+Errors are values: an :class:`H2ConnectionError` inside ``receive_data`` queues GOAWAY and
 ends the event list with ``ConnectionTerminated(remote=False)``; a :class:`StreamError`
 queues RST_STREAM and reports ``StreamReset(remote=False)``. Misuse of the send API
 raises :class:`UsageError` and leaves the connection unchanged.
 """
 from __future__ import annotations
 
-from .connection import PREFACE, H2Connection
-from .errors import ConnectionError, ErrorCode, H2Error, ProtocolError, StreamError, UsageError
+from .connection import H2Connection
+from .errors import (
+    EmptyFieldName,
+    ErrorCode,
+    H2ConnectionError,
+    H2Error,
+    MalformedHeaders,
+    ProtocolError,
+    StreamError,
+    UsageError,
+)
 from .events import (
     ConnectionTerminated,
     DataReceived,
@@ -45,14 +54,15 @@ from .events import (
     TrailersReceived,
     WindowUpdated,
 )
-from .frames import FrameType
+from .flow import Window
+from .frames import PREFACE, FrameType
 from .priority import DEFAULT_PRIORITY, Priority, parse_priority_field
 from .settings import SettingCode
 from .stream import CloseReason, Stream, StreamState
 
 __all__ = [
-    "PREFACE", "H2Connection", "ConnectionError", "ErrorCode", "H2Error", "ProtocolError",
-    "StreamError", "UsageError", "ConnectionTerminated", "DataReceived", "Event",
+    "PREFACE", "H2Connection", "H2ConnectionError", "EmptyFieldName", "ErrorCode", "H2Error",
+    "MalformedHeaders", "ProtocolError", "StreamError", "UsageError", "Window", "ConnectionTerminated", "DataReceived", "Event",
     "InformationalResponseReceived", "PingAckReceived", "PingReceived", "PriorityInfo",
     "PriorityUpdated", "PushedStreamReceived", "RemoteSettingsChanged", "RequestReceived",
     "ResponseReceived", "SettingsAcknowledged", "StreamEnded", "StreamReset",

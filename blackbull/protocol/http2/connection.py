@@ -2,55 +2,70 @@
 
 ``H2Connection`` is fed bytes (:meth:`receive_data`) and returns events; its send
 methods queue frames that :meth:`data_to_send` hands out. It never touches a socket,
-a clock (the Rapid-Reset guard takes an injected ``clock``) or asyncio, and serves
-both roles: ``"server"`` now, ``"client"`` for the RFC 8441 WebSocket client.
+a clock (the hostile-peer limits take an injected ``clock``) or asyncio, and serves
+both roles: ``"server"``, and ``"client"`` for the RFC 8441 WebSocket client.
 
-Frames received are checked here (connection-level rules and the dispatch); header
-blocks (HEADERS, PUSH_PROMISE, CONTINUATION) in :mod:`.receive_headers`, the
-per-stream state rules in :mod:`.stream`, field rules in :mod:`.headers`, and the
-sending half in :mod:`.sending`.
+It is a small composition of parts that own their state:
+
+- :class:`~.registry.StreamRegistry`: streams, closed-stream memory, id spaces;
+- :class:`~.receive_headers.HeaderReceiver`: HEADERS/PUSH_PROMISE/CONTINUATION,
+  HPACK decoding and §8 message checks;
+- :class:`~.settings.LocalSettings` and :class:`~.settings.PeerSettings`: the
+  SETTINGS exchange (§6.5);
+- :class:`~.flow.Window`: the connection's (and each stream's) flow-control windows;
+- :class:`~.sending.Outbox`: HPACK encoding and frame serialisation;
+- two :class:`~blackbull.protocol.ratelimit.TokenBucket` limits (§10.5).
+
+The frames not about header blocks are handled here.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 
 from . import events as ev
-from .errors import ConnectionError, ErrorCode, ProtocolError, StreamError, error_code
+from .errors import ErrorCode, H2ConnectionError, ProtocolError, StreamError, UsageError
+from .flow import Window
 from .frames import (
     ACK,
     END_STREAM,
-    MAX_WINDOW,
+    PREFACE,
     FrameReader,
     FrameType,
     goaway_frame,
-    parse_priority,
-    parse_settings,
-    parse_u32,
     ping_frame,
+    priority_update_frame,
     rst_stream_frame,
     settings_frame,
-    strip_padding,
+    window_update_frame,
 )
 from .hpack_codec import HeaderDecoder, HeaderEncoder
-from .priority import parse_priority_field
-from .receive_headers import HeaderBlock, HeaderBlockMixin
-from .sending import SendingMixin
-from .settings import PeerSettings, SettingCode, validate_setting
-from .stream import CloseReason, Stream, StreamState, closed_stream_error
+from .priority import Priority
+from .receive import InboundFrames, Limits
+from .receive_headers import HeaderReceiver
+from .registry import StreamRegistry
+from .sending import Outbox
+from .settings import (
+    LocalSettings,
+    PeerSettings,
+    SettingCode,
+    SettingsMap,
+    decode_settings_header,
+)
+from .stream import LOCAL_OPEN, REMOTE_OPEN, CloseReason, Stream, StreamState
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#: WINDOW_UPDATE increments below this many octets draw from the flood bucket (§10.5).
-SMALL_WINDOW_UPDATE = 1024
+__all__ = ["PREFACE", "H2Connection"]
+
+Handler = Callable[[int, int, bytes, list[ev.Event]], None]
+Headers = list[tuple[bytes, bytes]]
 
 
-class H2Connection(HeaderBlockMixin, SendingMixin):
+class H2Connection:
     """One HTTP/2 connection, either role."""
 
     def __init__(
         self,
         role: str = "server",
-        local_settings: dict[int, int] | None = None,
+        local_settings: SettingsMap | None = None,
         *,
         max_closed_streams: int = 1000,
         max_continuation_frames: int = 64,
@@ -65,77 +80,106 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
             raise ValueError("role must be 'server' or 'client'")
         self.client_side = role == "client"
         self.role = role
-        #: Settings we declared; ``local`` holds acknowledged values (§6.5.3).
-        self.local = PeerSettings()
-        self._local_wanted = dict(local_settings or {})
-        self._pending_local: list[dict[int, int]] = []
+        self._settings = LocalSettings(local_settings)
+        #: Our settings in force (acknowledged, §6.5.3), and the peer's.
+        self.local = self._settings.acked
         self.remote = PeerSettings()
-        self.streams: dict[int, Stream] = {}
-        self._closed: OrderedDict[int, CloseReason] = OrderedDict()
-        self.max_closed_streams = max_closed_streams
-        self.max_continuation_frames = max_continuation_frames
-        self.highest_remote_id = 0
-        self.highest_local_id = 0
-        self._next_local_id = 1 if self.client_side else 2
-        self.active_remote = 0
-        self.active_local = 0
+        self._registry = registry = StreamRegistry(self.client_side, max_closed_streams)
+        self.streams: dict[int, Stream] = registry.streams
+        self._headers = HeaderReceiver(registry, self._settings, self.remote,
+                                       max_continuation_frames)
+        self.decoder: HeaderDecoder = self._headers.decoder
+        self._outbox = Outbox(self.remote, encoder_table_size)
+        self.encoder: HeaderEncoder = self._outbox.encoder
+        self._out = self._outbox.frames
         # Flow control, connection level (§6.9): send credit and receive credit.
-        self.outbound_window = 65535
-        self.inbound_window = 65535
-        self.inbound_target = 65535
-        self._inbound_unacked = 0
-        self._out: list[bytes] = []
+        self._send_window = Window(65535)
+        self._recv_window = Window(65535, target=65535)
         #: DATA octets sent so far: lets the I/O shell see whether output progresses.
         self.data_octets_sent = 0
         self._reader = FrameReader()
         self._preface: bytes | None = None if self.client_side else b""
         self._awaiting_settings = True
-        self._block: HeaderBlock | None = None
-        self._pending_priority: dict[int, object] = {}
-        self._valid_requests: dict[tuple, int | None] = {}
-        self.encoder = HeaderEncoder()
-        #: RFC 7541 §4.2: the encoder may use any table size up to the peer's
-        #: SETTINGS_HEADER_TABLE_SIZE; ours stays at most this, since a table search
-        #: costs time linear in its entries (a peer may allow 2^32-1 octets).
-        self.encoder_table_limit = encoder_table_size
-        if encoder_table_size < self.encoder.header_table_size:
-            self.encoder.header_table_size = encoder_table_size  # signalled in block one
-        self.decoder = HeaderDecoder()
-        self.goaway_sent: int | None = None
-        self.goaway_received: int | None = None
         self.terminated = False
-        self._clock = clock
-        self._reset_tokens = float(reset_burst)
-        self._reset_burst = reset_burst
-        self._reset_rate = reset_rate
-        self._reset_stamp = clock() if clock else 0.0
-        # Frames that cost us work but carry nothing for the app (§10.5,
-        # CVE-2019-9512/9513/9515/9518): PING, SETTINGS, PRIORITY, PRIORITY_UPDATE,
-        # empty DATA without END_STREAM and WINDOW_UPDATEs under SMALL_WINDOW_UPDATE. A second token bucket. (CONTINUATION has its
-        # own per-block frame and byte caps.)
-        self._flood_tokens = float(flood_burst)
-        self._flood_burst = flood_burst
-        self._flood_rate = flood_rate
-        self._flood_stamp = self._reset_stamp
-        self._handlers = {
-            FrameType.DATA: self._on_data,
-            FrameType.HEADERS: self._on_headers,
-            FrameType.PRIORITY: self._on_priority,
-            FrameType.RST_STREAM: self._on_rst_stream,
-            FrameType.SETTINGS: self._on_settings,
-            FrameType.PUSH_PROMISE: self._on_push_promise,
-            FrameType.PING: self._on_ping,
-            FrameType.GOAWAY: self._on_goaway,
-            FrameType.WINDOW_UPDATE: self._on_window_update,
-            FrameType.CONTINUATION: self._on_continuation,
-            FrameType.PRIORITY_UPDATE: self._on_priority_update,
+        self._limits = Limits(clock, reset_burst, reset_rate, flood_burst, flood_rate)
+        self._inbound = inbound = InboundFrames(
+            registry, self._settings, self.remote, self._headers, self._outbox,
+            self._send_window, self._recv_window, self._reader, self._limits)
+        headers = self._headers
+        self._handlers: dict[int, Handler] = {
+            FrameType.DATA: inbound.on_data,
+            FrameType.HEADERS: headers.on_headers,
+            FrameType.PRIORITY: inbound.on_priority,
+            FrameType.RST_STREAM: inbound.on_rst_stream,
+            FrameType.SETTINGS: inbound.on_settings,
+            FrameType.PUSH_PROMISE: headers.on_push_promise,
+            FrameType.PING: inbound.on_ping,
+            FrameType.GOAWAY: inbound.on_goaway,
+            FrameType.WINDOW_UPDATE: inbound.on_window_update,
+            FrameType.CONTINUATION: headers.on_continuation,
+            FrameType.PRIORITY_UPDATE: inbound.on_priority_update,
         }
 
     def release(self) -> None:
-        """The connection is gone: drop the frame-handler table (bound methods of
-        this object, a reference cycle); further input is ignored."""
+        """The connection is gone: drop the frame-handler table (bound methods of its
+        parts); further input is ignored."""
         self.terminated = True
         self._handlers = {}
+
+    # --- state for the I/O shell -------------------------------------------------------
+    @property
+    def awaiting_settings_ack(self) -> bool:
+        """True while a SETTINGS frame we sent is unacknowledged (§6.5.3): the shell
+        runs its SETTINGS_TIMEOUT timer on it."""
+        return bool(self._settings.pending)
+
+    @property
+    def highest_remote_id(self) -> int:
+        return self._registry.highest_remote_id
+
+    @property
+    def highest_local_id(self) -> int:
+        return self._registry.highest_local_id
+
+    @property
+    def goaway_received(self) -> int | None:
+        """Last stream id of the peer's GOAWAY (§6.8), None before any."""
+        return self._inbound.goaway_received
+
+    @property
+    def goaway_sent(self) -> int | None:
+        """Last stream id of the GOAWAY we sent (§6.8), None before any."""
+        return self._registry.goaway_sent
+
+    @property
+    def outbound_window(self) -> int:
+        """Connection-level send credit (§6.9.1)."""
+        return self._send_window.size
+
+    @outbound_window.setter
+    def outbound_window(self, value: int) -> None:
+        self._send_window.size = value
+
+    @property
+    def inbound_window(self) -> int:
+        """Connection-level credit the peer still has (§6.9)."""
+        return self._recv_window.size
+
+    @property
+    def open_inbound_streams(self) -> int:
+        return self._registry.active_remote
+
+    @property
+    def open_outbound_streams(self) -> int:
+        return self._registry.active_local
+
+    @property
+    def max_outbound_frame_size(self) -> int:
+        return self.remote.max_frame_size
+
+    @property
+    def max_inbound_frame_size(self) -> int:
+        return self.local.max_frame_size
 
     # --- receiving ---------------------------------------------------------------------
     def receive_data(self, data: bytes) -> list[ev.Event]:
@@ -149,15 +193,16 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
             return events
         try:
             if self._preface is not None:
-                data = self._consume_preface(data)
+                data = self._consume_preface(self._preface, data)
                 if not data:
                     return events
             reader = self._reader
             reader.feed(data)
             frames, error = reader.frames()
             handlers = self._handlers
+            blocks = self._headers.blocks
             for ftype, flags, sid, payload in frames:
-                if self._block is not None and ftype != FrameType.CONTINUATION:
+                if blocks.pending is not None and ftype != FrameType.CONTINUATION:
                     raise ProtocolError("header block interrupted by another frame")  # §6.10
                 if self._awaiting_settings:
                     if ftype != FrameType.SETTINGS or flags & ACK:
@@ -172,13 +217,13 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
                     self._stream_error(exc, events)
             if error is not None:
                 raise error
-        except ConnectionError as exc:
+        except H2ConnectionError as exc:
             self._connection_error(exc, events)
         return events
 
-    def _consume_preface(self, data: bytes) -> bytes:
+    def _consume_preface(self, seen: bytes, data: bytes) -> bytes:
         """§3.4: the server first expects the 24-octet client connection preface."""
-        have = self._preface + data  # type: ignore[operator]
+        have = seen + data
         n = min(len(have), len(PREFACE))
         if have[:n] != PREFACE[:n]:
             raise ProtocolError("invalid connection preface")
@@ -194,305 +239,213 @@ class H2Connection(HeaderBlockMixin, SendingMixin):
         Resets the peer provokes draw from the same bucket as the peer's own
         RST_STREAMs (MadeYouReset, CVE-2025-8671: invalid frames are a way to make
         the server reset streams as cheaply as Rapid Reset does)."""
-        self._take_reset_token()
+        self._limits.reset()
         sid = exc.stream_id
         self._out.append(rst_stream_frame(sid, exc.code))
-        stream = self.streams.get(sid)
+        registry = self._registry
+        stream = registry.streams.get(sid)
         if stream is not None:
             stream.reset_locally()
-            self._forget(stream)
+            registry.forget(stream)
             events.append(ev.StreamReset(sid, exc.code, remote=False))
-        elif sid not in self._closed and self._is_remote_id(sid) and sid > self.highest_remote_id:
-            self._remember_closed(sid, CloseReason.RESET_SENT)
+        elif (sid not in registry.closed and registry.is_remote_id(sid)
+              and sid > registry.highest_remote_id):
+            registry.remember_closed(sid, CloseReason.RESET_SENT)
 
-    def _connection_error(self, exc: ConnectionError, events: list[ev.Event]) -> None:
+    def _connection_error(self, exc: H2ConnectionError, events: list[ev.Event]) -> None:
         """§5.4.1: send GOAWAY with the last stream we processed, then stop."""
-        last = self.highest_remote_id
+        last = self._registry.highest_remote_id
         self._out.append(goaway_frame(last, exc.code, exc.message.encode("utf-8", "replace")))
-        self.goaway_sent = last
+        self._registry.goaway_sent = last
         self.terminated = True
         events.append(ev.ConnectionTerminated(exc.code, last, exc.message.encode(), remote=False))
 
-    # --- stream bookkeeping ------------------------------------------------------------
-    def _is_remote_id(self, sid: int) -> bool:
-        # Clients open odd streams, servers even ones (§5.1.1).
-        return (sid & 1) == (0 if self.client_side else 1)
-
     def _new_stream(self, sid: int, remote: bool) -> Stream:
-        stream = Stream(sid, self.remote.initial_window_size, self._inbound_initial, remote)
-        self.streams[sid] = stream
-        return stream
+        return self._registry.new(sid, self.remote.initial_window_size,
+                                  self._settings.inbound_initial_window, remote)
 
-    @property
-    def _inbound_initial(self) -> int:
-        """Receive window of new streams: our acknowledged INITIAL_WINDOW_SIZE, or the
-        larger pending one, since the peer may act on it before our SETTINGS is ACKed."""
-        value = self.local.initial_window_size
-        for pending in self._pending_local:
-            value = max(value, pending.get(SettingCode.INITIAL_WINDOW_SIZE, value))
-        return value
+    # --- connection setup --------------------------------------------------------------
+    def initiate_connection(self) -> None:
+        """§3.4: our connection preface (the client also sends the magic octets)."""
+        if self.client_side:
+            self._out.append(PREFACE)
+        self._send_settings(self._settings.wanted)
 
-    def _forget(self, stream: Stream) -> None:
-        """Move a closed stream to the bounded closed-stream memory (§5.1 "closed")."""
-        if self.streams.pop(stream.stream_id, None) is None:
-            return
-        if stream.counted:
-            if stream.remote_initiated:
-                self.active_remote -= 1
-            else:
-                self.active_local -= 1
-        self._remember_closed(stream.stream_id, stream.close_reason or CloseReason.RESET_SENT)
+    def initiate_upgrade_connection(self, settings_header: bytes | None = None) -> None:
+        """RFC 7540 §3.2 h2c Upgrade, server side: the ``HTTP2-Settings`` value counts
+        as the client's first SETTINGS, and stream 1 carries the upgraded request in
+        the half-closed (remote) state. The client preface must still follow."""
+        if self.client_side:
+            raise UsageError("only a server accepts an h2c upgrade")
+        if settings_header:
+            self._inbound.apply_remote_settings(decode_settings_header(settings_header))
+        stream = self._new_stream(1, remote=True)
+        stream.headers_received = True
+        stream.state = StreamState.HALF_CLOSED_REMOTE
+        self._registry.count_remote(stream)
+        self.initiate_connection()
 
-    def _remember_closed(self, sid: int, reason: CloseReason) -> None:
-        closed = self._closed
-        closed[sid] = reason
-        if len(closed) > self.max_closed_streams:
-            closed.popitem(last=False)
+    def _send_settings(self, values: SettingsMap) -> None:
+        settings = self._settings
+        before = settings.inbound_initial_window
+        recorded = settings.sent(values)
+        self._registry.shift_recv_windows(settings.inbound_initial_window - before)
+        frame_size = recorded.get(SettingCode.MAX_FRAME_SIZE)
+        if frame_size and frame_size > self._reader.max_frame_size:
+            # The peer may use a larger size as soon as it reads our SETTINGS.
+            self._reader.max_frame_size = frame_size
+        self._out.append(settings_frame(recorded))
 
-    def _after_transition(self, stream: Stream) -> None:
-        if stream.state is StreamState.CLOSED:
-            self._forget(stream)
+    def update_settings(self, values: SettingsMap) -> None:
+        """Send a new SETTINGS frame; values apply when the peer ACKs it (§6.5.3)."""
+        self._send_settings(values)
 
-    def _lookup(self, sid: int, what: str) -> Stream | None:
-        """A stream the frame may act on; None for a closed stream; idle → error (§5.1)."""
+    def increment_connection_window(self, target: int) -> None:
+        """Grow the connection receive window to ``target`` octets (§6.9)."""
+        delta = self._recv_window.raise_to(target)
+        if delta:
+            self._out.append(window_update_frame(0, delta))
+
+    # --- streams -----------------------------------------------------------------------
+    def get_next_available_stream_id(self) -> int:
+        return self._registry.next_id()
+
+    def _local_stream(self, sid: int) -> Stream:
         stream = self.streams.get(sid)
         if stream is not None:
             return stream
-        if sid in self._closed:
-            return None
-        highest = self.highest_remote_id if self._is_remote_id(sid) else self.highest_local_id
-        if sid > highest:
-            raise ProtocolError(f"{what} on idle stream {sid}")
-        return None  # a closed stream we no longer remember
+        registry = self._registry
+        if not self.client_side or sid != registry.next_local_id:
+            raise UsageError(f"stream {sid} is not open")
+        registry.take_local_id()
+        stream = self._new_stream(sid, remote=False)
+        stream.counted = True
+        registry.active_local += 1
+        return stream
 
-    # --- frame handlers ----------------------------------------------------------------
-    def _on_data(self, flags: int, sid: int, payload: bytes, events: list[ev.Event]) -> None:
-        """§6.1 DATA; flow control §6.9 counts the whole payload including padding."""
-        if sid == 0:
-            raise ProtocolError("DATA on stream 0")
-        length = len(payload)
-        if not length and not flags & END_STREAM:
-            self._take_flood_token("empty DATA")  # CVE-2019-9518
-        if length > self.inbound_window:
-            raise ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window exceeded")
-        self.inbound_window -= length
-        data, _ = strip_padding(payload, flags)
-        end = bool(flags & END_STREAM)
-        stream = self._lookup(sid, "DATA")
-        if stream is None or stream.state not in (StreamState.OPEN,
-                                                  StreamState.HALF_CLOSED_LOCAL):
-            # Not delivered: give the connection credit back at once (§6.9).
-            self._return_connection_credit(length)
-            if stream is None:
-                # A stream too old to remember: treat it as reset by us (ignore, §5.1).
-                closed_stream_error(sid, self._closed.get(sid, CloseReason.RESET_SENT))
-                return
-            stream.on_data_received(len(data), end)
-            return
-        if length > stream.inbound_window:
-            self._return_connection_credit(length)
-            raise StreamError(sid, ErrorCode.FLOW_CONTROL_ERROR, "stream window exceeded")
-        stream.inbound_window -= length
-        try:
-            stream.on_data_received(len(data), end)
-        except StreamError:
-            self._return_connection_credit(length)
-            raise
-        events.append(ev.DataReceived(sid, data, length, end))
-        if end:
-            events.append(ev.StreamEnded(sid))
-            self._after_transition(stream)
+    def send_headers(self, stream_id: int, headers: Headers, end_stream: bool = False) -> None:
+        """HEADERS (+ CONTINUATION when over the peer's MAX_FRAME_SIZE, §4.3)."""
+        stream = self._local_stream(stream_id)
+        stream.on_headers_sent(end_stream)  # first: a refused call must not touch HPACK
+        self._outbox.header_block(FrameType.HEADERS, END_STREAM if end_stream else 0, stream_id, headers)
+        self._registry.after_transition(stream)
 
-    def _on_priority(self, flags: int, sid: int, payload: bytes, events: list[ev.Event]) -> None:
-        """§6.3 PRIORITY: allowed in every state; the signal itself is deprecated (§5.3.2)."""
-        if sid == 0:
-            raise ProtocolError("PRIORITY on stream 0")
-        if len(payload) != 5:
-            raise StreamError(sid, ErrorCode.FRAME_SIZE_ERROR, "PRIORITY length must be 5")
-        self._take_flood_token("PRIORITY")  # CVE-2019-9513
-        dep, _, _ = parse_priority(payload)
-        if dep == sid:
-            raise StreamError(sid, ErrorCode.PROTOCOL_ERROR, "stream depends on itself")
+    def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> None:
+        """DATA (§6.1), cut at the peer's MAX_FRAME_SIZE; must fit both send windows."""
+        stream = self.streams.get(stream_id)
+        if stream is None or stream.state not in LOCAL_OPEN:
+            raise UsageError(f"stream {stream_id} cannot send DATA")
+        n = len(data)
+        conn_window = self._send_window
+        if n > stream.send.size or n > conn_window.size:
+            raise UsageError("DATA exceeds the flow-control window")
+        stream.send.size -= n
+        conn_window.size -= n
+        self.data_octets_sent += n
+        stream.octets_sent += n
+        self._outbox.data(stream_id, data, end_stream)
+        if end_stream:
+            stream.mark_locally_closed()
+            self._registry.after_transition(stream)
 
-    def _on_rst_stream(self, flags: int, sid: int, payload: bytes,
-                       events: list[ev.Event]) -> None:
-        """§6.4 RST_STREAM, with a token bucket against Rapid Reset (CVE-2023-44487)."""
-        if len(payload) != 4:
-            raise ProtocolError("RST_STREAM length must be 4", ErrorCode.FRAME_SIZE_ERROR)
-        if sid == 0:
-            raise ProtocolError("RST_STREAM on stream 0")
-        stream = self._lookup(sid, "RST_STREAM")
+    def end_stream(self, stream_id: int) -> None:
+        self.send_data(stream_id, b"", end_stream=True)
+
+    def reset_stream(self, stream_id: int, error_code: ErrorCode = ErrorCode.CANCEL) -> None:
+        """RST_STREAM (§6.4); a no-op on a stream that is already closed."""
+        stream = self.streams.get(stream_id)
         if stream is None:
             return
-        self._take_reset_token()
-        stream.on_rst_received()
-        self._forget(stream)
-        self._pending_priority.pop(sid, None)
-        events.append(ev.StreamReset(sid, error_code(parse_u32(payload))))
+        self._out.append(rst_stream_frame(stream_id, error_code))
+        stream.reset_locally()
+        self._registry.forget(stream)
 
-    def _take_reset_token(self) -> None:
-        """One token per stream reset; an empty bucket is ENHANCE_YOUR_CALM (§10.5)."""
-        if self._clock is not None:
-            now = self._clock()
-            self._reset_tokens = min(self._reset_burst, self._reset_tokens
-                                     + (now - self._reset_stamp) * self._reset_rate)
-            self._reset_stamp = now
-        self._reset_tokens -= 1
-        if self._reset_tokens < 0:
-            raise ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many stream resets")
-
-    def _take_flood_token(self, what: str) -> None:
-        """One token per frame that gives the app nothing; empty → ENHANCE_YOUR_CALM."""
-        if self._clock is not None:
-            now = self._clock()
-            self._flood_tokens = min(self._flood_burst, self._flood_tokens
-                                     + (now - self._flood_stamp) * self._flood_rate)
-            self._flood_stamp = now
-        self._flood_tokens -= 1
-        if self._flood_tokens < 0:
-            raise ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, f"{what} flood")
-
-    def _on_settings(self, flags: int, sid: int, payload: bytes, events: list[ev.Event]) -> None:
-        """§6.5: apply the peer's settings and ACK them, or take our settings' ACK."""
-        if sid != 0:
-            raise ProtocolError("SETTINGS on a stream")
-        if flags & ACK:
-            if payload:
-                raise ProtocolError("SETTINGS ACK with payload", ErrorCode.FRAME_SIZE_ERROR)
-            self._local_settings_acked(events)
-            return
-        self._take_flood_token("SETTINGS")  # CVE-2019-9515
-        changed: dict[int, int] = {}
-        for code, value in parse_settings(payload):
-            validate_setting(code, value)
-            if code == SettingCode.ENABLE_PUSH and value and self.client_side:
-                raise ProtocolError("server sent SETTINGS_ENABLE_PUSH=1")
-            if (code == SettingCode.ENABLE_CONNECT_PROTOCOL and not value
-                    and self.remote.enable_connect_protocol):
-                raise ProtocolError("SETTINGS_ENABLE_CONNECT_PROTOCOL withdrawn")  # RFC 8441 §3
-            if code in SettingCode._value2member_map_:
-                changed[code] = value
-        self._apply_remote_settings(changed, events)
-        self._out.append(settings_frame(ack=True))
-        events.append(ev.RemoteSettingsChanged(changed))
-
-    def _apply_remote_settings(self, changed: dict[int, int], events: list[ev.Event]) -> None:
-        for code, value in changed.items():
-            if code == SettingCode.INITIAL_WINDOW_SIZE:
-                delta = value - self.remote.initial_window_size
-                # §6.9.2: the change applies to every stream's send window.
-                for stream in self.streams.values():
-                    stream.outbound_window += delta
-                    if stream.outbound_window > MAX_WINDOW:
-                        raise ConnectionError(ErrorCode.FLOW_CONTROL_ERROR,
-                                              "INITIAL_WINDOW_SIZE overflows a stream window")
-            elif code == SettingCode.HEADER_TABLE_SIZE:
-                # RFC 7541 §4.2, RFC 9113 §6.5.2: the peer's value is a ceiling; the
-                # next block starts with a dynamic table size update if ours changes.
-                self.encoder.header_table_size = min(value, self.encoder_table_limit)
-            self.remote.values[code] = value
-
-    def _local_settings_acked(self, events: list[ev.Event]) -> None:
-        if not self._pending_local:
-            raise ProtocolError("SETTINGS ACK without outstanding SETTINGS")
-        before = self._inbound_initial
-        applied = self._pending_local.pop(0)
-        for code, value in applied.items():
-            if code == SettingCode.HEADER_TABLE_SIZE:
-                self.decoder.max_allowed_table_size = value
-            elif code == SettingCode.MAX_FRAME_SIZE:
-                self._reader.max_frame_size = value
-            elif code == SettingCode.MAX_HEADER_LIST_SIZE:
-                # A margin over the advertised size: it is advisory (§6.5.2) and a
-                # failure inside hpack would cost the whole connection.
-                self.decoder.max_header_list_size = 2 * value
-            self.local.values[code] = value
-        self._shift_inbound_windows(self._inbound_initial - before)
-        events.append(ev.SettingsAcknowledged(applied))
-
-    def _on_ping(self, flags: int, sid: int, payload: bytes, events: list[ev.Event]) -> None:
-        """§6.7: answer with an ACK carrying the same 8 octets."""
-        if sid != 0:
-            raise ProtocolError("PING on a stream")
-        if len(payload) != 8:
-            raise ProtocolError("PING length must be 8", ErrorCode.FRAME_SIZE_ERROR)
-        if flags & ACK:
-            events.append(ev.PingAckReceived(payload))
-            return
-        self._take_flood_token("PING")  # CVE-2019-9512
-        self._out.append(ping_frame(payload, ack=True))
-        events.append(ev.PingReceived(payload))
-
-    def _on_goaway(self, flags: int, sid: int, payload: bytes, events: list[ev.Event]) -> None:
-        """§6.8 GOAWAY: the peer will not process streams above ``last_stream_id``."""
-        if sid != 0:
-            raise ProtocolError("GOAWAY on a stream")
-        if len(payload) < 8:
-            raise ProtocolError("GOAWAY too short", ErrorCode.FRAME_SIZE_ERROR)
-        last = parse_u32(payload) & MAX_WINDOW
-        code = parse_u32(payload, 4)
-        self.goaway_received = last
-        events.append(ev.ConnectionTerminated(error_code(code), last, payload[8:], remote=True))
-
-    def _on_window_update(self, flags: int, sid: int, payload: bytes,
-                          events: list[ev.Event]) -> None:
-        """§6.9: zero increments are errors; overflow past 2^31-1 is FLOW_CONTROL_ERROR."""
-        if len(payload) != 4:
-            raise ProtocolError("WINDOW_UPDATE length must be 4", ErrorCode.FRAME_SIZE_ERROR)
-        increment = parse_u32(payload) & MAX_WINDOW
-        if increment < SMALL_WINDOW_UPDATE:
-            # A trickle of tiny increments costs us a frame and a pump each while
-            # letting almost nothing out; honest peers return credit in batches.
-            self._take_flood_token("small WINDOW_UPDATE")
-        if sid == 0:
-            if increment == 0:
-                raise ProtocolError("WINDOW_UPDATE with zero increment")
-            self.outbound_window += increment
-            if self.outbound_window > MAX_WINDOW:
-                raise ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow")
-            events.append(ev.WindowUpdated(0, increment))
-            return
-        stream = self._lookup(sid, "WINDOW_UPDATE")
-        if stream is None:
-            return
-        if increment == 0:
-            raise StreamError(sid, ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE with zero increment")
-        stream.outbound_window += increment
-        if stream.outbound_window > MAX_WINDOW:
-            raise StreamError(sid, ErrorCode.FLOW_CONTROL_ERROR, "stream window overflow")
-        events.append(ev.WindowUpdated(sid, increment))
-
-    def _on_priority_update(self, flags: int, sid: int, payload: bytes,
-                            events: list[ev.Event]) -> None:
-        """RFC 9218 §7.1 PRIORITY_UPDATE (frame type 0x10)."""
+    def push_stream(self, stream_id: int, request_headers: Headers) -> int:
+        """PUSH_PROMISE on ``stream_id`` reserving the next even stream (§8.4)."""
         if self.client_side:
-            raise ProtocolError("server sent PRIORITY_UPDATE")
-        if sid != 0:
-            raise ProtocolError("PRIORITY_UPDATE on a stream")
-        if len(payload) < 4:
-            raise ProtocolError("PRIORITY_UPDATE too short", ErrorCode.FRAME_SIZE_ERROR)
-        target = parse_u32(payload) & MAX_WINDOW
-        if target == 0:
-            raise ProtocolError("PRIORITY_UPDATE for stream 0")
-        value = payload[4:]
-        self._take_flood_token("PRIORITY_UPDATE")
-        stream = self.streams.get(target)
-        if stream is None:
-            if not self._is_remote_id(target) or target <= self.highest_remote_id:
-                if not self._is_remote_id(target) and target > self.highest_local_id:
-                    raise ProtocolError("PRIORITY_UPDATE for a push stream not promised")
-                return  # closed: nothing left to prioritise
-            limit = self.local.max_concurrent_streams or 100
-            if len(self._pending_priority) + self.active_remote >= limit:
-                raise ProtocolError("too many PRIORITY_UPDATEs for idle streams")
-            self._pending_priority[target] = parse_priority_field(value)
-            return
-        stream.priority = parse_priority_field(value)
-        events.append(ev.PriorityUpdated(target, stream.priority.urgency,
-                                         stream.priority.incremental, value))
+            raise UsageError("clients cannot push")
+        if not self.remote.enable_push:
+            raise UsageError("the peer disabled server push")
+        parent = self.streams.get(stream_id)
+        if parent is None or parent.state not in LOCAL_OPEN or parent.is_push:
+            raise UsageError(f"cannot push on stream {stream_id}")
+        promised = self._registry.take_local_id()
+        pushed = self._new_stream(promised, remote=False)
+        pushed.on_push_promise_sent()
+        self._outbox.header_block(FrameType.PUSH_PROMISE, 0, stream_id, request_headers,
+                                  promised.to_bytes(4, "big"))
+        return promised
 
-    # --- connection-level receive credit -------------------------------------------------
-    def _return_connection_credit(self, n: int) -> None:
-        if n:
-            self._inbound_unacked += n
-            self._maybe_update_connection_window()
+    def send_priority_update(self, stream_id: int, priority: Priority) -> None:
+        """RFC 9218 §7.1, client role."""
+        if not self.client_side:
+            raise UsageError("servers do not send PRIORITY_UPDATE")
+        self._out.append(priority_update_frame(stream_id, priority.serialize()))
+
+    # --- connection --------------------------------------------------------------------
+    def ping(self, opaque: bytes = b"\0" * 8) -> None:
+        if len(opaque) != 8:
+            raise UsageError("PING carries exactly 8 octets")
+        self._out.append(ping_frame(opaque))
+
+    def close_connection(self, error_code: ErrorCode = ErrorCode.NO_ERROR,
+                         last_stream_id: int | None = None,
+                         additional_data: bytes = b"") -> None:
+        """GOAWAY (§6.8). With NO_ERROR the connection stays usable for streams up to
+        ``last_stream_id`` (graceful shutdown); any other code ends it."""
+        registry = self._registry
+        last = registry.highest_remote_id if last_stream_id is None else last_stream_id
+        self._out.append(goaway_frame(last, error_code, additional_data))
+        registry.goaway_sent = last
+        if error_code != ErrorCode.NO_ERROR:
+            self.terminated = True
+
+    # --- flow control ------------------------------------------------------------------
+    def local_flow_control_window(self, stream_id: int) -> int:
+        """Octets of DATA we may send on ``stream_id`` now (both windows, §6.9)."""
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            return 0
+        return max(0, min(stream.send.size, self._send_window.size))
+
+    def remote_flow_control_window(self, stream_id: int) -> int:
+        """Octets the peer may still send us on ``stream_id`` (0 = connection)."""
+        if stream_id == 0:
+            return self._recv_window.size
+        stream = self.streams.get(stream_id)
+        return stream.recv.size if stream is not None else 0
+
+    def acknowledge_received_data(self, acknowledged_size: int, stream_id: int) -> None:
+        """The application consumed ``acknowledged_size`` flow-controlled octets.
+
+        Credit goes back in batches (§6.9): a WINDOW_UPDATE is sent only once half a
+        window is pending, so a busy stream costs one frame per half window, never one
+        per DATA frame, and a window is never raised above 2^31-1.
+        """
+        if acknowledged_size <= 0:
+            return
+        window = self._recv_window
+        increment = window.credit(acknowledged_size, window.target // 2)
+        if increment:
+            self._out.append(window_update_frame(0, increment))
+        stream = self.streams.get(stream_id)
+        if stream is None or stream.state not in REMOTE_OPEN:
+            return  # no more DATA will come on it: stream credit is moot
+        increment = stream.recv.credit(acknowledged_size,
+                                       self._settings.inbound_initial_window // 2)
+        if increment:
+            self._out.append(window_update_frame(stream_id, increment))
+
+    # --- output ------------------------------------------------------------------------
+    def data_to_send(self) -> bytes:
+        """Every queued frame, as one write; empty when nothing is queued."""
+        out = self._out
+        if not out:
+            return b""
+        data = b"".join(out)
+        out.clear()
+        return data
+
+    @property
+    def has_data_to_send(self) -> bool:
+        return bool(self._out)

@@ -1,11 +1,24 @@
-"""HTTP/2 error codes and the two error scopes (RFC 9113 §5.4, §7).
+"""HTTP/2 error codes and the core's one exception tree (RFC 9113 §5.4, §7).
 
-Errors are values: a :class:`ConnectionError` ends the connection with GOAWAY
-(§5.4.1), a :class:`StreamError` ends one stream with RST_STREAM (§5.4.2).
+Everything the core raises derives from :class:`H2Error`::
+
+    H2Error
+    ├── H2ConnectionError     connection error (§5.4.1): GOAWAY
+    │   └── ProtocolError     ... of type PROTOCOL_ERROR unless told otherwise
+    ├── StreamError           stream error (§5.4.2): RST_STREAM
+    ├── MalformedHeaders      malformed message (§8.1.1), mapped to a StreamError
+    ├── EmptyFieldName        HPACK decoding stopped at an empty name (§8.2.1)
+    └── UsageError            the local user asked for something the protocol forbids
+
+Errors are values: inside ``receive_data`` the first two become frames and events;
+only :class:`UsageError` (and :class:`ProtocolError` from
+``initiate_upgrade_connection``) reaches the core's caller.
 """
 from __future__ import annotations
 
 from enum import IntEnum
+
+from hpack.exceptions import HPACKDecodingError
 
 
 class ErrorCode(IntEnum):
@@ -39,7 +52,7 @@ class H2Error(Exception):
     """Base of every error raised by the HTTP/2 core."""
 
 
-class ConnectionError(H2Error):  # noqa: A001 - the RFC's own name, scoped to this package
+class H2ConnectionError(H2Error):
     """A connection error (RFC 9113 §5.4.1): the connection answers with GOAWAY."""
 
     def __init__(self, code: ErrorCode, message: str = "") -> None:
@@ -48,7 +61,7 @@ class ConnectionError(H2Error):  # noqa: A001 - the RFC's own name, scoped to th
         self.message = message
 
 
-class ProtocolError(ConnectionError):
+class ProtocolError(H2ConnectionError):
     """Connection error of type PROTOCOL_ERROR unless another code is given."""
 
     def __init__(self, message: str = "", code: ErrorCode = ErrorCode.PROTOCOL_ERROR) -> None:
@@ -68,3 +81,14 @@ class StreamError(H2Error):
 class UsageError(H2Error):
     """The local user of the core asked for something the protocol forbids
     (e.g. DATA beyond the flow-control window, a frame on a closed stream)."""
+
+
+class MalformedHeaders(H2Error):
+    """RFC 9113 §8.1.1: a malformed request or response; the receiving connection
+    answers with a stream error of type PROTOCOL_ERROR."""
+
+
+class EmptyFieldName(H2Error, HPACKDecodingError):
+    """A literal field with an empty name (RFC 9113 §8.2.1): HPACK decoding stopped
+    there, so the shared compression context is lost (RFC 7541 §2.2). Also an
+    ``hpack`` decoding error, for callers that catch those."""

@@ -1,4 +1,7 @@
-"""Events the HTTP/2 core reports to its driver (server handler or client)."""
+"""Events the HTTP/2 core reports to its driver (server handler or client).
+
+Events are frozen dataclasses: the core emits each once and drivers only read
+them; a driver that needs more state keeps it beside the event."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,12 +12,12 @@ from .priority import Priority
 Headers = list[tuple[bytes, bytes]]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     pass
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PriorityInfo:
     """RFC 9113 §5.3.2 (deprecated) priority signal carried on HEADERS or PRIORITY."""
 
@@ -23,7 +26,7 @@ class PriorityInfo:
     exclusive: bool
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RequestReceived(Event):
     """A request's header block (server role), RFC 9113 §8.3.1."""
 
@@ -35,7 +38,7 @@ class RequestReceived(Event):
     priority_update: Priority | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ResponseReceived(Event):
     """A final or informational response's header block (client role), §8.3.2."""
 
@@ -45,12 +48,12 @@ class ResponseReceived(Event):
     priority: PriorityInfo | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class InformationalResponseReceived(ResponseReceived):
     """A 1xx response (RFC 9113 §8.1)."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TrailersReceived(Event):
     """A trailing header block, which always ends the stream (§8.1)."""
 
@@ -59,7 +62,7 @@ class TrailersReceived(Event):
     priority: PriorityInfo | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class DataReceived(Event):
     """DATA payload; ``flow_controlled_length`` includes padding (RFC 9113 §6.1) and is
     what must be passed back to ``acknowledge_received_data``."""
@@ -70,12 +73,12 @@ class DataReceived(Event):
     end_stream: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class StreamEnded(Event):
     stream_id: int
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class StreamReset(Event):
     """The stream was reset: by the peer (``remote``) or by us after a stream error."""
 
@@ -84,7 +87,7 @@ class StreamReset(Event):
     remote: bool = True
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class WindowUpdated(Event):
     """Send credit grew (stream 0 = connection), RFC 9113 §6.9; also emitted when a
     SETTINGS_INITIAL_WINDOW_SIZE change enlarges open streams' windows."""
@@ -93,27 +96,27 @@ class WindowUpdated(Event):
     delta: int
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RemoteSettingsChanged(Event):
     changed: dict[int, int] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class SettingsAcknowledged(Event):
     changed: dict[int, int] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PingReceived(Event):
     data: bytes
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PingAckReceived(Event):
     data: bytes
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PriorityUpdated(Event):
     """RFC 9218 §7: new priority parameters for ``stream_id`` (from PRIORITY_UPDATE)."""
 
@@ -123,7 +126,7 @@ class PriorityUpdated(Event):
     field_value: bytes = b""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PushedStreamReceived(Event):
     """PUSH_PROMISE (client role), RFC 9113 §8.4."""
 
@@ -132,7 +135,7 @@ class PushedStreamReceived(Event):
     headers: Headers
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ConnectionTerminated(Event):
     """GOAWAY received (``remote``) or sent by us after a connection error."""
 
@@ -142,7 +145,7 @@ class ConnectionTerminated(Event):
     remote: bool = True
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class UnknownFrameReceived(Event):
     """RFC 9113 §5.5: unknown frame types are ignored; reported for diagnostics."""
 

@@ -10,6 +10,18 @@ from enum import IntEnum, IntFlag
 
 from .errors import ErrorCode, ProtocolError
 
+#: RFC 9113 §3.4: the client connection preface's fixed 24 octets.
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def starts_with_preface(data: bytes) -> bool | None:
+    """Whether ``data``, the first octets from a client, begin the connection preface
+    (RFC 9113 §3.4): True once it is all there, False as soon as an octet differs (so
+    HTTP/1.1, say), None while what came so far is a prefix of it."""
+    n = min(len(data), len(PREFACE))
+    if data[:n] != PREFACE[:n]:
+        return False
+    return True if n == len(PREFACE) else None
 FRAME_HEADER_LEN = 9
 MAX_STREAM_ID = 0x7FFFFFFF
 MAX_WINDOW = 0x7FFFFFFF
@@ -123,7 +135,8 @@ def parse_priority(payload: bytes) -> tuple[int, bool, int]:
 
 
 def parse_u32(payload: bytes, offset: int = 0) -> int:
-    return _U32.unpack_from(payload, offset)[0]
+    value: int = _U32.unpack_from(payload, offset)[0]
+    return value
 
 
 class FrameReader:

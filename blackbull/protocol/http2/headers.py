@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import re
 
+from .errors import MalformedHeaders
+
+__all__ = ["CONNECTION_SPECIFIC", "MalformedHeaders", "validate_request", "validate_response",
+           "validate_trailers"]
+
 Headers = list[tuple[bytes, bytes]]
 
 # §8.2.1: names must not contain 0x00-0x20, 0x41-0x5a (uppercase), 0x7f-0xff, nor a colon
@@ -21,10 +26,6 @@ CONNECTION_SPECIFIC = frozenset(
 
 REQUEST_PSEUDO = frozenset((b":method", b":scheme", b":authority", b":path"))
 EXTENDED_CONNECT_PSEUDO = REQUEST_PSEUDO | {b":protocol"}
-
-
-class MalformedHeaders(Exception):
-    """RFC 9113 §8.1.1: a malformed request or response."""
 
 
 def _check_regular(name: bytes, value: bytes) -> None:

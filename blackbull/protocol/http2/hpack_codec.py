@@ -23,6 +23,11 @@ from hpack.exceptions import (
     OversizedHeaderListError,
 )
 from hpack.huffman_table import decode_huffman
+from hpack.table import HeaderTable
+
+from .errors import EmptyFieldName
+
+__all__ = ["EmptyFieldName", "HeaderDecoder", "HeaderEncoder"]
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -37,10 +42,6 @@ _MEMO_MAX_FIELDS = 64
 #: §5.1: integers longer than this many continuation octets are a decoding error
 #: (the same bound as hpack's own decoder).
 _MAX_CONTINUATION = 5
-
-
-class EmptyFieldName(HPACKDecodingError):
-    """A literal field with an empty name (RFC 9113 §8.2.1): decoding stopped there."""
 
 
 def _only_indexed(block: bytes) -> bool:
@@ -96,7 +97,7 @@ class HeaderDecoder:
         if _only_indexed(block) and len(headers) <= _MEMO_MAX_FIELDS:
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
-            cache[block] = tuple(headers)  # type: ignore[arg-type]
+            cache[block] = tuple(headers)
         elif cache:
             cache.clear()
         return headers
@@ -193,7 +194,7 @@ class HeaderEncoder:
 
     def __init__(self) -> None:
         self.encoder = Encoder()
-        self._cache: dict[tuple, bytes] = {}
+        self._cache: dict[tuple[tuple[bytes, bytes], ...], bytes] = {}
 
     def encode(self, headers: Headers) -> bytes:
         cache = self._cache
@@ -227,5 +228,6 @@ class HeaderEncoder:
             self._cache.clear()
 
     @property
-    def header_table(self):  # noqa: ANN201 - hpack's table, for inspection
+    def header_table(self) -> HeaderTable:
+        """hpack's table, for inspection."""
         return self.encoder.header_table

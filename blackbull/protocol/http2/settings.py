@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -20,6 +22,9 @@ class SettingCode(IntEnum):
     ENABLE_CONNECT_PROTOCOL = 0x8  # RFC 8441 §3
     NO_RFC7540_PRIORITIES = 0x9  # RFC 9218 §2.1
 
+
+#: SETTINGS values as callers write them: by :class:`SettingCode` or by number.
+SettingsMap = Mapping["SettingCode", int] | Mapping[int, int]
 
 #: Initial values before any SETTINGS frame (RFC 9113 §6.5.2); None = unlimited.
 INITIAL_VALUES: dict[int, int | None] = {
@@ -87,11 +92,19 @@ class PeerSettings:
         return bool(self.values[SettingCode.ENABLE_CONNECT_PROTOCOL])
 
 
+#: RFC 7540 §3.2.1 / RFC 4648 §5: the base64url alphabet (a stray "=" pad is let by).
+_BASE64URL = re.compile(rb"[A-Za-z0-9_-]*={0,2}")
+
+
 def decode_settings_header(value: bytes) -> dict[int, int]:
     """RFC 7540 §3.2.1: ``HTTP2-Settings`` is a SETTINGS payload in base64url without
-    padding. Raises :class:`ProtocolError` for a value that is not one; unknown
-    parameters are dropped (§6.5.2)."""
+    padding. Raises :class:`ProtocolError` for a value that is not one (any byte outside
+    the base64url alphabet included: the lenient decoder would skip ``!!!`` and read an
+    empty payload); unknown parameters are dropped (§6.5.2)."""
     value = value.strip()
+    if not _BASE64URL.fullmatch(value):
+        raise ProtocolError("HTTP2-Settings is not base64url")
+    value = value.rstrip(b"=")
     try:
         payload = base64.urlsafe_b64decode(value + b"=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
@@ -102,3 +115,59 @@ def decode_settings_header(value: bytes) -> dict[int, int]:
         if code in SettingCode._value2member_map_:
             changed[code] = setting
     return changed
+
+
+class LocalSettings:
+    """Our side of the SETTINGS exchange (RFC 9113 §6.5.3).
+
+    Values we send apply only once the peer acknowledges them, in the order sent;
+    until then they are *pending*. Some decisions must count a pending value already,
+    since the peer may act on our SETTINGS before its ACK reaches us: a larger
+    receive window (§6.9.2) and RFC 8441 §3's extended CONNECT.
+    """
+
+    __slots__ = ("acked", "pending", "wanted")
+
+    def __init__(self, wanted: SettingsMap | None = None) -> None:
+        #: The values in force: the §6.5.2 defaults overridden by acknowledged ones.
+        self.acked = PeerSettings()
+        #: SETTINGS frames sent and not yet acknowledged, oldest first.
+        self.pending: list[dict[int, int]] = []
+        #: What the first SETTINGS frame (the connection preface) declares.
+        self.wanted: dict[int, int] = {code: value for code, value in (wanted or {}).items()}
+
+    @property
+    def awaiting_ack(self) -> bool:
+        """True while a SETTINGS frame of ours waits for its ACK (§6.5.3)."""
+        return bool(self.pending)
+
+    def sent(self, values: SettingsMap) -> dict[int, int]:
+        """A SETTINGS frame with ``values`` goes out (checked first, §6.5.2); returns
+        the values as recorded, pending until their ACK."""
+        checked: dict[int, int] = {}
+        for code, value in values.items():
+            validate_setting(code, value)
+            checked[code] = value
+        self.pending.append(checked)
+        return checked
+
+    def acknowledged(self) -> dict[int, int]:
+        """The peer ACKed our oldest outstanding SETTINGS: apply and return its values."""
+        if not self.pending:
+            raise ProtocolError("SETTINGS ACK without outstanding SETTINGS")
+        applied = self.pending.pop(0)
+        self.acked.values.update(applied)
+        return applied
+
+    def announced(self, code: int) -> bool:
+        """Whether ``code`` is on, acknowledged or still pending."""
+        return bool(self.acked.values.get(code)) or any(p.get(code) for p in self.pending)
+
+    @property
+    def inbound_initial_window(self) -> int:
+        """Receive window of new streams: the acknowledged INITIAL_WINDOW_SIZE, or a
+        larger pending one, which the peer may use before our SETTINGS is ACKed."""
+        value = self.acked.initial_window_size
+        for pending in self.pending:
+            value = max(value, pending.get(SettingCode.INITIAL_WINDOW_SIZE, value))
+        return value

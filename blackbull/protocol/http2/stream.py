@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .errors import ConnectionError, ErrorCode, ProtocolError, StreamError, UsageError
+from .errors import ErrorCode, H2ConnectionError, ProtocolError, StreamError, UsageError
+from .flow import Window
 from .priority import Priority
 
 
@@ -31,10 +32,12 @@ class CloseReason(Enum):
 
 
 _S = StreamState
+# Tuples, not sets: ``in`` on a tuple compares enum members by identity, a set
+# would call Enum.__hash__ (Python code) on every frame.
 #: States in which the peer may still send DATA/HEADERS (§5.1).
-REMOTE_OPEN = frozenset((_S.OPEN, _S.HALF_CLOSED_LOCAL))
+REMOTE_OPEN = (_S.OPEN, _S.HALF_CLOSED_LOCAL)
 #: States in which we may still send DATA/HEADERS.
-LOCAL_OPEN = frozenset((_S.OPEN, _S.HALF_CLOSED_REMOTE))
+LOCAL_OPEN = (_S.OPEN, _S.HALF_CLOSED_REMOTE)
 
 
 def closed_stream_error(stream_id: int, reason: CloseReason | None) -> None:
@@ -48,17 +51,16 @@ def closed_stream_error(stream_id: int, reason: CloseReason | None) -> None:
         return
     if reason is CloseReason.RESET_RECEIVED:
         raise StreamError(stream_id, ErrorCode.STREAM_CLOSED, "frame after RST_STREAM")
-    raise ConnectionError(ErrorCode.STREAM_CLOSED, f"frame on closed stream {stream_id}")
+    raise H2ConnectionError(ErrorCode.STREAM_CLOSED, f"frame on closed stream {stream_id}")
 
 
 class Stream:
     """State, flow-control windows and body accounting of one stream."""
 
     __slots__ = (
-        "stream_id", "state", "close_reason", "outbound_window", "inbound_window",
-        "inbound_unacked", "headers_received", "headers_sent", "expected_length",
-        "received_length", "priority", "remote_initiated", "is_push", "counted",
-        "octets_sent",
+        "stream_id", "state", "close_reason", "send", "recv", "headers_received",
+        "headers_sent", "expected_length", "received_length", "priority",
+        "remote_initiated", "is_push", "counted", "octets_sent",
     )
 
     def __init__(self, stream_id: int, outbound_window: int, inbound_window: int,
@@ -66,9 +68,9 @@ class Stream:
         self.stream_id = stream_id
         self.state = StreamState.IDLE
         self.close_reason: CloseReason | None = None
-        self.outbound_window = outbound_window
-        self.inbound_window = inbound_window
-        self.inbound_unacked = 0
+        #: Send credit the peer gave this stream, receive credit we gave it (§6.9).
+        self.send = Window(outbound_window)
+        self.recv = Window(inbound_window)
         self.headers_received = False
         self.headers_sent = False
         self.expected_length: int | None = None
@@ -87,6 +89,20 @@ class Stream:
     @property
     def closed(self) -> bool:
         return self.state is StreamState.CLOSED
+
+    @property
+    def outbound_window(self) -> int:
+        """Octets of DATA the peer's stream window still lets us send (§6.9.1)."""
+        return self.send.size
+
+    @outbound_window.setter
+    def outbound_window(self, value: int) -> None:
+        self.send.size = value
+
+    @property
+    def inbound_window(self) -> int:
+        """Octets of DATA the peer may still send on this stream (§6.9)."""
+        return self.recv.size
 
     # --- frames received ---------------------------------------------------------------
     def on_headers_received(self, end_stream: bool) -> bool:

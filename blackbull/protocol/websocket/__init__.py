@@ -9,12 +9,21 @@ from .connection import Role, State, WebSocketConnection
 from .deflate import (
     CLIENT_OFFER,
     DeflateParams,
-    NegotiationError,
     PerMessageDeflate,
     negotiate_client,
     negotiate_server,
 )
-from .errors import CloseCode, WebSocketProtocolError, is_valid_wire_code
+from .errors import (
+    CloseCode,
+    HandshakeFailed,
+    HandshakeRejection,
+    InvalidState,
+    NegotiationError,
+    OpeningHandshakeError,
+    WebSocketError,
+    WebSocketProtocolError,
+    is_valid_wire_code,
+)
 from .events import (
     BytesMessage,
     CloseReceived,
@@ -28,9 +37,11 @@ from .frames import FrameParser, Opcode, apply_mask, encode_frame
 
 __all__ = [
     "CLIENT_OFFER", "BytesMessage", "CloseCode", "CloseReceived", "ConnectionFailed",
-    "DeflateParams", "Event", "FrameParser", "NegotiationError", "Opcode",
+    "DeflateParams", "Event", "FrameParser", "HandshakeFailed", "HandshakeRejection",
+    "InvalidState", "NegotiationError", "Opcode", "OpeningHandshakeError",
     "PerMessageDeflate", "Ping", "Pong", "Role", "State", "TextMessage",
-    "WebSocketConnection", "WebSocketProtocolError", "apply_mask", "build_close_payload",
+    "WebSocketConnection", "WebSocketError", "WebSocketProtocolError", "apply_mask",
+    "build_close_payload",
     "encode_frame", "is_valid_wire_code", "negotiate_client", "negotiate_server",
     "parse_close_payload",
 ]

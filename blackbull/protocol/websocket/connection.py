@@ -13,9 +13,10 @@ import struct
 from collections.abc import Callable, Iterator
 from enum import Enum
 
+from ..ratelimit import TokenBucket
 from .close import build_close_payload, parse_close_payload
 from .deflate import PerMessageDeflate
-from .errors import CloseCode, WebSocketProtocolError
+from .errors import CloseCode, InvalidState, WebSocketProtocolError
 from .events import (
     BytesMessage,
     CloseReceived,
@@ -111,7 +112,8 @@ class WebSocketConnection:
         # the message being assembled (§5.4)
         self._msg_opcode: Opcode | None = None
         self._msg_compressed = False
-        self._msg_parts: list = []
+        self._msg_parts: list[bytes] = []   # a binary message's pieces
+        self._msg_text: list[str] = []      # a text message's decoded pieces
         self._msg_size = 0
         self._msg_frames = 0
         self._msg_empty = 0
@@ -123,10 +125,7 @@ class WebSocketConnection:
         self._room: int | None = None
         # control-frame budget (§5.5.2, §10.4)
         self._clock = clock
-        self._ping_burst = ping_burst
-        self._ping_rate = ping_rate
-        self._ping_tokens = float(ping_burst)
-        self._ping_stamp = clock() if clock is not None else 0.0
+        self._pings = TokenBucket(ping_burst, ping_rate, clock() if clock is not None else None)
         self._pings_unanswered = 0
 
     # --- sending ----------------------------------------------------------------------
@@ -147,7 +146,7 @@ class WebSocketConnection:
 
     def _message(self, opcode: Opcode, payload: bytes) -> None:
         if self.close_sent:
-            raise RuntimeError("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
+            raise InvalidState("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
         if self.deflate is not None:
             self._frame(opcode, self.deflate.compress(payload), rsv1=True)
         else:
@@ -172,7 +171,7 @@ class WebSocketConnection:
             self._message(opcode, data)
             return
         if self.close_sent:
-            raise RuntimeError("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
+            raise InvalidState("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
         pieces: list[bytes] = []
         for piece in self.deflate.compress_steps(data, step):
             pieces.append(piece)
@@ -181,7 +180,7 @@ class WebSocketConnection:
 
     def _message_frame(self, opcode: Opcode, compressed: bytes) -> None:
         if self.close_sent:
-            raise RuntimeError("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
+            raise InvalidState("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
         self._frame(opcode, compressed or b"\x00", rsv1=True)
 
     def send_ping(self, payload: bytes = b"") -> None:
@@ -403,6 +402,7 @@ class WebSocketConnection:
     def _fail(self, code: int, reason: str) -> ConnectionFailed:
         self.failure = ConnectionFailed(code, reason)
         self._msg_parts = []
+        self._msg_text = []
         self._msg_size = 0
         if self.auto_close:
             self.answer_close()
@@ -468,15 +468,11 @@ class WebSocketConnection:
         clock = self._clock
         if clock is None:
             return
-        now = clock()
-        self._ping_tokens = min(self._ping_burst, self._ping_tokens
-                                + (now - self._ping_stamp) * self._ping_rate)
-        self._ping_stamp = now
-        self._ping_tokens -= 1
-        if self._ping_tokens < 0:
+        pings = self._pings
+        if not pings.take(clock()):
             raise WebSocketProtocolError(
                 CloseCode.POLICY_VIOLATION,
-                f"{what} flood: over {self._ping_burst} at {self._ping_rate:g}/s")
+                f"{what} flood: over {pings.burst} at {pings.rate:g}/s")
 
     def _count_fragment(self, length: int) -> None:
         """§5.4, §10.4: bound the frames of one message, and its empty frames apart."""
@@ -508,6 +504,7 @@ class WebSocketConnection:
         self._msg_opcode = header.opcode
         self._msg_compressed = header.rsv1
         self._msg_parts = []
+        self._msg_text = []
         self._msg_size = 0
         self._msg_frames = 0
         self._msg_empty = 0
@@ -519,6 +516,7 @@ class WebSocketConnection:
 
     def _add_payload(self, data: bytes) -> None:
         if self._msg_compressed:
+            assert self.deflate is not None  # a compressed message needs the extension
             data = self.deflate.inflate(data, self.max_message_size - self._msg_size,
                                         self._room)
         self._take_room(len(data))
@@ -532,7 +530,7 @@ class WebSocketConnection:
         if self._msg_opcode is Opcode.TEXT:
             text = self._decode(data, final)
             if text:
-                self._msg_parts.append(text)
+                self._msg_text.append(text)
         elif data:
             self._msg_parts.append(data)
 
@@ -553,6 +551,7 @@ class WebSocketConnection:
 
     def _finish_message(self) -> Event:
         if self._msg_compressed:
+            assert self.deflate is not None  # a compressed message needs the extension
             tail = self.deflate.finish_message(self.max_message_size - self._msg_size)
         else:
             tail = b""
@@ -561,10 +560,12 @@ class WebSocketConnection:
 
     def _complete_message(self) -> Event:
         opcode = self._msg_opcode
-        parts = self._msg_parts
         self._msg_size = 0
         self._msg_opcode = None
-        self._msg_parts = []
         if opcode is Opcode.TEXT:
-            return TextMessage("".join(parts))
+            text = self._msg_text
+            self._msg_text = []
+            return TextMessage("".join(text))
+        parts = self._msg_parts
+        self._msg_parts = []
         return BytesMessage(b"".join(parts))

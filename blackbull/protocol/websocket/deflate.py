@@ -16,17 +16,14 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .errors import CloseCode, WebSocketProtocolError
+from .errors import CloseCode, InvalidState, WebSocketProtocolError
+from .errors import NegotiationError as NegotiationError  # re-exported: raised from here
 from .extensions import ExtensionOffer, parse_extensions
 
 EXTENSION_NAME = "permessage-deflate"
 _TRAILER = b"\x00\x00\xff\xff"
 _FLAGS = ("server_no_context_takeover", "client_no_context_takeover")
 _BITS = ("server_max_window_bits", "client_max_window_bits")
-
-
-class NegotiationError(ValueError):
-    """A permessage-deflate offer or response we cannot accept (RFC 7692 §7.1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +255,7 @@ class PerMessageDeflate:
     def _inflate(self, data: bytes, limit: int, max_out: int | None) -> bytes:
         stream = self._decompress
         if stream is None:
-            raise RuntimeError("inflate() outside a compressed message")
+            raise InvalidState("inflate() outside a compressed message")
         sliced = max_out is not None and max_out <= limit
         cap = max(max_out, 1) if sliced and max_out is not None else limit + 1
         try:

@@ -4,35 +4,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TextMessage:
     """A complete text message (opcode 0x1, valid UTF-8, §5.6)."""
 
     data: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BytesMessage:
     """A complete binary message (opcode 0x2, §5.6)."""
 
     data: bytes
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Ping:
     """A Ping (§5.5.2); the core has already queued the Pong."""
 
     payload: bytes
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Pong:
     """A Pong (§5.5.3)."""
 
     payload: bytes
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class CloseReceived:
     """The peer's Close frame (§5.5.1); 1005 when it carried no code (§7.1.5).
 
@@ -43,7 +43,7 @@ class CloseReceived:
     reason: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ConnectionFailed:
     """We failed the connection (§7.1.7): a Close with ``code`` is queued, stop reading."""
 

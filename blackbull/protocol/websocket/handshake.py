@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from ..http1 import head as http1_head
 from ..http1.events import ResponseRejected
 
+# re-exported: the handshake's callers catch them from here
+from .errors import HandshakeFailed as HandshakeFailed
+from .errors import HandshakeRejection as HandshakeRejection
+
 #: RFC 6455 §1.3: the GUID appended to the key before hashing.
 WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SUPPORTED_VERSION = b"13"
@@ -69,16 +73,6 @@ class HandshakeRequest:
     key: bytes | None                  # None for RFC 8441 (no key/accept)
     subprotocols: list[str] = field(default_factory=list)
     extensions: list[bytes] = field(default_factory=list)   # raw header values
-
-
-class HandshakeRejection(Exception):
-    """The handshake is invalid: answer ``status`` with ``headers`` and stop (§4.2.1)."""
-
-    def __init__(self, status: int, reason: str, headers: Headers | None = None) -> None:
-        super().__init__(f"{status}: {reason}")
-        self.status = status
-        self.reason = reason
-        self.headers = headers or []
 
 
 def _check_version(headers: Headers, status: int) -> None:
@@ -208,10 +202,6 @@ def render_http1_refusal(status: int, reason: str, headers: Headers, body: bytes
 
 
 # --- client side (§4.1) ---------------------------------------------------------------
-class HandshakeFailed(Exception):
-    """The server's answer does not complete the opening handshake (§4.1)."""
-
-
 def client_request(host: str, path: str, key: str, *, subprotocols: Iterable[str] = (),
                    extensions: str | None = None,
                    extra: Iterable[tuple[bytes, bytes]] = ()) -> bytes:
@@ -245,17 +235,18 @@ def validate_server_response(status: int, headers: Headers, key: str,
                              subprotocols: Iterable[str]) -> str | None:
     """§4.1 items 1–6 of the client's checks; returns the chosen subprotocol."""
     if status != 101:
-        raise HandshakeFailed(f"server answered {status}, not 101")
+        raise HandshakeFailed(f"server answered {status}, not 101", status, headers)
     if not _has_token(headers, b"upgrade", "websocket"):
-        raise HandshakeFailed("response Upgrade is not websocket")
+        raise HandshakeFailed("response Upgrade is not websocket", status, headers)
     if not _has_token(headers, b"connection", "upgrade"):
-        raise HandshakeFailed("response Connection lacks Upgrade")
+        raise HandshakeFailed("response Connection lacks Upgrade", status, headers)
     accepts = header_values(headers, b"sec-websocket-accept")
     if accepts != [accept_key(key).encode()]:
-        raise HandshakeFailed("Sec-WebSocket-Accept does not match the key")
+        raise HandshakeFailed("Sec-WebSocket-Accept does not match the key", status, headers)
     chosen = header_tokens(headers, b"sec-websocket-protocol")
     if not chosen:
         return None
     if len(chosen) != 1 or chosen[0] not in list(subprotocols):
-        raise HandshakeFailed(f"server chose a subprotocol we did not offer: {chosen}")
+        raise HandshakeFailed(f"server chose a subprotocol we did not offer: {chosen}",
+                              status, headers)
     return chosen[0]

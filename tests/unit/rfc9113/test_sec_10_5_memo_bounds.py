@@ -23,13 +23,13 @@ def test_large_request_heads_are_validated_but_not_remembered() -> None:
         assert any(isinstance(e, RequestReceived) for e in events)
         server.send_headers(sid, [(b":status", b"204")], end_stream=True)
         client.receive_data(server.data_to_send())
-    retained = sum(len(n) + len(v) for key in server._valid_requests for n, v in key)
-    assert retained <= 8192 * len(server._valid_requests)
-    assert not any(b"x-big" in dict(key) for key in server._valid_requests)
+    retained = sum(len(n) + len(v) for key in server._headers.valid_requests for n, v in key)
+    assert retained <= 8192 * len(server._headers.valid_requests)
+    assert not any(b"x-big" in dict(key) for key in server._headers.valid_requests)
     sid = client.get_next_available_stream_id()
     client.send_headers(sid, REQUEST, end_stream=True)
     server.receive_data(client.data_to_send())
-    assert server._valid_requests  # the small head is remembered
+    assert server._headers.valid_requests  # the small head is remembered
 
 
 def test_indexed_only_block_with_thousands_of_fields_is_not_memoised() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from blackbull.protocol.http2 import (
-    ConnectionError,
     ErrorCode,
+    H2ConnectionError,
     ProtocolError,
     RequestReceived,
     Stream,
@@ -101,7 +101,7 @@ def test_closed_after_rst_received_is_stream_error_after_end_stream_connection_e
     ended = Stream(3, 65535, 65535, True)
     ended.on_headers_received(True)
     ended.mark_locally_closed()
-    with pytest.raises(ConnectionError) as exc:
+    with pytest.raises(H2ConnectionError) as exc:
         ended.on_headers_received(True)
     assert exc.value.code == ErrorCode.STREAM_CLOSED
     ours = Stream(5, 65535, 65535, True)
@@ -179,12 +179,12 @@ def test_frames_after_our_rst_are_ignored() -> None:
     server, raw = opened()
     server.reset_stream(1, ErrorCode.CANCEL)
     server.data_to_send()
-    before = server.inbound_window + server._inbound_unacked
+    before = server.inbound_window + server._recv_window.unacked
     events = server.receive_data(Raw.data(1, b"y" * 100) + raw.headers(
         1, flags=("END_HEADERS", "END_STREAM")))
     out = server.data_to_send()
     assert events == [] and goaway_of(out) is None and rst_of(out) is None
-    assert server.inbound_window + server._inbound_unacked == before
+    assert server.inbound_window + server._recv_window.unacked == before
 
 
 def test_even_stream_id_from_client_is_protocol_error() -> None:
@@ -228,8 +228,8 @@ def test_closed_stream_memory_is_bounded() -> None:
         server.receive_data(raw.headers(sid))
         server.send_headers(sid, [(b":status", b"204")], end_stream=True)
     server.data_to_send()
-    assert len(server._closed) == 10 and not server.streams
-    assert min(server._closed) == 41
+    assert len(server._registry.closed) == 10 and not server.streams
+    assert min(server._registry.closed) == 41
 
 
 def test_reserved_local_stream_created_by_push_counts_not_as_open() -> None:
@@ -254,7 +254,7 @@ def test_data_on_a_forgotten_closed_stream_is_ignored_with_credit_returned() -> 
         server.receive_data(raw.headers(sid, flags=("END_HEADERS",)))
         server.reset_stream(sid)
     server.data_to_send()
-    assert 1 not in server._closed
+    assert 1 not in server._registry.closed
     events = server.receive_data(Raw.data(1, b"z" * 1000))
     assert events == [] and goaway_of(server.data_to_send()) is None
-    assert server.inbound_window + server._inbound_unacked == 65535
+    assert server.inbound_window + server._recv_window.unacked == 65535

@@ -136,7 +136,7 @@ def test_data_on_a_closed_stream_still_returns_connection_credit() -> None:
     server.data_to_send()
     for _ in range(8):
         server.receive_data(Raw.data(1, b"x" * 16000))
-    assert server.inbound_window + server._inbound_unacked == 65535
+    assert server.inbound_window + server._recv_window.unacked == 65535
     assert any(f.stream_id == 0 for f in window_updates(server.data_to_send()))
 
 

@@ -1,10 +1,10 @@
-"""RFC 9218 §10 scheduling in HTTP2Sender, on the core with an h2 client as the peer."""
+"""RFC 9218 §10 scheduling in the OutboundScheduler, on the core with an h2 client as the peer."""
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
 
-from blackbull.server.http2_sender import HTTP2Sender
+from blackbull.protocol.http2.scheduler import OutboundScheduler
 from tests.conftest_h2 import REQUEST, connected_pair, parse_frames
 
 
@@ -50,7 +50,7 @@ def data_frames(raw: bytes) -> list:
 def test_urgent_stream_takes_the_whole_window_first() -> None:
     """RFC 9218 §10: lower urgency values are served first."""
     server, _, (a, b) = open_streams(2)
-    sender = HTTP2Sender(server)
+    sender = OutboundScheduler(server)
     low = Out(a, urgency=6).queue(b"l" * 50000, True)
     high = Out(b, urgency=0).queue(b"h" * 50000, True)
     sender.enqueue(low)
@@ -66,7 +66,7 @@ def test_zero_length_end_stream_is_sent_without_window() -> None:
     """RFC 9113 §6.9.1 with RFC 9218 §10: a lower-priority stream whose only pending item
     is END_STREAM is not held back by an exhausted connection window."""
     server, _, (a, b) = open_streams(2)
-    sender = HTTP2Sender(server)
+    sender = OutboundScheduler(server)
     big = Out(a, urgency=0).queue(b"x" * 100000, True)
     done = Out(b, urgency=7).queue(b"", True)
     sender.enqueue(big)
@@ -82,7 +82,7 @@ def test_zero_length_end_stream_is_sent_without_window() -> None:
 def test_paused_sender_sends_nothing_until_resumed() -> None:
     """The transport's back-pressure (pause_writing) holds DATA in the sender."""
     server, _, (a,) = open_streams(1)
-    sender = HTTP2Sender(server)
+    sender = OutboundScheduler(server)
     sender.paused = True
     out = Out(a).queue(b"p" * 10, True)
     sender.enqueue(out)
