@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -34,7 +35,7 @@ from ..protocol.http2 import (
     WindowUpdated,
     parse_priority_field,
 )
-from ..protocol.http2.scheduler import OutboundScheduler
+from ..protocol.http2.scheduler import Outbound, OutboundScheduler
 from ..protocol.http2.settings import decode_settings_header
 from .asgi import base_scope
 from .clock import http_date
@@ -73,7 +74,7 @@ class HTTP2Handler(ProtocolHandler):
     def __init__(self) -> None:
         self.h2: H2Connection = None  # type: ignore[assignment]  # made in start()
         self.sender: OutboundScheduler = None  # type: ignore[assignment]
-        self.streams: dict[int, H2Stream] = {}
+        self.streams: dict[int, H2Stream | H2WebSocketStream] = {}
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._upgrade: tuple[bytes, Headers, str, bytes, bytes] | None = None
         self._flush_scheduled = False
@@ -98,7 +99,7 @@ class HTTP2Handler(ProtocolHandler):
         self.pacer: InputPacer = None  # type: ignore[assignment]  # made in start()
         self._judge = SlowReaderJudge()
         self._budget: ResponseBudget = None  # type: ignore[assignment]  # made in start()
-        self._dispatch = {
+        self._dispatch: dict[type, Callable[[Any], None]] = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
             StreamEnded: self._on_stream_ended,
@@ -368,7 +369,7 @@ class HTTP2Handler(ProtocolHandler):
         """RFC 8441 §4: an extended CONNECT. Only ``websocket`` is spoken here (the core
         accepted ``:protocol`` only because we advertised the setting, §3)."""
         carrier = H2WebSocketStream(self, sid)
-        self.streams[sid] = carrier  # type: ignore[assignment]
+        self.streams[sid] = carrier
         protocol = next(v for k, v in headers if k == b":protocol")
         settings = self.conn.state.settings
         if protocol.lower() != b"websocket":
@@ -501,7 +502,7 @@ class HTTP2Handler(ProtocolHandler):
         self._schedule_flush()
         return True
 
-    def queue_output(self, stream: H2Stream) -> None:
+    def queue_output(self, stream: Outbound) -> None:
         self.sender.enqueue(stream)
         self._budget.watch(self)
         self._pump_wanted = True
@@ -602,7 +603,7 @@ class HTTP2Handler(ProtocolHandler):
         request += [(k, v) for k, v in headers if k != b"host"]
         stream = self._start_stream(1, request, DEFAULT_PRIORITY, True)
         if body:
-            stream.body.append((body, 0))
+            stream.feed(body, 0, False)
         self._upgrade = None
 
     def _on_slow_reader(self, timeout: float, rate: int) -> None:

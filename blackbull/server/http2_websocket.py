@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..protocol.http2 import ErrorCode, StreamState
 from ..protocol.websocket import negotiate_server
 from ..protocol.websocket.handshake import HandshakeRejection, validate_extended_connect
-from .clock import http_date
+from .http2_stream import response_fields
 from .ws_bridge import Headers, WebSocketBridge
 
 if TYPE_CHECKING:
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 #: Octets of WebSocket output queued on the stream before the app's send() waits.
 _WRITE_HIGH = 256 * 1024
-_DROPPED = frozenset((b"content-length", b"connection", b"upgrade", b"transfer-encoding",
-                      b"keep-alive", b"proxy-connection"))
 
 
 class H2WebSocketStream:
@@ -120,13 +118,11 @@ class H2WebSocketStream:
                                   end_stream=False)
 
     def send_refusal(self, status: int, headers: Headers, body: bytes) -> None:
-        fields = [(b":status", str(status).encode())]
-        fields += [(k, v) for k, v in headers if k not in _DROPPED]
-        if body and not any(k == b"content-type" for k, _ in fields):
-            fields.append((b"content-type", b"text/plain; charset=utf-8"))
-        fields.append((b"content-length", str(len(body)).encode()))
-        if not any(k == b"date" for k, _ in fields):
-            fields.append((b"date", http_date()))  # RFC 9110 §6.6.1
+        """An HTTP response instead of the WebSocket (RFC 8441 §5: any status but 2xx),
+        with the field rules of every HTTP/2 response; then the request side is reset."""
+        if body and not any(k.lower() == b"content-type" for k, _ in headers):
+            headers = [*headers, (b"content-type", b"text/plain; charset=utf-8")]
+        fields = response_fields(status, headers, length=len(body))
         self._refused = True
         self.handler.send_headers(self.stream_id, fields, end_stream=not body)
         if body:
