@@ -24,8 +24,6 @@ from ..protocol.http1.server import (
     CLOSE,
     HOLD,
     NOTHING,
-    PHASE_BODY,
-    PHASE_HEAD,
     REJECT,
     START,
     SWITCH,
@@ -300,10 +298,10 @@ class HTTP1Handler(ProtocolHandler):
         if self.conn.closed:
             return
         core = self.core
-        phase = core.phase()
-        if phase is PHASE_HEAD:
+        owner = core.body_owner
+        if owner is None and core.parser.in_message:  # core.receiving_head, inlined
             kind, delay = "header", self.settings.h1_header_timeout
-        elif phase is PHASE_BODY and not core.body_owner.disconnected:  # type: ignore[union-attr]
+        elif owner is not None and not owner.disconnected:
             # A body that stops arriving (slow-body attack): the same number of seconds
             # is allowed between two pieces of it, restarted by each piece.
             kind, delay = "body", self.settings.h1_header_timeout

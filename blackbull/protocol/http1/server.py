@@ -44,15 +44,6 @@ class Next(Enum):
     SWITCH = "switch"      # the held upgrade (:attr:`upgrade`) may now take place
 
 
-class Phase(Enum):
-    """What the connection waits for, which picks the handler's timer."""
-
-    HEAD = "head"          # a request head is arriving
-    BODY = "body"          # the last request's body is arriving
-    BUSY = "busy"          # requests are being answered; nothing is arriving
-    IDLE = "idle"          # nothing in flight: the keep-alive wait
-
-
 class Rejection(Enum):
     """What to do with a :class:`RequestRejected` (:meth:`ServerConnection.reject`)."""
 
@@ -65,8 +56,6 @@ class Rejection(Enum):
 # attribute lookup): the per-request paths use these module-level names instead.
 NOTHING, START, IDLE, CLOSE, REJECT, SWITCH = (
     Next.NOTHING, Next.START, Next.IDLE, Next.CLOSE, Next.REJECT, Next.SWITCH)
-PHASE_HEAD, PHASE_BODY, PHASE_BUSY, PHASE_IDLE = (
-    Phase.HEAD, Phase.BODY, Phase.BUSY, Phase.IDLE)
 ANSWER, ANSWER_INSTEAD, HOLD = Rejection.ANSWER, Rejection.ANSWER_INSTEAD, Rejection.HOLD
 
 
@@ -95,6 +84,13 @@ class ServerConnection(Generic[T]):
     def receive_data(self, data: bytes) -> list[Event]:
         """Parse bytes from the client into events (several requests when pipelined)."""
         return self.parser.feed(data)
+
+    @property
+    def receiving_head(self) -> bool:
+        """A request head is arriving (for the head timeout, RFC 9112 §9.5); a body
+        arriving is :attr:`body_owner`, nothing arriving is an empty :attr:`queue`
+        (the keep-alive wait) or a busy one."""
+        return self.body_owner is None and self.parser.in_message
 
     def new_parser(self, parser: RequestParser) -> None:
         """Parse what follows with a fresh parser (after an error answer or an upgrade
@@ -226,12 +222,3 @@ class ServerConnection(Generic[T]):
             if settings == 1 and b"http2-settings" in connection:
                 return token
         return None
-
-    # --- timers ------------------------------------------------------------------------
-    def phase(self) -> Phase:
-        """What is awaited from the client now (picks the header, body or idle timer)."""
-        if self.body_owner is not None:
-            return PHASE_BODY
-        if self.parser.in_message:
-            return PHASE_HEAD
-        return PHASE_BUSY if self.queue else PHASE_IDLE
