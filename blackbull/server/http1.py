@@ -19,7 +19,16 @@ from typing import Any
 from ..protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
 from ..protocol.http1.parser import RequestParser
 from ..protocol.http1.response import simple_response
-from ..protocol.http1.server import Next, Phase, Rejection, ServerConnection
+from ..protocol.http1.server import (
+    ANSWER_INSTEAD,
+    CLOSE,
+    HOLD,
+    NOTHING,
+    REJECT,
+    START,
+    SWITCH,
+    ServerConnection,
+)
 from .clock import http_date
 from .connection import ProtocolHandler
 from .http1_cycle import RequestCycle
@@ -37,13 +46,21 @@ class HTTP1Handler(ProtocolHandler):
     """HTTP/1.1 (and 1.0) server side of one connection."""
 
     __slots__ = (
-        "core", "loop", "writable", "settings", "_timer", "_timer_kind", "_unparsed",
-        "_discarding", "_idle_timer", "_idle_since", "_write_timer",
+        "core", "cycles", "input_ended", "closing", "loop", "writable", "settings", "_timer",
+        "_timer_kind", "_unparsed", "_discarding", "_idle_timer", "_idle_since",
+        "_write_timer",
     )
 
     core: ServerConnection[RequestCycle]
 
     def __init__(self) -> None:
+        # What the request cycles read of the connection, once per response: plain
+        # attributes (the core's queue itself, and copies of the core's two flags, set
+        # where the core changes them: eof_received, shutdown), as a property costs a
+        # call each time.
+        self.cycles: deque[RequestCycle] = deque()
+        self.input_ended = False  # the client half-closed (EOF) after complete requests
+        self.closing = False
         self.writable = asyncio.Event()
         self.writable.set()
         self._timer: asyncio.TimerHandle | None = None
@@ -54,25 +71,11 @@ class HTTP1Handler(ProtocolHandler):
         self._unparsed = bytearray()
         self._discarding = False
 
-    # What the request cycles read of the connection (kept on the handler for them).
-    @property
-    def cycles(self) -> deque[RequestCycle]:
-        """The requests being answered or waiting, in order (``cycles[0]`` answers)."""
-        return self.core.queue
-
-    @property
-    def input_ended(self) -> bool:
-        """The client half-closed (EOF) after complete requests."""
-        return self.core.input_ended
-
-    @property
-    def closing(self) -> bool:
-        return self.core.closing
-
     def start(self, initial_data: bytes) -> None:
         self.loop = asyncio.get_running_loop()
         s = self.settings = self.conn.state.settings
         self.core = ServerConnection(self._new_parser())
+        self.cycles = self.core.queue
         self.conn.transport.set_write_buffer_limits(high=s.h1_write_buffer)  # type: ignore[union-attr]
         if initial_data:
             self.data_received(initial_data)
@@ -177,10 +180,10 @@ class HTTP1Handler(ProtocolHandler):
             # disconnect; answered for it if it has not started answering itself.
             owner.disconnect()
         decision = core.reject(rejection, current is not None and current.writer is not None)
-        if decision is Rejection.HOLD:
+        if decision is HOLD:
             self.conn.pause_reading()  # answered once the earlier requests are done
             return
-        if decision is Rejection.ANSWER_INSTEAD:
+        if decision is ANSWER_INSTEAD:
             owner.response_complete = True  # type: ignore[union-attr]
         self._send_error(rejection)
 
@@ -249,20 +252,20 @@ class HTTP1Handler(ProtocolHandler):
     def cycle_done(self, cycle: RequestCycle) -> None:
         core = self.core
         step = core.finished(cycle, cycle.keep_alive, bool(self._unparsed))
-        if step is Next.NOTHING or self.conn.closed:
+        if step is NOTHING or self.conn.closed:
             return
-        if step is Next.START:
+        if step is START:
             state = self.conn.state
             state.spawn(core.queue[0].run(request_app(state)), self.loop)
-        elif step is Next.CLOSE:
+        elif step is CLOSE:
             for other in core.drop_queued():
                 other.disconnect()
             self.conn.close()
             return
-        elif step is Next.REJECT:
+        elif step is REJECT:
             self._send_error(core.rejection)  # type: ignore[arg-type]
             return
-        elif step is Next.SWITCH:
+        elif step is SWITCH:
             self._try_upgrade()
             return
         self.body_consumed()
@@ -295,10 +298,10 @@ class HTTP1Handler(ProtocolHandler):
         if self.conn.closed:
             return
         core = self.core
-        phase = core.phase()
-        if phase is Phase.HEAD:
+        owner = core.body_owner
+        if owner is None and core.parser.in_message:  # core.receiving_head, inlined
             kind, delay = "header", self.settings.h1_header_timeout
-        elif phase is Phase.BODY and not core.body_owner.disconnected:  # type: ignore[union-attr]
+        elif owner is not None and not owner.disconnected:
             # A body that stops arriving (slow-body attack): the same number of seconds
             # is allowed between two pieces of it, restarted by each piece.
             kind, delay = "body", self.settings.h1_header_timeout
@@ -395,6 +398,7 @@ class HTTP1Handler(ProtocolHandler):
         # never arrive is a disconnect (returning None closes the transport).
         if self._discarding or not self.core.end_of_input():
             return None
+        self.input_ended = True
         # Every complete request already received is answered, in order (RFC 9112
         # §9.3.2), the last answer with Connection: close; then we close.
         for cycle in self.core.queue:
@@ -440,6 +444,7 @@ class HTTP1Handler(ProtocolHandler):
         log_limited(log, level, cause, self.settings.log_repeat_interval, msg, *args)
 
     def shutdown(self) -> None:
+        self.closing = True
         if self.core.shutdown():
             self.conn.close()
 
