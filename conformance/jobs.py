@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import resource
+import signal
 import subprocess
 import threading
 import time
@@ -84,7 +85,12 @@ class Job:
             if pid:
                 break
             if time.monotonic() >= deadline:
-                proc.kill()
+                # Its servers, wstest or pytest workers too: nothing it started outlives it.
+                for child in [proc.pid, *descendants(proc.pid)]:
+                    try:
+                        os.kill(child, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 pid, status, usage = os.wait4(proc.pid, 0)
                 self.note = f"timed out after {self.timeout:.0f}s"
                 break
@@ -121,6 +127,25 @@ class Job:
             return ""
         lines = [ln.strip() for ln in tail.splitlines() if ln.strip().startswith("progress:")]
         return lines[-1][len("progress:"):].strip() if lines else ""
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of *pid* (children first), read from ``/proc``; [] elsewhere."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            after = entry.read_text().rpartition(")")[2].split()
+            children.setdefault(int(after[1]), []).append(int(entry.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
 
 
 def previous_durations(report_json: Path) -> dict[str, float]:

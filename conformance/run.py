@@ -140,6 +140,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds between the lines about suites still running")
     parser.add_argument("--unit-workers", type=int, default=2,
                         help="pytest -n for the unit run (default 2, as the README's test command)")
+    parser.add_argument("--unit-all-tests", action="store_true",
+                        help="the unit run also runs the tests that cite no RFC section (no "
+                             "case of the report; the README's test command runs them)")
     parser.add_argument("--unit-timeout", type=float, default=1800)
     parser.add_argument("--unit-paths", nargs="+", default=["tests"])
     parser.add_argument("--reuse-test-results", action="store_true",

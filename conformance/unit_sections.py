@@ -69,6 +69,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--rfc-report", default=None,
                      help="write the RFC-indexed results (schema 1, suite 'unit') here")
     parser.addoption("--rfc-target", default="blackbull", help="target name for the report")
+    parser.addoption("--rfc-cited-only", action="store_true",
+                     help="run only the tests that cite an RFC section (the report's cases); "
+                          "the others are deselected")
+    parser.addoption("--rfc-keep", action="append", default=[],
+                     help="with --rfc-cited-only: also run every test under this path "
+                          "(a suite that writes its own result file from all its tests)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,11 +88,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    uncited = []
     for item in items:
         refs = refs_for_item(item)
         if refs:
             item.user_properties.append((_PROPERTY, json.dumps([r.to_dict() for r in refs])))
+        else:
+            uncited.append(item)
+    # A test that cites no section is no case of the report: the conformance run leaves
+    # it to the README's test command, which runs everything.
+    if config.getoption("--rfc-cited-only", False) and uncited:
+        keep = tuple(f"{p.rstrip('/')}{sep}" for p in config.getoption("--rfc-keep") or []
+                     for sep in ("/", "::"))
+        dropped = [i for i in uncited if not (keep and i.nodeid.startswith(keep))]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            gone = set(map(id, dropped))
+            items[:] = [i for i in items if id(i) not in gone]
 
 
 _RANK = {CaseStatus.PASS: 0, CaseStatus.SKIPPED: 1, CaseStatus.INFORMATIONAL: 1,

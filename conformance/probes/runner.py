@@ -88,6 +88,35 @@ def reachable(target: Target, transport: str, timeout: float) -> str | None:
     return None
 
 
+def alpn_declines_h2(target: Target, transport: str, timeout: float) -> str | None:
+    """For an ``https://`` URL (HTTP/1.1 *or* HTTP/2 over TLS): why the ``h2`` transport is
+    not offered, when the server's ALPN does not select ``h2`` (RFC 9113 §3.2; RFC 7301
+    §3.2); ``None`` when it does, or when the URL (``h2://``) says the server speaks h2."""
+    if transport != "h2" or target.scheme != "https":
+        return None
+    ctx = ProbeContext(target=target, transport=transport, timeout=timeout)
+    try:
+        selected = ctx.connect().alpn
+    except OSError:
+        return None  # the probes themselves report what goes wrong
+    finally:
+        ctx.close()
+    if selected == "h2":
+        return None
+    return (f"{target.authority} does not speak HTTP/2 over TLS: offered ALPN h2, it "
+            f"selected {selected!r} (RFC 9113 §3.2)")
+
+
+def _not_offered(target: Target, transport: str, todo: list[Probe], why: str) -> SuiteResult:
+    cases = [CaseResult(id=p.id, status=CaseStatus.NOT_SUPPORTED.value, rfc=f"RFC {p.rfc}",
+                        section=p.section, description=p.requirement, message=why,
+                        extra={"level": p.level.value, "mandatory": p.level.mandatory,
+                               "transport": transport})
+             for p in todo]
+    return SuiteResult(suite=SUITE, variant=transport, target=target.name, tool=dict(TOOL),
+                       cases=cases, message=why, extra={"url": target.url})
+
+
 def to_case(run: ProbeRun) -> CaseResult:
     probe, verdict = run.probe, run.verdict
     message = verdict.detail
@@ -123,6 +152,10 @@ def run_target(target: Target, probes: list[Probe], *, timeout: float = 3.0,
         problem = reachable(target, transport, timeout)
         if problem:
             results.append(error_result(SUITE, transport, target.name, TOOL, problem))
+            continue
+        declined = alpn_declines_h2(target, transport, timeout)
+        if declined:
+            results.append(_not_offered(target, transport, todo, declined))
             continue
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             runs = list(pool.map(run_one, todo, [target] * len(todo), [transport] * len(todo),

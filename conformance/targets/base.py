@@ -448,7 +448,9 @@ def _command_version(argv: tuple[str, ...], regex: str) -> str:
         return "unknown (not installed yet)"
     except (OSError, subprocess.SubprocessError) as exc:
         return f"unknown ({exc})"
-    out = (proc.stdout or proc.stderr).strip()
+    if proc.returncode != 0:  # its error text is no version (e.g. git outside a checkout)
+        return f"unknown ({argv[0]} exited {proc.returncode})"
+    out = (proc.stdout or proc.stderr).strip()  # some print their version on stderr (nginx -v)
     if regex:
         match = re.search(regex, out)
         if not match:

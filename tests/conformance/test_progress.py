@@ -77,3 +77,32 @@ def test_a_job_past_its_timeout_is_killed_and_says_so(tmp_path: Path) -> None:
     assert job.returncode is None and job.note.startswith("timed out after")
     assert job.duration_s < 10
     assert job.failure().startswith("hang timed out after")
+
+
+def test_a_timed_out_job_takes_what_it_started_with_it(tmp_path: Path) -> None:
+    """A harness killed at its timeout leaves no server or worker running behind it."""
+    import os
+    import time
+
+    pidfile = tmp_path / "grandchild.pid"
+    script = ("import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', "
+              "'import time; time.sleep(120)']); open(sys.argv[1], 'w').write(str(p.pid)); "
+              "time.sleep(120)")
+    job = Job("spawner", [sys.executable, "-c", script, str(pidfile)], timeout=10)
+    job.run(tmp_path)
+    assert job.note.startswith("timed out after")
+    grandchild = int(pidfile.read_text())
+    for _ in range(50):
+        try:
+            os.kill(grandchild, 0)
+        except ProcessLookupError:
+            break
+        try:
+            with open(f"/proc/{grandchild}/stat") as fh:  # a zombie awaiting init is gone too
+                if fh.read().rpartition(")")[2].split()[0] == "Z":
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"grandchild {grandchild} still running")

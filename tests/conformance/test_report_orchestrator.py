@@ -21,6 +21,17 @@ def test_default_runs_every_suite_for_blackbull_and_expects_the_matrix(tmp_path:
     assert ("autobahn", "blackbull", "ws") in expected
 
 
+def test_the_default_unit_job_runs_the_cited_tests_on_two_workers(tmp_path: Path) -> None:
+    """The report's unit cases are the tests that cite an RFC section: the default run
+    runs those (pytest -n 2); --unit-all-tests and --unit-workers bring back the rest."""
+    unit = next(j for j in make_plan(parse_args([]), tmp_path).jobs if j.name == "unit")
+    assert "--rfc-cited-only" in unit.argv
+    assert unit.argv[unit.argv.index("-n") + 1] == "2"
+    full = next(j for j in make_plan(parse_args(["--unit-all-tests", "--unit-workers", "1"]),
+                                     tmp_path).jobs if j.name == "unit")
+    assert "--rfc-cited-only" not in full.argv and "-n" not in full.argv
+
+
 def test_other_targets_get_only_the_external_suites(tmp_path: Path) -> None:
     """The unit tests are about our code; every suite that speaks to a server applies to
     peers, the RFC 8441 matrix only where the target serves ws-over-h2 (hypercorn)."""

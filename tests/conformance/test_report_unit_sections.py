@@ -95,3 +95,37 @@ def test_plugin_writes_rfc_indexed_results(tmp_path: Path, workers: int) -> None
     assert "fixture exploded" in cases["test_setup_error"]["message"]
     assert data["summary"] == {"pass": 2, "fail": 2, "error": 1, "not-supported": 0,
                                "informational": 0, "skipped": 1, "total": 6}
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_cited_only_runs_the_reports_cases_and_nothing_else(tmp_path: Path, workers: int) -> None:
+    """``--rfc-cited-only`` (the conformance run's unit job): the same cases in the report,
+    the uncited test deselected, not run."""
+    (tmp_path / "test_sample.py").write_text(SAMPLE)
+    full, cited = tmp_path / "full.json", tmp_path / "cited.json"
+    for out, extra in ((full, []), (cited, ["--rfc-cited-only"])):
+        argv = [sys.executable, "-m", "pytest", str(tmp_path / "test_sample.py"), "-v",
+                "-p", "no:cacheprovider", "-p", "conformance.unit_sections", "--rfc-report",
+                str(out), "--rootdir", str(tmp_path), "-c", "/dev/null", *extra]
+        if workers:
+            argv += ["-n", str(workers)]
+        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300,
+                              env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        ran_uncited = any("test_uncited" in line and "PASSED" in line
+                          for line in proc.stdout.splitlines())
+        assert ran_uncited == (not extra), proc.stdout
+        if extra and not workers:  # xdist workers deselect; the controller does not count
+            assert "1 deselected" in proc.stdout
+
+    def ids(path: Path) -> dict[str, str]:
+        return {c["id"]: c["status"] for c in json.loads(path.read_text())["cases"]}
+    assert ids(full) == ids(cited) and len(ids(cited)) == 6
+    # --rfc-keep PATH: every test under it runs, cited or not.
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path / "test_sample.py"),
+                           "-v", "-p", "no:cacheprovider", "-p", "conformance.unit_sections",
+                           "--rootdir", str(tmp_path), "-c", "/dev/null", "--rfc-cited-only",
+                           "--rfc-keep", "test_sample.py"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert "test_uncited PASSED" in proc.stdout, proc.stdout

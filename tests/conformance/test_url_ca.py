@@ -141,3 +141,37 @@ def _serve(argv: list[str], port: int, env: dict[str, str] | None = None) -> sub
         time.sleep(0.1)
     proc.kill()
     raise AssertionError(f"{argv} did not listen")
+
+
+def test_an_https_server_without_h2_has_its_h2_probes_not_supported(tmp_path: Path) -> None:
+    """RFC 9113 §3.2 / RFC 7301 §3.2: an ``https://`` server whose ALPN does not select h2
+    does not speak HTTP/2 over TLS: its h2 probes are not-supported (never errors), while
+    its HTTP/1.1-over-TLS probes run."""
+    import http.server
+    import threading
+
+    from conformance.probes import load_all
+    from conformance.probes.runner import run_target
+
+    cert = make_tls_cert(tmp_path / "tls")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert.cert), str(cert.key))
+    context.set_alpn_protocols(["http/1.1"])
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = ProbeTarget.parse(f"https://127.0.0.1:{httpd.server_address[1]}/",
+                                   name="h1only", ca=str(cert.ca))
+        probes = [p for p in load_all().values() if p.transports & {"h2", "h1-tls"}][:40]
+        results = {r.variant: r for r in run_target(target, probes, timeout=2.0)}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    h2 = results["h2"]
+    assert h2.status == "ok" and h2.cases
+    assert {c.status for c in h2.cases} == {"not-supported"}
+    assert "does not speak HTTP/2 over TLS" in h2.message
+    if "h1-tls" in results:
+        assert any(c.status != "not-supported" for c in results["h1-tls"].cases)
