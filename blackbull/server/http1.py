@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from typing import Any
 
 from ..protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
@@ -46,21 +45,13 @@ class HTTP1Handler(ProtocolHandler):
     """HTTP/1.1 (and 1.0) server side of one connection."""
 
     __slots__ = (
-        "core", "cycles", "input_ended", "closing", "loop", "writable", "settings", "_timer",
-        "_timer_kind", "_unparsed", "_discarding", "_idle_timer", "_idle_since",
-        "_write_timer",
+        "core", "loop", "writable", "settings", "_timer", "_timer_kind", "_unparsed",
+        "_discarding", "_idle_timer", "_idle_since", "_write_timer",
     )
 
     core: ServerConnection[RequestCycle]
 
     def __init__(self) -> None:
-        # What the request cycles read of the connection, once per response: plain
-        # attributes (the core's queue itself, and copies of the core's two flags, set
-        # where the core changes them: eof_received, shutdown), as a property costs a
-        # call each time.
-        self.cycles: deque[RequestCycle] = deque()
-        self.input_ended = False  # the client half-closed (EOF) after complete requests
-        self.closing = False
         self.writable = asyncio.Event()
         self.writable.set()
         self._timer: asyncio.TimerHandle | None = None
@@ -75,7 +66,6 @@ class HTTP1Handler(ProtocolHandler):
         self.loop = asyncio.get_running_loop()
         s = self.settings = self.conn.state.settings
         self.core = ServerConnection(self._new_parser())
-        self.cycles = self.core.queue
         self.conn.transport.set_write_buffer_limits(high=s.h1_write_buffer)  # type: ignore[union-attr]
         if initial_data:
             self.data_received(initial_data)
@@ -134,9 +124,9 @@ class HTTP1Handler(ProtocolHandler):
             data = bytes(self._unparsed)
             self._unparsed = bytearray()
             self.data_received(data)
-            if self.input_ended and not self.cycles and not self._unparsed:
+            if self.core.input_ended and not self.core.queue and not self._unparsed:
                 self.conn.close()  # what was left held no complete request
-            elif not self._unparsed and len(self.cycles) <= self.settings.h1_max_pipeline:
+            elif not self._unparsed and len(self.core.queue) <= self.settings.h1_max_pipeline:
                 self.conn.resume_reading()
 
     def _handle(self, data: bytes) -> None:
@@ -233,7 +223,7 @@ class HTTP1Handler(ProtocolHandler):
         self.loop.call_later(_LINGER, self.conn.close)
 
     def _apply_backpressure(self) -> None:
-        cycles = self.cycles
+        cycles = self.core.queue
         too_many = len(cycles) > self.settings.h1_max_pipeline
         too_much = bool(cycles) and cycles[-1].buffered > _BODY_BUFFER_HIGH
         if too_many or too_much:
@@ -398,7 +388,6 @@ class HTTP1Handler(ProtocolHandler):
         # never arrive is a disconnect (returning None closes the transport).
         if self._discarding or not self.core.end_of_input():
             return None
-        self.input_ended = True
         # Every complete request already received is answered, in order (RFC 9112
         # §9.3.2), the last answer with Connection: close; then we close.
         for cycle in self.core.queue:
@@ -444,7 +433,6 @@ class HTTP1Handler(ProtocolHandler):
         log_limited(log, level, cause, self.settings.log_repeat_interval, msg, *args)
 
     def shutdown(self) -> None:
-        self.closing = True
         if self.core.shutdown():
             self.conn.close()
 

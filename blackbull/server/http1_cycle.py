@@ -64,11 +64,11 @@ class RequestCycle(HTTPStream):
             # A failed write closes the transport before connection_lost reaches us.
             raise ClientDisconnected("the HTTP/1.1 client is gone")
         request = self.request
-        keep_alive = self.keep_alive and not handler.closing and not (
-            handler.input_ended and handler.cycles and handler.cycles[-1] is self
-            and not handler._unparsed)  # the last request of a half-closed client
-        if self.expect_continue and not self.body_complete:
-            keep_alive = False  # the client may never send the body we skipped
+        # RFC 9112 §9.3/§9.6 and RFC 9110 §10.1.1 (a body held back for a 100 we never
+        # sent): the core decides whether this response keeps the connection.
+        keep_alive = handler.core.keep_alive(
+            self, self.keep_alive, bool(handler._unparsed),
+            unread_body=self.expect_continue and not self.body_complete)
         writer = ResponseWriter(
             start["status"], start.get("headers", ()),
             head_request=request.method == "HEAD", version=request.http_version,
