@@ -110,8 +110,7 @@ class HTTP1Handler(ProtocolHandler):
             self.conn.handler.data_received(rest)  # type: ignore[union-attr]
             return False
         if core.upgrade is not None:  # switching after earlier requests: keep it for then
-            request, trailing = core.upgrade
-            core.upgrade = (request, trailing + rest)
+            core.keep_for_upgrade(rest)
             return False
         if len(core.queue) > self.settings.h1_max_pipeline:
             self._unparsed = bytearray(rest)

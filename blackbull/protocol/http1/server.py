@@ -105,6 +105,13 @@ class ServerConnection(Generic[T]):
         self.upgrade = (request, self.parser.trailing_data)
         return True
 
+    def keep_for_upgrade(self, data: bytes) -> None:
+        """Bytes that arrived behind a held upgrade belong to the protocol switched to
+        (or, if it is not, to the next request): kept with it, not parsed."""
+        if self.upgrade is not None:
+            request, trailing = self.upgrade
+            self.upgrade = (request, trailing + data)
+
     def add(self, exchange: T, body_complete: bool) -> bool:
         """Queue the exchange of a new request; True when it is answered at once."""
         queue = self.queue

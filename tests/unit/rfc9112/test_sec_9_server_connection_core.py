@@ -191,11 +191,12 @@ def test_upgrade_waits_for_earlier_responses():
     started = _drive(core, GET % 0 + upgrade + b"\x81\x00")
     assert len(core.queue) == 1 and core.upgrade is not None
     assert core.take_upgrade() is None  # the first response is not out yet
+    core.keep_for_upgrade(b"\x82\x00")  # a later read: the new protocol's too
     assert core.finished(started[0], True, False) is Next.SWITCH
     held = core.take_upgrade()
     assert held is not None
     request, trailing = held
-    assert request.upgrade == b"websocket" and trailing == b"\x81\x00"
+    assert request.upgrade == b"websocket" and trailing == b"\x81\x00\x82\x00"
     assert ServerConnection.upgrade_target(request, secure=False) == b"websocket"
 
 
