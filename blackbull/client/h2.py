@@ -45,13 +45,8 @@ _READ_SIZE = 256 * 1024
 
 class HandshakeError(HandshakeFailed):
     """The extended CONNECT did not open a WebSocket (RFC 8441 §5): a non-2xx answer,
-    a bad answer, or a server that never advertised SETTINGS_ENABLE_CONNECT_PROTOCOL."""
-
-    def __init__(self, message: str, status: int | None = None,
-                 headers: Headers | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or []
+    a bad answer, or a server that never advertised SETTINGS_ENABLE_CONNECT_PROTOCOL.
+    ``status`` and ``headers`` (of :class:`HandshakeFailed`) are the answer's, if any."""
 
 
 @dataclass

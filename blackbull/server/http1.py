@@ -13,13 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from typing import Any
 
 from ..protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
 from ..protocol.http1.parser import RequestParser
 from ..protocol.http1.response import simple_response
-from ..protocol.http1.server import Next, Phase, Rejection, ServerConnection
+from ..protocol.http1.server import (
+    ANSWER_INSTEAD,
+    CLOSE,
+    HOLD,
+    NOTHING,
+    REJECT,
+    START,
+    SWITCH,
+    ServerConnection,
+)
 from .clock import http_date
 from .connection import ProtocolHandler
 from .http1_cycle import RequestCycle
@@ -53,21 +61,6 @@ class HTTP1Handler(ProtocolHandler):
         self._write_timer: asyncio.TimerHandle | None = None
         self._unparsed = bytearray()
         self._discarding = False
-
-    # What the request cycles read of the connection (kept on the handler for them).
-    @property
-    def cycles(self) -> deque[RequestCycle]:
-        """The requests being answered or waiting, in order (``cycles[0]`` answers)."""
-        return self.core.queue
-
-    @property
-    def input_ended(self) -> bool:
-        """The client half-closed (EOF) after complete requests."""
-        return self.core.input_ended
-
-    @property
-    def closing(self) -> bool:
-        return self.core.closing
 
     def start(self, initial_data: bytes) -> None:
         self.loop = asyncio.get_running_loop()
@@ -117,8 +110,7 @@ class HTTP1Handler(ProtocolHandler):
             self.conn.handler.data_received(rest)  # type: ignore[union-attr]
             return False
         if core.upgrade is not None:  # switching after earlier requests: keep it for then
-            request, trailing = core.upgrade
-            core.upgrade = (request, trailing + rest)
+            core.keep_for_upgrade(rest)
             return False
         if len(core.queue) > self.settings.h1_max_pipeline:
             self._unparsed = bytearray(rest)
@@ -131,9 +123,9 @@ class HTTP1Handler(ProtocolHandler):
             data = bytes(self._unparsed)
             self._unparsed = bytearray()
             self.data_received(data)
-            if self.input_ended and not self.cycles and not self._unparsed:
+            if self.core.input_ended and not self.core.queue and not self._unparsed:
                 self.conn.close()  # what was left held no complete request
-            elif not self._unparsed and len(self.cycles) <= self.settings.h1_max_pipeline:
+            elif not self._unparsed and len(self.core.queue) <= self.settings.h1_max_pipeline:
                 self.conn.resume_reading()
 
     def _handle(self, data: bytes) -> None:
@@ -177,10 +169,10 @@ class HTTP1Handler(ProtocolHandler):
             # disconnect; answered for it if it has not started answering itself.
             owner.disconnect()
         decision = core.reject(rejection, current is not None and current.writer is not None)
-        if decision is Rejection.HOLD:
+        if decision is HOLD:
             self.conn.pause_reading()  # answered once the earlier requests are done
             return
-        if decision is Rejection.ANSWER_INSTEAD:
+        if decision is ANSWER_INSTEAD:
             owner.response_complete = True  # type: ignore[union-attr]
         self._send_error(rejection)
 
@@ -230,7 +222,7 @@ class HTTP1Handler(ProtocolHandler):
         self.loop.call_later(_LINGER, self.conn.close)
 
     def _apply_backpressure(self) -> None:
-        cycles = self.cycles
+        cycles = self.core.queue
         too_many = len(cycles) > self.settings.h1_max_pipeline
         too_much = bool(cycles) and cycles[-1].buffered > _BODY_BUFFER_HIGH
         if too_many or too_much:
@@ -249,20 +241,20 @@ class HTTP1Handler(ProtocolHandler):
     def cycle_done(self, cycle: RequestCycle) -> None:
         core = self.core
         step = core.finished(cycle, cycle.keep_alive, bool(self._unparsed))
-        if step is Next.NOTHING or self.conn.closed:
+        if step is NOTHING or self.conn.closed:
             return
-        if step is Next.START:
+        if step is START:
             state = self.conn.state
             state.spawn(core.queue[0].run(request_app(state)), self.loop)
-        elif step is Next.CLOSE:
+        elif step is CLOSE:
             for other in core.drop_queued():
                 other.disconnect()
             self.conn.close()
             return
-        elif step is Next.REJECT:
+        elif step is REJECT:
             self._send_error(core.rejection)  # type: ignore[arg-type]
             return
-        elif step is Next.SWITCH:
+        elif step is SWITCH:
             self._try_upgrade()
             return
         self.body_consumed()
@@ -295,10 +287,10 @@ class HTTP1Handler(ProtocolHandler):
         if self.conn.closed:
             return
         core = self.core
-        phase = core.phase()
-        if phase is Phase.HEAD:
+        owner = core.body_owner
+        if owner is None and core.parser.in_message:  # core.receiving_head, inlined
             kind, delay = "header", self.settings.h1_header_timeout
-        elif phase is Phase.BODY and not core.body_owner.disconnected:  # type: ignore[union-attr]
+        elif owner is not None and not owner.disconnected:
             # A body that stops arriving (slow-body attack): the same number of seconds
             # is allowed between two pieces of it, restarted by each piece.
             kind, delay = "body", self.settings.h1_header_timeout

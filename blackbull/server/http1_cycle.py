@@ -1,4 +1,4 @@
-"""One HTTP/1.1 request and its response: the :class:`HTTPCarrier` of an
+"""One HTTP/1.1 request and its response: the carrier of an
 :class:`~blackbull.server.http_stream.HTTPStream`, fed by
 :class:`~blackbull.server.http1.HTTP1Handler`.
 
@@ -9,92 +9,48 @@ connection to the next pipelined request when the response is complete.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..protocol.http1.events import Request
 from ..protocol.http1.response import ResponseWriter, simple_response
-from .asgi import base_scope
+from .asgi import ClientDisconnected, base_scope
 from .clock import http_date
 from .http_stream import Headers, HTTPStream, Message
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
-
     from .http1 import HTTP1Handler
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
-class RequestCycle:
+class RequestCycle(HTTPStream):
     """One request on an HTTP/1.1 connection, answered in order (RFC 9112 §9.3.2)."""
 
-    __slots__ = ("handler", "request", "stream", "writer", "keep_alive")
+    __slots__ = ("handler", "request", "writer", "keep_alive")
 
     disconnect_log_key = "h1-app-after-disconnect"
+    start_hook = False  # no trailers extension: a chunked trailer section is not offered
+    end_hook = False    # cycle_done ran when the response completed or failed
 
     def __init__(self, handler: HTTP1Handler, request: Request) -> None:
         self.handler = handler
         self.request = request
         self.writer: ResponseWriter | None = None
         self.keep_alive = request.keep_alive
-        scope = base_scope(
+        HTTPStream.__init__(self, base_scope(
             handler.conn, "http", request.http_version, request.method, request.path,
-            request.raw_path, request.query_string, request.headers)
-        self.stream = HTTPStream(self, scope, handler.loop, not request.has_body,
-                                 request.expect_continue)
+            request.raw_path, request.query_string, request.headers),
+            handler.loop, not request.has_body, request.expect_continue)
 
-    # --- fed by the handler ----------------------------------------------------------
     def feed_body(self, data: bytes) -> None:
-        self.stream.feed(data, len(data))  # refused once the app is done: discarded
+        self.add_body(data, len(data))  # refused once the app is done: discarded
 
-    def end_body(self) -> None:
-        self.stream.end_body()
-
-    def disconnect(self) -> None:
-        self.stream.disconnect()
-
-    def end_of_input(self) -> None:
-        self.stream.end_of_input()
-
-    def run(self, app: Any) -> Coroutine[Any, Any, None]:
-        return self.stream.run(app)
-
-    @property
-    def scope(self) -> dict[str, Any]:
-        return self.stream.scope
-
-    @property
-    def body_complete(self) -> bool:
-        return self.stream.body_complete
-
-    @property
-    def buffered(self) -> int:
-        """Request body bytes received and not yet read by the app."""
-        return self.stream.pending
-
-    @property
-    def disconnected(self) -> bool:
-        return self.stream.disconnected
-
-    @property
-    def response_complete(self) -> bool:
-        return self.stream.response_complete
-
-    @response_complete.setter
-    def response_complete(self, value: bool) -> None:
-        """Set by the handler when it answered for the app (an error of the request)."""
-        self.stream.response_complete = value
-
-    # --- HTTPCarrier -----------------------------------------------------------------
+    # --- carrier hooks ---------------------------------------------------------------
     def where(self) -> str:
         return "the HTTP/1.1 client"
 
     def log_interval(self) -> float:
         return self.handler.settings.log_repeat_interval
-
-    def gone(self) -> bool:
-        # A failed write closes the transport before connection_lost reaches us.
-        return self.handler.conn.transport.is_closing()  # type: ignore[union-attr]
 
     def consumed(self, credit: int) -> None:
         self.handler.body_consumed()
@@ -102,18 +58,17 @@ class RequestCycle:
     def send_continue(self) -> None:
         self.handler.conn.write(_CONTINUE)
 
-    def on_start(self, start: Message) -> bool:
-        return False  # no trailers extension: a chunked trailer section is not offered
-
     def send_head(self, start: Message, body: bytes, end: bool) -> bool:
         handler = self.handler
+        if handler.conn.transport.is_closing():  # type: ignore[union-attr]
+            # A failed write closes the transport before connection_lost reaches us.
+            raise ClientDisconnected("the HTTP/1.1 client is gone")
         request = self.request
-        keep_alive = self.keep_alive and not handler.closing and not (
-            handler.input_ended and handler.cycles and handler.cycles[-1] is self
-            and not handler._unparsed)  # the last request of a half-closed client
-        stream = self.stream
-        if stream.expect_continue and not stream.body_complete:
-            keep_alive = False  # the client may never send the body we skipped
+        # RFC 9112 §9.3/§9.6 and RFC 9110 §10.1.1 (a body held back for a 100 we never
+        # sent): the core decides whether this response keeps the connection.
+        keep_alive = handler.core.keep_alive(
+            self, self.keep_alive, bool(handler._unparsed),
+            unread_body=self.expect_continue and not self.body_complete)
         writer = ResponseWriter(
             start["status"], start.get("headers", ()),
             head_request=request.method == "HEAD", version=request.http_version,
@@ -121,14 +76,25 @@ class RequestCycle:
         data = writer.body(body, not end)  # a ResponseError here leaves room for a 500
         self.writer = writer
         handler.conn.write(data)
-        return not end and not handler.writable.is_set()
+        if end:
+            self.keep_alive = writer.keep_alive
+            handler.cycle_done(self)
+            return False
+        return not handler.writable.is_set()
 
     def send_body(self, body: bytes, end: bool) -> bool:
-        data = self.writer.body(body, not end)  # type: ignore[union-attr]
         handler = self.handler
+        if handler.conn.transport.is_closing():  # type: ignore[union-attr]
+            raise ClientDisconnected("the HTTP/1.1 client is gone")
+        writer: ResponseWriter = self.writer  # type: ignore[assignment]
+        data = writer.body(body, not end)
         if data:
             handler.conn.write(data)
-        return not end and not handler.writable.is_set()
+        if end:
+            self.keep_alive = writer.keep_alive
+            handler.cycle_done(self)
+            return False
+        return not handler.writable.is_set()
 
     def send_trailers(self, trailers: Headers) -> bool:
         raise RuntimeError("http.response.trailers on an HTTP/1.1 request")
@@ -140,12 +106,8 @@ class RequestCycle:
         raise RuntimeError("unexpected ASGI message 'http.response.push' on an HTTP/1.1 "
                            "request")
 
-    def complete(self) -> None:
-        self.keep_alive = self.writer.keep_alive  # type: ignore[union-attr]
-        self.handler.cycle_done(self)
-
     def send_error(self) -> None:
-        self.keep_alive = self.keep_alive and self.stream.body_complete
+        self.keep_alive = self.keep_alive and self.body_complete
         self.handler.conn.write(simple_response(500, b"Internal Server Error",
                                                 close=not self.keep_alive,
                                                 date=http_date()))
@@ -154,6 +116,3 @@ class RequestCycle:
     def abort(self) -> None:
         self.keep_alive = False
         self.handler.cycle_done(self)
-
-    def finished(self) -> None:
-        pass

@@ -1,7 +1,7 @@
-"""One HTTP/2 request stream: the :class:`HTTPCarrier` of an
-:class:`~blackbull.server.http_stream.HTTPStream` (RFC 9113 §8.1).
+"""One HTTP/2 request stream (RFC 9113 §8.1): a carrier of the ASGI rules of
+:class:`~blackbull.server.http_stream.HTTPStream`.
 
-The ASGI rules are the stream's; this carrier returns the request body's flow-control
+The ASGI rules are the base class's; this carrier returns the request body's flow-control
 credit to the peer as the app consumes it (RFC 9113 §6.9, batched by the core), turns
 the response into HEADERS, DATA and trailing HEADERS, the DATA queued in the
 connection's outbound scheduler (whose ``Outbound`` it is), and follows RFC 9218
@@ -21,8 +21,6 @@ from .clock import http_date
 from .http_stream import Headers, HTTPStream, Message
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
-
     from .http2 import HTTP2Handler
 
 _STATUS = {n: str(n).encode() for n in range(100, 600)}
@@ -80,12 +78,12 @@ def response_fields(status: int, fields: Iterable[tuple[bytes, bytes]], *,
     return headers
 
 
-class H2Stream:
-    """One request stream: an ``HTTPCarrier`` and the sender's ``Outbound``."""
+class H2Stream(HTTPStream):
+    """One request stream: the carrier of its ASGI cycle and the sender's ``Outbound``."""
 
     __slots__ = (
-        "handler", "stream_id", "http", "priority", "urgency", "incremental",
-        "out_chunks", "out_size", "out_end", "drain_waiter", "task", "trailers",
+        "handler", "stream_id", "priority", "urgency", "incremental", "out_chunks",
+        "out_size", "out_end", "drain_waiter", "task", "trailers_out",
     )
 
     disconnect_log_key = "h2-app-after-disconnect"
@@ -94,8 +92,6 @@ class H2Stream:
                  priority: Priority, body_complete: bool) -> None:
         self.handler = handler
         self.stream_id = stream_id
-        expect = not body_complete and (b"expect", b"100-continue") in scope["headers"]
-        self.http = HTTPStream(self, scope, handler.loop, body_complete, expect)
         self.priority = priority.as_dict()
         self.urgency = priority.urgency
         self.incremental = priority.incremental
@@ -104,20 +100,19 @@ class H2Stream:
         self.out_end = False
         self.drain_waiter: asyncio.Future[None] | None = None
         self.task: asyncio.Task[None] | None = None
-        self.trailers: Headers | None = None  # sent once the queued data has gone
+        self.trailers_out: Headers | None = None  # sent once the queued data has gone
+        HTTPStream.__init__(
+            self, scope, handler.loop, body_complete,
+            not body_complete and (b"expect", b"100-continue") in scope["headers"])
 
     # --- fed by the handler ------------------------------------------------------------
     def feed(self, data: bytes, flow_length: int, end: bool) -> None:
-        http = self.http
-        if not http.feed(data, flow_length):
+        if not self.add_body(data, flow_length):
             # Nobody will read it, or there is nothing to read (padding only): credit back
             # now. Empty DATA frames cost no window, so queueing them would be unbounded.
             self.handler.ack(flow_length, self.stream_id)
         if end:
-            http.end_body()
-
-    def end_body(self) -> None:
-        self.http.end_body()
+            self.end_body()
 
     def set_priority(self, urgency: int, incremental: bool) -> None:
         """RFC 9218 §7: a PRIORITY_UPDATE takes effect for data not yet sent."""
@@ -127,47 +122,32 @@ class H2Stream:
         self.priority["incremental"] = incremental
 
     def disconnect(self) -> None:
-        http = self.http
-        if http.disconnected:
+        if self.disconnected:
             return
-        http.disconnect()
+        self.disconnected = True
+        self._wake()
         self.out_chunks.clear()
         self.out_size = 0
-        credit = http.drop_body()
-        if credit:
-            self.handler.ack(credit, self.stream_id)
+        if self.buffered:
+            self.handler.ack(self.drop_body(), self.stream_id)
         self.on_output_drained()
-
-    def run(self, app: Any) -> Coroutine[Any, Any, None]:
-        return self.http.run(app)
-
-    @property
-    def scope(self) -> dict[str, Any]:
-        return self.http.scope
-
-    @property
-    def disconnected(self) -> bool:
-        return self.http.disconnected
 
     # --- Outbound ----------------------------------------------------------------------
     def on_output_drained(self) -> None:
         """Called by the sender when the queued data went into the core (or was void)."""
-        if self.out_size == 0 and self.trailers is not None and not self.http.disconnected:
-            trailers, self.trailers = self.trailers, None
+        if self.out_size == 0 and self.trailers_out is not None and not self.disconnected:
+            trailers, self.trailers_out = self.trailers_out, None
             self.handler.send_trailers(self.stream_id, trailers)
         waiter = self.drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    # --- HTTPCarrier -------------------------------------------------------------------
+    # --- carrier hooks -------------------------------------------------------------------
     def where(self) -> str:
         return f"HTTP/2 stream {self.stream_id}"
 
     def log_interval(self) -> float:
         return self.handler.conn.state.settings.log_repeat_interval
-
-    def gone(self) -> bool:
-        return False  # a reset or a lost connection is reported as a disconnect
 
     def consumed(self, credit: int) -> None:
         self.handler.ack(credit, self.stream_id)
@@ -186,13 +166,27 @@ class H2Stream:
 
     def send_head(self, start: Message, body: bytes, end: bool) -> bool:
         headers = response_fields(int(start["status"]), start.get("headers", ()))
-        if self.http.no_content:
+        if self.no_content:
             body = b""  # RFC 9110 §9.3.2, §6.4.1: HEAD, 204 and 304 carry no content
-        if not body and end:
-            self.handler.send_headers(self.stream_id, headers, end_stream=True)
-            return False
-        self.handler.send_headers(self.stream_id, headers, end_stream=False)
-        return self.send_body(body, end)
+        handler = self.handler
+        sid = self.stream_id
+        if end:
+            if not body:
+                handler.send_headers(sid, headers, end_stream=True)
+                return False
+            handler.send_headers(sid, headers, end_stream=False)
+            self.out_end = True
+            if handler.send_final_now(sid, body):
+                return False  # nothing queued anywhere and the windows allow it all
+        else:
+            handler.send_headers(sid, headers, end_stream=False)
+        if body:
+            self.out_chunks.append(body)
+            self.out_size += len(body)
+            handler.queue_output(self)
+        elif end:
+            handler.queue_output(self)
+        return self.out_size > 0
 
     def send_body(self, body: bytes, end: bool) -> bool:
         handler = self.handler
@@ -208,7 +202,7 @@ class H2Stream:
         return self.out_size > 0
 
     def send_trailers(self, trailers: Headers) -> bool:
-        self.trailers = trailers
+        self.trailers_out = trailers
         if self.out_size == 0:
             self.on_output_drained()
             return False
@@ -216,8 +210,7 @@ class H2Stream:
 
     async def drain(self) -> None:
         """Back-pressure: return when the data is in the core (flow control allowed it)."""
-        http = self.http
-        while self.out_size and not http.disconnected:
+        while self.out_size and not self.disconnected:
             self.drain_waiter = self.handler.loop.create_future()
             try:
                 await self.drain_waiter
@@ -226,9 +219,6 @@ class H2Stream:
 
     def push(self, message: Message) -> None:
         self.handler.push(self, message)
-
-    def complete(self) -> None:
-        pass  # the stream is released when the app task ends (stream_done)
 
     def send_error(self) -> None:
         """ASGI spec: 500 when the app failed before its response started."""
@@ -240,7 +230,7 @@ class H2Stream:
 
     def abort(self) -> None:
         """RST_STREAM INTERNAL_ERROR: the response started but cannot complete."""
-        if not self.http.disconnected:
+        if not self.disconnected:
             self.handler.reset(self.stream_id, ErrorCode.INTERNAL_ERROR)
             self.disconnect()
 

@@ -1,11 +1,19 @@
-"""Property tests of the HTTP/1.1 request parser (RFC 9112)."""
+"""Property tests of the HTTP/1.1 request and response parsers (RFC 9112)."""
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from blackbull.protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
+from blackbull.protocol.http1.events import (
+    Data,
+    EndOfMessage,
+    Request,
+    RequestRejected,
+    Response,
+    ResponseRejected,
+)
 from blackbull.protocol.http1.parser import RequestParser
+from blackbull.protocol.http1.response_parser import ResponseParser
 from fuzz.targets import http1_request_parser
 
 TOKEN = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
@@ -87,3 +95,35 @@ def test_upgrade_request_with_body_parses_the_same_at_any_split(
         first_end = next(i for i, e in enumerate(events) if isinstance(e, EndOfMessage))
         assert b"".join(e.data for e in events[:first_end] if isinstance(e, Data)) == body
         assert sum(isinstance(e, EndOfMessage) for e in events) == 2
+
+
+_RESPONSE_EVENTS = (Response, Data, EndOfMessage, ResponseRejected)
+
+
+@given(st.binary(max_size=3000), st.sampled_from(["GET", "HEAD", "CONNECT"]))
+def test_arbitrary_response_bytes_never_raise(data: bytes, method: str) -> None:
+    """RFC 9112 §2.2: any input from a server is a response, a ResponseRejected, or more
+    to come; the client role's parser itself never fails (and the EOF ends it)."""
+    parser = ResponseParser()
+    parser.expect(method)
+    events = parser.feed(data) + parser.feed_eof()
+    assert all(isinstance(e, _RESPONSE_EVENTS) for e in events), events
+
+
+@given(st.binary(max_size=300), st.booleans(), st.lists(st.integers(0, 10_000), max_size=6))
+def test_valid_response_parses_the_same_at_any_split(body: bytes, chunked: bool,
+                                                     cuts: list[int]) -> None:
+    """RFC 9112 §2.1 / §7.1: the same response, cut anywhere, gives the same body."""
+    if chunked:
+        wire = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + (
+            b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+    else:
+        wire = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    points = sorted({c % (len(wire) + 1) for c in cuts} | {0, len(wire)})
+    parser = ResponseParser()
+    parser.expect("GET")
+    events = []
+    for start, end in zip(points, points[1:], strict=False):
+        events += parser.feed(wire[start:end])
+    assert isinstance(events[0], Response) and isinstance(events[-1], EndOfMessage)
+    assert b"".join(e.data for e in events if isinstance(e, Data)) == body

@@ -34,6 +34,7 @@ _HOST = re.compile(rb"(?:\[([^\]]*)\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f
                    rb"(?::[0-9]*)?")
 _IPVFUTURE = re.compile(rb"v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+")
 _END = EndOfMessage()
+_new_tuple = tuple.__new__
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS",
                                       "PATCH", "CONNECT", "TRACE")}  # carries nothing: one instance serves every message
 
@@ -183,7 +184,9 @@ class RequestParser:
         raw_path, query = _split_target(self._url, method)
         keep_alive, expect_continue, upgrade, has_body = self._check_fields(
             headers, version, parser.should_keep_alive())
-        request = Request(
+        # tuple.__new__ is what Request(...) ends in, without its Python-level __new__:
+        # one call less per request on the busiest path.
+        request: Request = _new_tuple(Request, (
             method,
             raw_path,
             (unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path
@@ -195,7 +198,7 @@ class RequestParser:
             expect_continue,
             upgrade,
             has_body,
-        )
+        ))
         self._current = request
         self._events.append(request)
 

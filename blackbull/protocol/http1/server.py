@@ -44,21 +44,19 @@ class Next(Enum):
     SWITCH = "switch"      # the held upgrade (:attr:`upgrade`) may now take place
 
 
-class Phase(Enum):
-    """What the connection waits for, which picks the handler's timer."""
-
-    HEAD = "head"          # a request head is arriving
-    BODY = "body"          # the last request's body is arriving
-    BUSY = "busy"          # requests are being answered; nothing is arriving
-    IDLE = "idle"          # nothing in flight: the keep-alive wait
-
-
 class Rejection(Enum):
     """What to do with a :class:`RequestRejected` (:meth:`ServerConnection.reject`)."""
 
     ANSWER = "answer"          # answer it now (nothing else is being answered)
     ANSWER_INSTEAD = "instead"  # answer it now in place of :attr:`body_owner`'s response
     HOLD = "hold"              # after the earlier responses (stop reading meanwhile)
+
+
+# Enum members read through their class cost ~10x a global in CPython 3.11 (EnumType
+# attribute lookup): the per-request paths use these module-level names instead.
+NOTHING, START, IDLE, CLOSE, REJECT, SWITCH = (
+    Next.NOTHING, Next.START, Next.IDLE, Next.CLOSE, Next.REJECT, Next.SWITCH)
+ANSWER, ANSWER_INSTEAD, HOLD = Rejection.ANSWER, Rejection.ANSWER_INSTEAD, Rejection.HOLD
 
 
 class ServerConnection(Generic[T]):
@@ -87,6 +85,13 @@ class ServerConnection(Generic[T]):
         """Parse bytes from the client into events (several requests when pipelined)."""
         return self.parser.feed(data)
 
+    @property
+    def receiving_head(self) -> bool:
+        """A request head is arriving (for the head timeout, RFC 9112 §9.5); a body
+        arriving is :attr:`body_owner`, nothing arriving is an empty :attr:`queue`
+        (the keep-alive wait) or a busy one."""
+        return self.body_owner is None and self.parser.in_message
+
     def new_parser(self, parser: RequestParser) -> None:
         """Parse what follows with a fresh parser (after an error answer or an upgrade
         that was not done)."""
@@ -99,6 +104,13 @@ class ServerConnection(Generic[T]):
             return False
         self.upgrade = (request, self.parser.trailing_data)
         return True
+
+    def keep_for_upgrade(self, data: bytes) -> None:
+        """Bytes that arrived behind a held upgrade belong to the protocol switched to
+        (or, if it is not, to the next request): kept with it, not parsed."""
+        if self.upgrade is not None:
+            request, trailing = self.upgrade
+            self.upgrade = (request, trailing + data)
 
     def add(self, exchange: T, body_complete: bool) -> bool:
         """Queue the exchange of a new request; True when it is answered at once."""
@@ -119,11 +131,11 @@ class ServerConnection(Generic[T]):
         must be told the client is gone (it never gets the rest of its body)."""
         owner = self.body_owner
         if owner is None and not self.queue:
-            return Rejection.ANSWER
+            return ANSWER
         if owner is not None and self.queue[0] is owner and not answering:
-            return Rejection.ANSWER_INSTEAD
+            return ANSWER_INSTEAD
         self.rejection = rejection
-        return Rejection.HOLD
+        return HOLD
 
     def end_of_input(self) -> bool:
         """The client sent EOF (§9.6). True when the queued requests are still answered
@@ -158,19 +170,19 @@ class ServerConnection(Generic[T]):
         ``more_input``: bytes wait unparsed (pipelining back-pressure)."""
         queue = self.queue
         if not queue or queue[0] is not exchange:
-            return Next.NOTHING
+            return NOTHING
         queue.popleft()
         if not keep_alive or self.closing:
-            return Next.CLOSE
+            return CLOSE
         if queue:
-            return Next.START
+            return START
         if self.rejection is not None:
-            return Next.REJECT
+            return REJECT
         if self.upgrade is not None:
-            return Next.SWITCH
+            return SWITCH
         if self.input_ended and not more_input:
-            return Next.CLOSE  # every request the half-closed client sent is answered
-        return Next.IDLE
+            return CLOSE  # every request the half-closed client sent is answered
+        return IDLE
 
     def drop_queued(self) -> list[T]:
         """The exchanges that will not be answered (the connection closes)."""
@@ -217,12 +229,3 @@ class ServerConnection(Generic[T]):
             if settings == 1 and b"http2-settings" in connection:
                 return token
         return None
-
-    # --- timers ------------------------------------------------------------------------
-    def phase(self) -> Phase:
-        """What is awaited from the client now (picks the header, body or idle timer)."""
-        if self.body_owner is not None:
-            return Phase.BODY
-        if self.parser.in_message:
-            return Phase.HEAD
-        return Phase.BUSY if self.queue else Phase.IDLE

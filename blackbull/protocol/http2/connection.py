@@ -14,9 +14,11 @@ It is a small composition of parts that own their state:
   SETTINGS exchange (§6.5);
 - :class:`~.flow.Window`: the connection's (and each stream's) flow-control windows;
 - :class:`~.sending.Outbox`: HPACK encoding and frame serialisation;
-- two :class:`~blackbull.protocol.ratelimit.TokenBucket` limits (§10.5).
+- :class:`~.receive.InboundFrames`: the frames outside header blocks, with the two
+  :class:`~blackbull.protocol.ratelimit.TokenBucket` limits of §10.5.
 
-The frames not about header blocks are handled here.
+Here: the dispatch loop, the answers to stream and connection errors (§5.4), and the
+public send API. The parts hold references to each other, never to the connection.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from .frames import (
     priority_update_frame,
     rst_stream_frame,
     settings_frame,
+    starts_with_preface,
     window_update_frame,
 )
 from .hpack_codec import HeaderDecoder, HeaderEncoder
@@ -121,8 +124,8 @@ class H2Connection:
         }
 
     def release(self) -> None:
-        """The connection is gone: drop the frame-handler table (bound methods of its
-        parts); further input is ignored."""
+        """The connection is gone: drop the frame-handler table; further input is
+        ignored."""
         self.terminated = True
         self._handlers = {}
 
@@ -224,10 +227,10 @@ class H2Connection:
     def _consume_preface(self, seen: bytes, data: bytes) -> bytes:
         """§3.4: the server first expects the 24-octet client connection preface."""
         have = seen + data
-        n = min(len(have), len(PREFACE))
-        if have[:n] != PREFACE[:n]:
+        found = starts_with_preface(have)
+        if found is False:
             raise ProtocolError("invalid connection preface")
-        if n < len(PREFACE):
+        if found is None:
             self._preface = have
             return b""
         self._preface = None

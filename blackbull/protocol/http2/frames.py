@@ -22,6 +22,8 @@ def starts_with_preface(data: bytes) -> bool | None:
     if data[:n] != PREFACE[:n]:
         return False
     return True if n == len(PREFACE) else None
+
+
 FRAME_HEADER_LEN = 9
 MAX_STREAM_ID = 0x7FFFFFFF
 MAX_WINDOW = 0x7FFFFFFF

@@ -20,11 +20,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from .priority import DEFAULT_INCREMENTAL, DEFAULT_URGENCY
+
 if TYPE_CHECKING:
     from .connection import H2Connection
-
-#: RFC 9218 §4: the urgency of a stream that signalled none.
-DEFAULT_URGENCY = 3
 
 
 class Outbound(Protocol):
@@ -52,7 +51,7 @@ class StreamOutput:
                  "done")
 
     def __init__(self, stream_id: int, urgency: int = DEFAULT_URGENCY,
-                 incremental: bool = False) -> None:
+                 incremental: bool = DEFAULT_INCREMENTAL) -> None:
         self.stream_id = stream_id
         self.urgency = urgency
         self.incremental = incremental
@@ -61,10 +60,6 @@ class StreamOutput:
         self.out_end = False
         #: END_STREAM is out, or the stream is gone: nothing more is queued.
         self.done = False
-
-    @property
-    def writable(self) -> bool:
-        return not (self.out_end or self.done)
 
     def write(self, data: bytes) -> bool:
         """Queue ``data``; False (and nothing queued) once the stream ended or for b""."""

@@ -1,8 +1,8 @@
 """The transport-neutral ASGI HTTP stream (``blackbull.server.http_stream``), in memory.
 
 The ASGI HTTP rules live once in :class:`HTTPStream`; HTTP/1.1 and HTTP/2 only carry
-the bytes. These tests drive it through a recording carrier, so each rule is shown
-without a socket; the end-to-end tests beside this file show the same rules over
+the bytes, as its subclasses. These tests drive it through a recording carrier, so each
+rule is shown without a socket; the end-to-end tests beside this file show the same rules over
 HTTP/1.1, TLS and HTTP/2 with real clients.
 """
 from __future__ import annotations
@@ -16,12 +16,14 @@ from blackbull.server.asgi import ClientDisconnected
 from blackbull.server.http_stream import Headers, HTTPStream, Message
 
 
-class Recorder:
-    """An ``HTTPCarrier`` that records what the stream asks of it."""
+class Recorder(HTTPStream):
+    """A carrier that records what the stream asks of it."""
 
     disconnect_log_key = "test-after-disconnect"
 
-    def __init__(self, *, wait: bool = False) -> None:
+    def __init__(self, scope: dict[str, Any], body_complete: bool, expect: bool,
+                 wait: bool) -> None:
+        super().__init__(scope, asyncio.get_running_loop(), body_complete, expect)
         self.calls: list[tuple[Any, ...]] = []
         self.wait = wait
         self.drained = asyncio.Event()
@@ -63,9 +65,6 @@ class Recorder:
     def push(self, message: Message) -> None:
         self.calls.append(("push", message["path"]))
 
-    def complete(self) -> None:
-        self.calls.append(("complete",))
-
     def send_error(self) -> None:
         self.calls.append(("error",))
 
@@ -77,11 +76,10 @@ class Recorder:
 
 
 def _stream(method: str = "GET", *, body_complete: bool = True, expect: bool = False,
-            wait: bool = False) -> tuple[HTTPStream, Recorder]:
-    carrier = Recorder(wait=wait)
-    scope = {"type": "http", "method": method, "headers": []}
-    return HTTPStream(carrier, scope, asyncio.get_running_loop(), body_complete,
-                      expect), carrier
+            wait: bool = False) -> tuple[Recorder, Recorder]:
+    stream = Recorder({"type": "http", "method": method, "headers": []}, body_complete,
+                      expect, wait)
+    return stream, stream
 
 
 async def test_app_returning_without_a_response_gets_500() -> None:
@@ -121,7 +119,7 @@ async def test_app_failing_after_a_complete_response_changes_nothing() -> None:
         raise ValueError("late")
 
     await stream.run(app)
-    assert carrier.calls == [("head", 200, b"done", True), ("complete",), ("finished",)]
+    assert carrier.calls == [("head", 200, b"done", True), ("finished",)]
 
 
 async def test_response_start_twice_is_an_error() -> None:
@@ -159,23 +157,22 @@ async def test_head_and_204_304_later_pieces_carry_no_content() -> None:
         await stream.send({"type": "http.response.body", "body": b"abc", "more_body": True})
         await stream.send({"type": "http.response.body", "body": b"def"})
         assert stream.no_content
-        assert carrier.calls == [("head", status, b"abc", False), ("body", b"", True),
-                                 ("complete",)]
+        assert carrier.calls == [("head", status, b"abc", False), ("body", b"", True)]
 
 
 async def test_request_body_is_joined_and_its_credit_returned_when_read() -> None:
     """ASGI HTTP spec ``http.request``: pieces that arrived meanwhile come as one
     message; their flow-control credit (RFC 9113 §6.9) goes back when the app reads."""
     stream, carrier = _stream("POST", body_complete=False)
-    assert stream.feed(b"ab", 12)
-    assert stream.feed(b"cd", 2)
+    assert stream.add_body(b"ab", 12)
+    assert stream.add_body(b"cd", 2)
     stream.end_body()
     assert await stream.receive() == {"type": "http.request", "body": b"abcd",
                                       "more_body": False}
     assert carrier.calls == [("consumed", 14)]
     stream.response_complete = True
     assert await stream.receive() == {"type": "http.disconnect"}
-    assert not stream.feed(b"late", 4)  # nobody reads it: the credit is the caller's
+    assert not stream.add_body(b"late", 4)  # nobody reads it: the credit is the caller's
 
 
 async def test_empty_body_end_is_reported_once() -> None:
@@ -198,7 +195,7 @@ async def test_expect_continue_is_sent_only_when_the_app_reads_first() -> None:
     reading = asyncio.ensure_future(stream.receive())
     await asyncio.sleep(0)
     assert carrier.calls == [("continue",)]
-    stream.feed(b"x", 1)
+    stream.add_body(b"x", 1)
     stream.end_body()
     assert (await reading)["body"] == b"x"
     assert carrier.calls == [("continue",), ("consumed", 1)]
@@ -219,8 +216,7 @@ async def test_trailers_are_collected_and_sent_once_with_the_end() -> None:
     await stream.send({"type": "http.response.trailers", "headers": [(b"A", b"1")],
                        "more_trailers": True})
     await stream.send({"type": "http.response.trailers", "headers": [(b"b", b"2")]})
-    assert carrier.calls[1:] == [("trailers", [(b"a", b"1"), (b"b", b"2")]),
-                                 ("complete",)]
+    assert carrier.calls[1:] == [("trailers", [(b"a", b"1"), (b"b", b"2")])]
 
 
 async def test_forgotten_trailers_cut_the_response_off() -> None:

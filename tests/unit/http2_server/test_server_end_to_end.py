@@ -482,7 +482,7 @@ async def test_empty_data_frames_are_not_queued_for_the_app(serve) -> None:
         data += chunk
     (conn,) = srv.state.connections
     stream = conn.handler.streams[1]
-    assert not stream.http.chunks and stream.http.pending == 0
+    assert not stream.chunks and stream.buffered == 0
     while not isinstance(RECORD.get("never-read"), asyncio.Event):
         await asyncio.sleep(0.01)
     RECORD["never-read"].set()

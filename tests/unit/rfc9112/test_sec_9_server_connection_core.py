@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blackbull.protocol.http1.events import Data, EndOfMessage, Request, RequestRejected
 from blackbull.protocol.http1.parser import RequestParser
-from blackbull.protocol.http1.server import Next, Phase, Rejection, ServerConnection
+from blackbull.protocol.http1.server import Next, Rejection, ServerConnection
 
 
 class Exchange:
@@ -49,7 +49,7 @@ def test_pipelined_requests_are_answered_in_order():
     assert core.current is second
     assert core.finished(second, True, False) is Next.START
     assert core.finished(core.queue[0], True, False) is Next.IDLE
-    assert core.phase() is Phase.IDLE
+    assert not core.queue and not core.receiving_head
 
 
 def test_connection_close_ends_the_connection_after_its_response():
@@ -100,14 +100,14 @@ def test_expect_100_continue_is_reported_on_the_request():
                  b"Content-Length: 3\r\n\r\n")
     current = core.current
     assert current is not None and current.request.expect_continue
-    assert core.body_owner is current and core.phase() is Phase.BODY
+    assert core.body_owner is current and not core.receiving_head
     request = current.request
     assert ServerConnection.continue_needed(request, False, False, False)
     assert not ServerConnection.continue_needed(request, True, False, False)  # once
     assert not ServerConnection.continue_needed(request, False, True, False)  # answered
     events = core.receive_data(b"abc")
     assert events == [Data(b"abc"), EndOfMessage()]
-    assert core.body_ended() is current and core.phase() is Phase.BUSY
+    assert core.body_ended() is current and core.body_owner is None
     assert not ServerConnection.continue_needed(request, False, False, True)  # it came
     plain = _core().receive_data(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\n"
                                  b"Content-Length: 1\r\n\r\n")[0]
@@ -191,11 +191,12 @@ def test_upgrade_waits_for_earlier_responses():
     started = _drive(core, GET % 0 + upgrade + b"\x81\x00")
     assert len(core.queue) == 1 and core.upgrade is not None
     assert core.take_upgrade() is None  # the first response is not out yet
+    core.keep_for_upgrade(b"\x82\x00")  # a later read: the new protocol's too
     assert core.finished(started[0], True, False) is Next.SWITCH
     held = core.take_upgrade()
     assert held is not None
     request, trailing = held
-    assert request.upgrade == b"websocket" and trailing == b"\x81\x00"
+    assert request.upgrade == b"websocket" and trailing == b"\x81\x00\x82\x00"
     assert ServerConnection.upgrade_target(request, secure=False) == b"websocket"
 
 
@@ -232,12 +233,14 @@ def test_shutdown_makes_every_response_close():
     assert _core().shutdown() is True
 
 
-def test_phase_tracks_head_body_and_idle():
-    """RFC 9112 §9.5 timeouts need to know what is awaited: a head in progress, a body,
-    an answer being produced, or nothing (keep-alive idle)."""
+def test_receiving_head_tracks_a_head_in_progress():
+    """RFC 9112 §9.5 timeouts need to know what is awaited: a head in progress (head
+    timeout), a body (body owner), or nothing (keep-alive idle when nothing is queued)."""
     core = _core()
-    assert core.phase() is Phase.IDLE
+    assert not core.receiving_head and not core.queue
     core.receive_data(b"GET / HTTP/1.1\r\nHo")
-    assert core.phase() is Phase.HEAD
+    assert core.receiving_head
     _drive(core, b"st: a\r\n\r\n")
-    assert core.phase() is Phase.BUSY
+    assert not core.receiving_head and len(core.queue) == 1
+    _drive(core, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n")
+    assert not core.receiving_head and core.body_owner is core.queue[-1]
