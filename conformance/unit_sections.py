@@ -138,6 +138,8 @@ class _Collector:
             self.cases[report.nodeid] = case
         elif _RANK[status] > _RANK[CaseStatus(case.status)]:
             case.status, case.message = status.value, message
+        if hasattr(report, "wasxfail"):
+            case.extra["xfail"] = True  # a declared known failure: reported, never gated
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         result = SuiteResult(

@@ -116,3 +116,24 @@ def test_may_level_probe_results_are_reported_but_never_recorded_for_the_gate():
     ])
     recorded = updated_baseline({"runs": {}}, [run], "blackbull")["runs"]["probes/h2c"]
     assert recorded == {"rfc9113/6.5/1": "pass", "rfc9113/8.3.1/11": "pass"}
+
+
+def test_xfail_marked_tests_are_reported_but_never_gated() -> None:
+    """A test its author marked xfail (a documented known non-compliance, here a peer's
+    timing-dependent RFC 8441 §5 close) is neither recorded in the baseline nor flagged
+    when it fails after an xpass was recorded; an unmarked test still is."""
+    flaky = "tests/rfc8441/test_matrix.py::test_cell[blackbull\\xd7node/close-server-code]"
+    plain = "tests/rfc8441/test_matrix.py::test_cell[blackbull\\xd7node/echo]"
+
+    def unit(flaky_status: str, plain_status: str) -> SuiteResult:
+        return SuiteResult("unit", "pytest", "blackbull", {}, cases=[
+            CaseResult(id=flaky, status=flaky_status, extra={"xfail": True}),
+            CaseResult(id=plain, status=plain_status)])
+
+    recorded = updated_baseline({"runs": {}}, [unit("pass", "pass")], "blackbull")
+    assert recorded["runs"]["unit/pytest"] == {plain: "pass"}
+    # an older baseline that recorded the xpass does not turn the xfail into a regression
+    old = {"runs": {"unit/pytest": {flaky: "pass", plain: "pass"}}}
+    assert find_regressions(old, [unit("fail", "pass")], "blackbull", {"unit"}) == []
+    found = find_regressions(old, [unit("fail", "fail")], "blackbull", {"unit"})
+    assert [r.case for r in found] == [plain]
