@@ -177,6 +177,14 @@ class HTTP2Handler(ProtocolHandler):
         if self.sender is not None:
             self.sender.paused = True  # the connection is gone: nothing more is sent
 
+    def pause_writing(self) -> None:
+        """The peer does not read: hold response data, and stop reading too, so control
+        frames that demand answers (PING, SETTINGS) cannot grow our buffer without
+        bound (RFC 9113 §10.5)."""
+        if self.sender is not None:
+            self.sender.paused = True
+        self.conn.pause_reading()
+
     def resume_writing(self) -> None:
         if not self.pacer.pending:
             self.conn.resume_reading()
