@@ -37,6 +37,7 @@ from ..protocol.http2 import (
     TrailersReceived,
     UsageError,
     WindowUpdated,
+    parse_priority_field,
 )
 from ..protocol.http2.scheduler import Outbound, OutboundScheduler
 from .clock import http_date
@@ -44,13 +45,7 @@ from .connection import ProtocolHandler
 from .http2_close import ConnectionCloser
 from .http2_guard import ResponseBudget, budget_of
 from .http2_input import InputPacer
-from .http2_scope import (
-    add_extensions,
-    build_scope,
-    field_section_size,
-    push_request,
-    request_priority,
-)
+from .http2_scope import build_scope, push_request
 from .http2_setup import H2cUpgrade, open_core
 from .http2_spawn import StreamSpawner
 from .http2_stream import H2Stream, StreamWindowView
@@ -212,7 +207,7 @@ class HTTP2Handler(ProtocolHandler):
     def _on_request(self, event: RequestReceived) -> None:
         sid = event.stream_id
         limit = self.conn.state.settings.h2_max_header_list_size
-        if field_section_size(event.headers) > limit:
+        if sum(len(n) + len(v) + 32 for n, v in event.headers) > limit:  # §6.5.2
             self._refuse_oversized(sid, event.end_stream, limit)
             return
         for name, _ in event.headers:
@@ -221,7 +216,13 @@ class HTTP2Handler(ProtocolHandler):
             if name == b":protocol":
                 self._start_websocket(sid, event.headers)
                 return
-        priority = request_priority(event.priority_update, event.headers)
+        priority = event.priority_update
+        if priority is None:
+            priority = DEFAULT_PRIORITY
+            for name, value in event.headers:
+                if name == b"priority":  # RFC 9218 §5: the header, unless a frame said so
+                    priority = parse_priority_field(value)
+                    break
         self._start_stream(sid, event.headers, priority, event.end_stream, defer=True)
 
     def _refuse_oversized(self, sid: int, end_stream: bool, limit: int) -> None:
@@ -244,9 +245,14 @@ class HTTP2Handler(ProtocolHandler):
         (see :class:`StreamSpawner`)."""
         scope = build_scope(self.conn, headers)
         stream = H2Stream(self, sid, scope, priority, end_stream)
-        offer_push = (not pushed and self.h2.remote.enable_push
-                      and self.conn.state.settings.h2_enable_push)
-        add_extensions(scope, stream.priority, StreamWindowView(self.h2, sid), offer_push)
+        ext = scope["extensions"]
+        ext["http.response.priority"] = stream.priority
+        scope["http2_priority"] = stream.priority
+        ext["http.response.http2_stream"] = StreamWindowView(self.h2, sid)
+        ext["http.response.trailers"] = {}
+        if (not pushed and self.h2.remote.enable_push
+                and self.conn.state.settings.h2_enable_push):
+            ext["http.response.push"] = {}
         self.streams[sid] = stream
         if defer:
             self.spawner.waiting.append(stream)

@@ -5,9 +5,6 @@ each new stream.
 
 * :func:`build_scope`: a request's fields as an ASGI ``http`` or ``websocket`` scope
   (RFC 9113 §8.3.1; ``cookie`` crumbs joined, §8.2.3; ``:authority`` as ``host``);
-* :func:`add_extensions`: the scope's HTTP/2 extensions (priority, windows, trailers,
-  push);
-* :func:`field_section_size` (§6.5.2) and :func:`request_priority` (RFC 9218 §5, §7);
 * :func:`push_request` (§8.4): the request of a stream the server promises itself.
 """
 from __future__ import annotations
@@ -16,30 +13,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
-from ..protocol.http2 import DEFAULT_PRIORITY, Priority, parse_priority_field
 from .asgi import base_scope
 
 if TYPE_CHECKING:
     from .connection import Connection
 
 Headers = list[tuple[bytes, bytes]]
-
-
-def field_section_size(headers: Headers) -> int:
-    """RFC 9113 §6.5.2: the size SETTINGS_MAX_HEADER_LIST_SIZE limits (each field's
-    name and value octets plus 32)."""
-    return sum(len(n) + len(v) + 32 for n, v in headers)
-
-
-def request_priority(update: Priority | None, headers: Headers) -> Priority:
-    """RFC 9218 §7: a PRIORITY_UPDATE received while the stream was idle wins; else the
-    ``priority`` header (§5); else the defaults (§4)."""
-    if update is not None:
-        return update
-    for name, value in headers:
-        if name == b"priority":
-            return parse_priority_field(value)
-    return DEFAULT_PRIORITY
 
 
 def build_scope(conn: Connection, headers: Headers, kind: str = "http") -> dict[str, Any]:
@@ -77,20 +56,6 @@ def build_scope(conn: Connection, headers: Headers, kind: str = "http") -> dict[
         "utf-8", "surrogateescape")
     return base_scope(conn, kind, "2", method.decode("ascii", "replace"), path,
                       raw_path, query, regular)
-
-
-def add_extensions(scope: dict[str, Any], priority: dict[str, Any],
-                   window: Mapping[str, int], offer_push: bool) -> None:
-    """The ASGI extensions of an HTTP/2 request scope: the response's RFC 9218 priority
-    (live: a PRIORITY_UPDATE changes it), its send windows (§6.9), trailers, and server
-    push where both the peer and our Settings allow it (§8.4)."""
-    ext = scope["extensions"]
-    ext["http.response.priority"] = priority
-    scope["http2_priority"] = priority
-    ext["http.response.http2_stream"] = window
-    ext["http.response.trailers"] = {}
-    if offer_push:
-        ext["http.response.push"] = {}
 
 
 def push_request(parent: Mapping[str, Any], message: Mapping[str, Any]) -> Headers:

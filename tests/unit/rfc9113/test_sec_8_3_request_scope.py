@@ -1,4 +1,4 @@
-"""RFC 9113 §8.2.3, §8.3.1, §8.4.1, RFC 9218 §5/§7, RFC 7540 §3.2: how the server turns
+"""RFC 9113 §8.2.3, §8.3.1, §8.4.1, RFC 7540 §3.2, RFC 8441 §3: how the server turns
 an HTTP/2 field section into an ASGI scope, and the field sections it makes up itself
 (server/http2_scope.py, server/http2_setup.py)."""
 from __future__ import annotations
@@ -6,20 +6,9 @@ from __future__ import annotations
 import pytest
 
 from blackbull.config import Settings
-from blackbull.protocol.http2 import (
-    DEFAULT_PRIORITY,
-    H2Connection,
-    Priority,
-    ProtocolError,
-    SettingCode,
-)
+from blackbull.protocol.http2 import H2Connection, ProtocolError, SettingCode
 from blackbull.server.connection import Connection
-from blackbull.server.http2_scope import (
-    build_scope,
-    field_section_size,
-    push_request,
-    request_priority,
-)
+from blackbull.server.http2_scope import build_scope, push_request
 from blackbull.server.http2_setup import H2cUpgrade, local_settings, open_core
 from blackbull.server.state import ServerState
 
@@ -72,20 +61,6 @@ def test_websocket_scope_of_an_extended_connect() -> None:
     scope = build_scope(_conn(), connect, "websocket")
     assert scope["type"] == "websocket" and scope["scheme"] == "ws"
     assert "method" not in scope and scope["path"] == "/chat"
-
-
-def test_header_list_size_counts_32_octets_per_field() -> None:
-    """RFC 9113 §6.5.2: SETTINGS_MAX_HEADER_LIST_SIZE counts name + value + 32."""
-    assert field_section_size([(b"ab", b"cde"), (b"f", b"")]) == 5 + 32 + 1 + 32
-
-
-def test_priority_update_wins_over_the_priority_header() -> None:
-    """RFC 9218 §7: a PRIORITY_UPDATE for a stream not yet open applies when it opens;
-    §5: else the ``priority`` header; §4: else the defaults."""
-    headers = REQUEST + [(b"priority", b"u=1, i")]
-    assert request_priority(None, headers) == Priority(1, True)
-    assert request_priority(Priority(6, False), headers) == Priority(6, False)
-    assert request_priority(None, REQUEST) == DEFAULT_PRIORITY
 
 
 def test_push_request_is_a_get_on_the_parent_origin() -> None:
