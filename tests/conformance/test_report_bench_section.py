@@ -8,9 +8,14 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from bench.loads import Sample
 from bench.report import Cell, result_rows
 from conformance.report.build import build_report, write_report
+from tests.conformance.test_report_html_browser import _dump_dom, chromium
+
+__all__ = ["chromium"]  # the fixture, shared with the page's own browser test
 
 REPO = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -47,3 +52,18 @@ def test_each_bench_row_is_a_table_and_a_well_formed_chart(tmp_path: Path) -> No
     assert section.count("<table>") == 2 and "(informational)" in section
     assert "no number: exited 1" in section  # uvicorn's failed run, shown as an error
     assert 'href="#bench"' in html
+
+
+@pytest.mark.slow
+def test_the_charts_render_in_chromium_without_console_errors(chromium: str,
+                                                             tmp_path: Path) -> None:
+    """The inline SVG is live DOM in a browser: every bar is there, nothing is logged,
+    and the page's own self-check still agrees with its data."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "bench.json").write_text(json.dumps(_bench_envelope()))
+    paths = write_report(build_report(raw, REPO, "blackbull"), tmp_path)
+    dom, log = _dump_dom(chromium, paths.html)
+    assert [ln for ln in log.splitlines() if "CONSOLE" in ln] == []
+    assert len(re.findall(r'<rect class="bar" data-server="', dom)) == 6
+    assert re.search(r'id="selfcheck" data-ok="true"', dom), dom[-2000:]
