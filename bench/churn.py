@@ -95,7 +95,9 @@ async def one_connection(port: int, ctx: ssl.SSLContext, alpn: str,
     try:
         ssl_object = writer.get_extra_info("ssl_object")
         chosen = ssl_object.selected_alpn_protocol() if ssl_object else None
-        if chosen != alpn:
+        # RFC 7301 §3.2: a server without ALPN ignores the extension (uvicorn), and
+        # HTTP/1.1 is what a TLS connection without it speaks; h2 must be chosen.
+        if chosen != alpn and not (alpn == "http/1.1" and chosen is None):
             raise ValueError(f"ALPN chose {chosen!r}, not {alpn!r}")
         request = _h2_request if alpn == "h2" else _h1_request
         await asyncio.wait_for(request(reader, writer), timeout)
