@@ -15,7 +15,7 @@ import pytest
 from bench.churn import parse_churn
 from bench.h2big import run_transfer
 from bench.latency import run_latency
-from bench.loads import run_marked
+from bench.loads import Sample, run_marked
 from bench.measure import RunConfig, run_once
 from bench.memory_tls import idle_h2, idle_tls, pending_tls
 from bench.process import RunningServer, free_port, start_server
@@ -180,3 +180,28 @@ def test_nginx_serves_hello_and_the_large_bodies_from_its_rendered_config() -> N
         server.stop()
     assert sample.value is not None and sample.errors == 0, sample.message
     assert workdir is not None and not workdir.exists()
+
+
+def test_a_tls_server_without_alpn_counts_as_http1(certs: CertFiles) -> None:
+    """RFC 7301 §3.2: uvicorn ignores ALPN; its TLS connections speak HTTP/1.1, so the
+    tls-h1-conn row counts them (an h2 client would have nothing to talk to)."""
+    def uvicorn(launch: Launch) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port",
+                str(launch.port), "--ssl-certfile", str(launch.certfile), "--ssl-keyfile",
+                str(launch.keyfile), "--log-level", "warning"]
+
+    spec = ServerSpec("uvicorn-test", "uvicorn (test env)", uvicorn, frozenset({"tls-h1-conn"}),
+                      cwd=APPS_DIR)
+    launch = Launch(port=free_port(), certfile=certs.certfile, keyfile=certs.keyfile)
+    server = start_server(spec, launch, [])
+    try:
+        def churn(alpn: str) -> Sample:
+            cmd = [sys.executable, "-m", "bench.churn", "--port", str(launch.port), "--alpn",
+                   alpn, "--conns", "2", "--duration", "0.5", "--warmup", "0.1"]
+            return run_marked(cmd, parse_churn, None, "churn client")
+
+        h1, h2 = churn("http/1.1"), churn("h2")
+    finally:
+        server.stop()
+    assert h1.value is not None and h1.errors == 0, h1.message
+    assert h2.value is None and "ALPN chose None" in h2.message
