@@ -164,3 +164,16 @@ def test_a_server_whose_executable_is_missing_is_an_error_cell() -> None:
                                              certs=None))
     assert sample.value is None and sample.errors == 1
     assert "no-such-server-here" in sample.message
+
+
+def test_every_server_in_the_workers_rows_is_started_with_the_asked_count(
+        tmp_path: Path) -> None:
+    """A workers-* server whose command ignored {workers} would report 1 worker as 2."""
+    from bench.servers import Launch
+
+    claimed = [s for s in SERVERS.values() if s.supports & {"workers-h1", "workers-h2c"}]
+    assert {"blackbull", "granian", "hypercorn", "uvicorn", "nginx"} <= {s.name for s in claimed}
+    for spec in claimed:
+        argv = spec.build(Launch(4321, workers=7, workdir=tmp_path))
+        rendered = " ".join(argv) + "".join(p.read_text() for p in tmp_path.glob("*.conf"))
+        assert "--workers 7" in rendered or "worker_processes 7;" in rendered, spec.name
