@@ -7,7 +7,7 @@ builds the ASGI ``websocket`` scope and hands the session to the transport-indep
 accepts (§4.2.2) and owns the TCP side of the closing handshake (§7.1.1, §7.1.7).
 
 Received bytes go to the bridge whole; the bridge paces them by frames (RFC 6455
-§10.4, ``ws_bridge.FRAMES_PER_TURN``): a read full of small frames is parsed over
+§10.4, ``BB_WS_FRAMES_PER_TURN``): a read full of small frames is parsed over
 several event-loop turns, with reading paused meanwhile, so one flooding peer cannot
 hold the loop while others wait.
 """
