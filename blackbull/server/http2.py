@@ -339,7 +339,7 @@ class HTTP2Handler(ProtocolHandler):
                     del self.streams[stream.stream_id]
                 continue
             self._spawn_budget -= 1
-            stream.task = state.spawn(stream.run(request_app(state)), self.loop)
+            stream.spawn(request_app(state), state.tasks)
 
     def _next_turn(self) -> None:
         self._turn_scheduled = False
@@ -362,7 +362,7 @@ class HTTP2Handler(ProtocolHandler):
         if defer:
             self._unstarted.append(stream)
         else:
-            stream.task = self.conn.state.spawn(stream.run(request_app(self.conn.state)))
+            stream.spawn(request_app(self.conn.state), self.conn.state.tasks)
         return stream
 
     def _start_websocket(self, sid: int, headers: Headers) -> None:

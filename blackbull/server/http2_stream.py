@@ -83,7 +83,7 @@ class H2Stream(HTTPStream):
 
     __slots__ = (
         "handler", "stream_id", "priority", "urgency", "incremental", "out_chunks",
-        "out_size", "out_end", "drain_waiter", "task", "trailers_out",
+        "out_size", "out_end", "drain_waiter", "trailers_out",
     )
 
     disconnect_log_key = "h2-app-after-disconnect"
@@ -99,7 +99,6 @@ class H2Stream(HTTPStream):
         self.out_size = 0
         self.out_end = False
         self.drain_waiter: asyncio.Future[None] | None = None
-        self.task: asyncio.Task[None] | None = None
         self.trailers_out: Headers | None = None  # sent once the queued data has gone
         HTTPStream.__init__(
             self, scope, handler.loop, body_complete,
