@@ -118,6 +118,7 @@ def load(args: argparse.Namespace, port: int, n: int) -> tuple[int, str]:
 def environment(args: argparse.Namespace) -> dict[str, str]:
     env = {**os.environ, **ENV}
     env["PYTHONPATH"] = os.pathsep.join([str(args.tree), str(REPO)])
+    env["PYTHONHASHSEED"] = "0"  # the same dict and set layouts in every run
     return env
 
 
