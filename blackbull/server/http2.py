@@ -287,7 +287,7 @@ class HTTP2Handler(ProtocolHandler):
     def _on_request(self, event: RequestReceived) -> None:
         sid = event.stream_id
         limit = self.conn.state.settings.h2_max_header_list_size
-        if sum(len(n) + len(v) + 32 for n, v in event.headers) > limit:
+        if event.field_section_size > limit:
             self._refuse_oversized(sid, event.end_stream, limit)
             return
         for name, _ in event.headers:
