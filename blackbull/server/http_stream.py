@@ -253,7 +253,7 @@ class HTTPStream:
                 self._fail()
         finally:
             if tasks is not None:
-                tasks.discard(self.task)  # type: ignore[arg-type]
+                tasks.discard(self.task)
             if self.end_hook:
                 self.finished()
 
