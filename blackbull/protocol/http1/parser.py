@@ -213,7 +213,7 @@ class RequestParser:
         for name, value in headers:
             if name == b"host":
                 hosts += 1
-                if not _valid_host(value.strip(b" \t")):  # §5.1: OWS is not the value
+                if value not in _VALID_HOSTS and not _valid_host(value):
                     raise _Limit(400, "invalid Host header")
             elif name == b"content-length":
                 content_length = int(value)  # llhttp validated the digits
@@ -305,9 +305,27 @@ def _pick_upgrade(value: bytes) -> bytes | None:
     return None
 
 
-def _valid_host(value: bytes) -> bool:
+#: Host field values found valid (clients repeat theirs on every request): each is
+#: checked once. Bounded in count (cleared when full) and in what one entry keeps.
+_VALID_HOSTS: set[bytes] = set()
+_VALID_HOSTS_MAX = 256
+_VALID_HOST_OCTETS = 255
+
+
+def _valid_host(field_value: bytes) -> bool:
     """RFC 9112 §3.2: a Host field value that is not ``uri-host [":" port]`` is invalid
-    (a space, a userinfo ``@``, a path ``/``, a port that is not digits, a bad IP-literal)."""
+    (a space, a userinfo ``@``, a path ``/``, a port that is not digits, a bad IP-literal).
+    OWS around the value is not part of it (RFC 9110 §5.5)."""
+    if not _host_syntax(field_value.strip(b" \t")):
+        return False
+    if len(field_value) <= _VALID_HOST_OCTETS:
+        if len(_VALID_HOSTS) >= _VALID_HOSTS_MAX:
+            _VALID_HOSTS.clear()
+        _VALID_HOSTS.add(field_value)
+    return True
+
+
+def _host_syntax(value: bytes) -> bool:
     match = _HOST.fullmatch(value)
     if match is None:
         return False
