@@ -61,9 +61,12 @@ def parse_wrk(text: str) -> Sample:
 
 
 def run_wrk(port: int, duration: float, pin: list[str], conns: int = 64,
-            threads: int = 1, cpu: CpuProbe | None = None) -> Sample:
+            threads: int = 1, cpu: CpuProbe | None = None,
+            headers: tuple[str, ...] = ()) -> Sample:
+    """``headers`` are extra request header lines (``-H``), e.g. ``Connection: close``."""
+    extra = [arg for header in headers for arg in ("-H", header)]
     cmd = [*pin, "wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(duration))}s",
-           f"http://127.0.0.1:{port}/"]
+           *extra, f"http://127.0.0.1:{port}/"]
     return _run_tool(cmd, duration, parse_wrk, cpu)
 
 
@@ -134,17 +137,24 @@ def parse_wsclient(text: str, conns: int, deflate: bool = False) -> Sample:
 
 def run_ws(port: int, duration: float, warmup: float, pin: list[str], *, conns: int = 32,
            size: int = 64, deflate: bool = False, cpu: CpuProbe | None = None) -> Sample:
-    """Run the WebSocket client; with *cpu*, read the server's CPU time exactly at the
-    edges of the measured window (the client prints ``# measuring`` / ``# done``)."""
+    """Run the WebSocket client (:func:`run_marked`)."""
     cmd = [*pin, sys.executable, "-m", "bench.wsclient", "--port", str(port),
            "--conns", str(conns), "--size", str(size), "--duration", str(duration),
            "--warmup", str(warmup), "--markers", *(["--deflate"] if deflate else [])]
+    return run_marked(cmd, lambda text: parse_wsclient(text, conns, deflate), cpu,
+                      "ws client")
+
+
+def run_marked(cmd: list[str], parse: Callable[[str], Sample], cpu: CpuProbe | None,
+               name: str) -> Sample:
+    """Run one of our Python load clients; with *cpu*, read the server's CPU time exactly
+    at the edges of its measured window (it prints ``# measuring`` / ``# done``)."""
     marks: dict[str, float] = {}
     try:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
     except OSError as exc:
-        return Sample(None, 1, f"ws client could not start: {exc}")
+        return Sample(None, 1, f"{name} could not start: {exc}")
     assert proc.stdout is not None
     lines: list[str] = []
     for line in proc.stdout:  # ends when the client exits; it bounds its own run time
@@ -154,9 +164,9 @@ def run_ws(port: int, duration: float, warmup: float, pin: list[str], *, conns: 
             lines.append(line)
     stderr = proc.stderr.read() if proc.stderr else ""
     proc.wait()
-    sample = parse_wsclient("".join(lines), conns, deflate)
+    sample = parse("".join(lines))
     if sample.value is None and proc.returncode:
-        sample.message = f"ws client exited {proc.returncode}: {stderr[-300:]} " + sample.message
+        sample.message = f"{name} exited {proc.returncode}: {stderr[-300:]} " + sample.message
     if "measuring" in marks and "done" in marks:
         _add_cpu(sample, marks["done"] - marks["measuring"])
     return sample

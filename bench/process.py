@@ -6,10 +6,13 @@ which we created; nothing else on the machine is touched.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from .envs import CACHE_DIR, clean_env
 from .servers import Launch, ServerSpec
 
 LOG_DIR = CACHE_DIR / "logs"
+WORK_DIR = CACHE_DIR / "work"  # per-launch directories (rendered nginx configs, pids)
 
 
 def cpu_pins() -> tuple[list[str], list[str]]:
@@ -59,7 +63,14 @@ class RunningServer:
         return self.proc.poll() is None
 
     def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM our process group, then SIGKILL it if it lingers."""
+        """SIGTERM our process group, then SIGKILL it if it lingers; remove its workdir."""
+        try:
+            self._stop(grace)
+        finally:
+            if self.launch.workdir is not None:
+                shutil.rmtree(self.launch.workdir, ignore_errors=True)
+
+    def _stop(self, grace: float) -> None:
         if self.proc.poll() is not None:
             return
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
@@ -78,6 +89,7 @@ def _wait_for_port(server: RunningServer, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not server.alive():
+            server.stop()  # nothing to signal; removes its workdir
             raise ServerFailed(f"{server.spec.name} exited with {server.proc.returncode}: "
                                f"{server.log_tail()}")
         try:
@@ -93,11 +105,24 @@ def _wait_for_port(server: RunningServer, timeout: float) -> None:
 def start_server(spec: ServerSpec, launch: Launch, pin: list[str],
                  timeout: float = 30.0) -> RunningServer:
     """Start *spec* on ``launch.port`` (pinned with *pin*) and wait until it accepts."""
+    if reason := spec.unavailable():
+        raise ServerFailed(f"{spec.name} could not be started: {reason}")
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = LOG_DIR / f"{spec.name}-{launch.port}.log"
     env = clean_env({**spec.extra_env,
                      "PYTHONPATH": os.pathsep.join(str(p) for p in spec.pythonpath)})
-    cmd = [*pin, *spec.build(launch)]
+    if spec.needs_workdir and launch.workdir is None:
+        WORK_DIR.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix=f"{spec.name}-{launch.port}-", dir=WORK_DIR))
+        # nginx started by root runs its workers as ``nobody``: they must read in here.
+        workdir.chmod(0o755)
+        launch = dataclasses.replace(launch, workdir=workdir)
+    try:
+        cmd = [*pin, *spec.build(launch)]
+    except (OSError, ValueError) as exc:
+        if launch.workdir is not None:
+            shutil.rmtree(launch.workdir, ignore_errors=True)
+        raise ServerFailed(f"{spec.name}: its command could not be built: {exc}") from exc
     with open(log_path, "wb") as log:
         log.write((" ".join(cmd) + "\n").encode())
         log.flush()
@@ -106,6 +131,8 @@ def start_server(spec: ServerSpec, launch: Launch, pin: list[str],
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
         except OSError as exc:
+            if launch.workdir is not None:
+                shutil.rmtree(launch.workdir, ignore_errors=True)
             raise ServerFailed(f"{spec.name} could not be started: {exc}") from exc
     server = RunningServer(spec, launch, proc, log_path)
     _wait_for_port(server, timeout)

@@ -14,44 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .catalog import BENCHES, BenchInfo, Goal
 from .loads import Sample
-from .servers import H2C, H2TLS, HTTP1, MEM_H1, MEM_WS, WS, WS1M, WS64K, WSDEFLATE
 
-
-@dataclass(frozen=True, slots=True)
-class Goal:
-    peer: str
-    ratio: float  # BlackBull median / peer median must be ≥ this
-    zero_failures: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class BenchInfo:
-    title: str
-    unit: str
-    higher_is_better: bool = True
-    goals: tuple[Goal, ...] = ()
-
-
-_H2_GOALS = (Goal("blackbull081", 2.0, True), Goal("hypercorn", 6.0, True))
-_WS_GOALS = (Goal("uvicorn", 1.0), Goal("websockets", 1.3))
-_MEM_PEERS = (Goal("blackbull081", 0.0), Goal("hypercorn", 0.0))
-
-BENCHES: dict[str, BenchInfo] = {
-    HTTP1: BenchInfo("HTTP/1.1 hello, wrk -t1 -c64", "req/s",
-                     goals=(Goal("uvicorn", 1.0), Goal("blackbull081", 2.0))),
-    H2C: BenchInfo("h2c hello, h2load -c16 -m10", "req/s", goals=_H2_GOALS),
-    H2TLS: BenchInfo("h2 over TLS hello, h2load -c16 -m10", "req/s", goals=_H2_GOALS),
-    WS: BenchInfo("WebSocket echo, 32 conns, 64 B", "msg/s", goals=_WS_GOALS),
-    WS64K: BenchInfo("WebSocket echo, 32 conns, 64 KiB", "msg/s", goals=_WS_GOALS),
-    WS1M: BenchInfo("WebSocket echo, 8 conns, 1 MiB", "msg/s", goals=_WS_GOALS),
-    WSDEFLATE: BenchInfo("WebSocket echo, 32 conns, 1 KiB, permessage-deflate", "msg/s",
-                         goals=_WS_GOALS),
-    MEM_H1: BenchInfo("RSS per idle HTTP/1.1 keep-alive connection", "KiB/conn",
-                      higher_is_better=False, goals=_MEM_PEERS),
-    MEM_WS: BenchInfo("RSS per idle WebSocket", "KiB/conn", higher_is_better=False,
-                      goals=_MEM_PEERS),
-}
+__all__ = ["BENCHES", "BenchInfo", "Cell", "Goal", "cpu_ratio", "format_table", "goal_cases",
+           "ratio", "result_rows", "summarize", "write_json"]
 
 
 @dataclass
@@ -153,12 +120,16 @@ def format_table(cells: dict[tuple[str, str], Cell], benches: list[str],
     return "\n".join(lines)
 
 
-def goal_cases(cells: dict[tuple[str, str], Cell], ours: str = "blackbull") -> list[dict]:
-    """The issue's goals as schema-1 cases (pass/fail/error/informational)."""
+def goal_cases(cells: dict[tuple[str, str], Cell], ours: str = "blackbull",
+               informational: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The issue's goals as schema-1 cases (pass/fail/error/informational); a server in
+    *informational* (a C reference such as nginx) is never a goal's peer."""
     cases: list[dict[str, Any]] = []
     for bench, info in BENCHES.items():
         our_cell = cells.get((bench, ours))
         for goal in info.goals:
+            if goal.peer in informational:
+                continue
             peer = cells.get((bench, goal.peer))
             if our_cell is None or peer is None:
                 continue
@@ -171,7 +142,9 @@ def goal_cases(cells: dict[tuple[str, str], Cell], ours: str = "blackbull") -> l
                 case.update(status="error", message="no number for "
                             + (ours if not our_cell.median else goal.peer))
             elif goal.ratio == 0.0:
-                case["message"] = f"{r:.2f}× (peer/ours; > 1 means less memory)"
+                case["message"] = (f"{r:.2f}× (peer/ours; > 1 means BlackBull is lower)"
+                                   if not info.higher_is_better
+                                   else f"{r:.2f}× (> 1 means BlackBull is ahead)")
             elif goal.zero_failures and our_cell.errors:
                 case.update(status="fail", message=f"{r:.2f}×, but {our_cell.errors} failed")
             else:
@@ -184,12 +157,16 @@ def goal_cases(cells: dict[tuple[str, str], Cell], ours: str = "blackbull") -> l
 
 
 def result_rows(cells: dict[tuple[str, str], Cell], versions: dict[str, str],
-                labels: dict[str, str]) -> list[dict[str, Any]]:
+                labels: dict[str, str], informational: set[str] | frozenset[str] = frozenset()
+                ) -> list[dict[str, Any]]:
     rows = []
     for (bench, server), cell in cells.items():
+        info = BENCHES[bench]
         rows.append({
-            "benchmark": bench, "title": BENCHES[bench].title, "unit": BENCHES[bench].unit,
+            "benchmark": bench, "title": info.title, "unit": info.unit,
+            "higher_is_better": info.higher_is_better, "method": info.method,
             "server": server, "label": labels.get(server, server),
+            "informational": server in informational,
             "version": versions.get(server, "?"), "median": cell.median,
             "min": min(cell.values) if cell.values else None,
             "max": max(cell.values) if cell.values else None,

@@ -9,7 +9,8 @@ published blackbull 0.81, so results compare across servers. Each app:
 * ``websocket``: accepts and echoes every message with its opcode, text as text and
   binary as binary (RFC 6455 §5.6; the Autobahn fuzzingclient's contract);
 * ``lifespan``: acknowledges startup and shutdown (ASGI lifespan spec), so no server
-  complains.
+  complains;
+* ``bench_app`` only: ``/1m`` and ``/64m`` answer 1 MiB and 64 MiB (:data:`BIG_BODIES`).
 
 The apps are named by ``module:attr`` paths: ``conformance.apps:h2spec_app``,
 ``conformance.apps:echo_app``, ``conformance.apps:bench_app``; the older paths
@@ -111,5 +112,44 @@ h2spec_app = plain_app(b"BlackBull conformance target: hello, h2spec\n",
 #: What the Autobahn fuzzingclient and the HTTP/1.1 + WebSocket probes talk to.
 echo_app = plain_app(b"blackbull conformance echo app\n")
 
-#: What ``python -m bench`` runs on every server: the body is the bare ceiling server's.
-bench_app = plain_app(b"Hello, world!")
+#: ``python -m bench``'s large-body rows (issue 18): ``GET`` of one of these paths answers
+#: that many bytes of :data:`FILL` (the request body, if any, is read and dropped first).
+BIG_BODIES: dict[str, int] = {"/1m": 1 << 20, "/64m": 64 << 20}
+#: The byte the large bodies are made of; a large body goes out in ``CHUNK``-byte
+#: ``http.response.body`` messages with ``more_body`` (ASGI HTTP spec), as a streaming
+#: app would send it, so no server is handed 64 MiB in one message.
+FILL, CHUNK = b"x", 1 << 20
+
+
+def with_big_bodies(app: App, sizes: dict[str, int] | None = None) -> App:
+    """*app*, except that an HTTP request for a path of *sizes* gets that many bytes."""
+    table = BIG_BODIES if sizes is None else sizes
+    chunk = FILL * CHUNK
+    starts = {path: {"type": "http.response.start", "status": 200,
+                     "headers": [(b"content-type", b"application/octet-stream"),
+                                 (b"content-length", str(size).encode())]}
+              for path, size in table.items()}
+
+    async def sized(scope: Scope, receive: Receive, send: Send) -> None:
+        start = starts.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if start is None:
+            await app(scope, receive, send)
+            return
+        message = await receive()
+        while message.get("more_body"):
+            message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        await send(start)
+        left = table[scope["path"]]
+        while left > 0:
+            piece = chunk if left >= CHUNK else chunk[:left]
+            left -= len(piece)
+            await send({"type": "http.response.body", "body": piece, "more_body": left > 0})
+
+    return sized
+
+
+#: What ``python -m bench`` runs on every server: the hello body is the bare ceiling
+#: server's; ``/1m`` and ``/64m`` are the large-body rows' responses.
+bench_app = with_big_bodies(plain_app(b"Hello, world!"))

@@ -51,11 +51,13 @@ from conformance.report.model import MATRIX_SUITE
 from conformance.suites import (
     AUTOBAHN_VARIANTS,
     DEFAULT_VARIANT_CASES,
+    DEFAULT_WS_CASES,
     OURS,
     QUICK_AUTOBAHN,
     SUITES,
     Plan,
     make_plan,
+    partial_suites,
     unit_runs_matrix,
 )
 from conformance.targets import REPO_ROOT, TARGETS
@@ -120,14 +122,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help=f"Autobahn cases {QUICK_AUTOBAHN} only (~11 s instead of ~10 min)")
     parser.add_argument("--exhaustive", action="store_true",
-                        help="all 517 Autobahn cases in every column (the default runs them in "
-                             f"the ws column and {DEFAULT_VARIANT_CASES} in the others)")
+                        help="all 517 Autobahn cases in every column (the default runs 421 in "
+                             "the ws column, all but the 64–128 KiB permessage-deflate cases, "
+                             f"and {DEFAULT_VARIANT_CASES} in the others)")
     parser.add_argument("--autobahn-runner", choices=("docker", "python2.7", "python3-port"),
                         help="force the Autobahn runner (default: the first available)")
+    parser.add_argument("--autobahn-ws-cases", default=None,
+                        help="case patterns for the ws Autobahn column (default: all but the "
+                             "64–128 KiB permessage-deflate cases, 421 of 517; '*' or "
+                             "--exhaustive: all 517; --quick: the fast groups)")
     parser.add_argument("--autobahn-variant-cases", default=None,
                         help="case patterns for the wss, h2-bridge and client Autobahn runs "
                              f"(default {DEFAULT_VARIANT_CASES}; '*' or --exhaustive: all 517; "
-                             "ws always runs all unless --quick)")
+                             "ws runs its own default subset unless --quick or --exhaustive)")
     parser.add_argument("--autobahn-variants", default=",".join(v for v, _ in AUTOBAHN_VARIANTS),
                         help="comma-separated Autobahn columns besides ws to run for "
                              f"{OURS} ('none' for ws only; default: all)")
@@ -173,6 +180,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown Autobahn variant(s) in {args.autobahn_variants!r}; known: "
                      f"{', '.join(known)} or none")
     args.autobahn_variants = variants
+    if args.autobahn_ws_cases is None:
+        args.autobahn_ws_cases = "" if args.exhaustive else DEFAULT_WS_CASES
+    elif args.autobahn_ws_cases == "*":
+        args.autobahn_ws_cases = ""
     if args.autobahn_variant_cases is None:
         args.autobahn_variant_cases = "" if args.exhaustive else DEFAULT_VARIANT_CASES
     elif args.autobahn_variant_cases == "*":
@@ -245,8 +256,7 @@ def _main(args: argparse.Namespace) -> int:
     gated = {RAW_SUITE[s] for s in plan.suites}
     gated = gated if OURS in plan.targets else set()
     main_target = OURS if OURS in plan.targets else plan.targets[0]
-    partial = frozenset({"autobahn"} if "autobahn" in plan.suites and (
-        args.quick or args.autobahn_variant_cases) else set())
+    partial = partial_suites(plan.suites, args)
     report = build_report(raw, REPO_ROOT, main_target, plan.expected, args.baseline, gated,
                           partial)
     if args.update_baseline:

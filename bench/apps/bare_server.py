@@ -124,8 +124,7 @@ async def _main(port: int) -> None:
 if __name__ == "__main__":
     try:
         import uvloop
-
-        runner = uvloop.run
     except ImportError:
-        runner = asyncio.run
-    runner(_main(int(sys.argv[1])))
+        asyncio.run(_main(int(sys.argv[1])))
+    else:
+        uvloop.run(_main(int(sys.argv[1])))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from http import HTTPMethod
 
-from blackbull import BlackBull, WebSocket
+# blackbull 0.81's API, not this tree's (type-checked against the latter, hence the ignore)
+from blackbull import BlackBull, WebSocket  # type: ignore[attr-defined]
 from blackbull.utils import Scheme
 
 app = BlackBull()

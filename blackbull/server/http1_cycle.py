@@ -75,19 +75,20 @@ class RequestCycle(HTTPStream):
             keep_alive=keep_alive, date=http_date())
         data = writer.body(body, not end)  # a ResponseError here leaves room for a 500
         self.writer = writer
-        handler.conn.write(data)
-        if end:
-            self.keep_alive = writer.keep_alive
-            handler.cycle_done(self)
-            return False
-        return not handler.writable.is_set()
+        return self._write(writer, data, end)
 
     def send_body(self, body: bytes, end: bool) -> bool:
         handler = self.handler
         if handler.conn.transport.is_closing():  # type: ignore[union-attr]
             raise ClientDisconnected("the HTTP/1.1 client is gone")
         writer: ResponseWriter = self.writer  # type: ignore[assignment]
-        data = writer.body(body, not end)
+        return self._write(writer, writer.body(body, not end), end)
+
+    def _write(self, writer: ResponseWriter, data: bytes, end: bool) -> bool:
+        """Write a framed part of the response. Its end completes the cycle (RFC 9112
+        §9.3: the connection goes on to the next request or closes); before it, True
+        tells the stream to wait while the socket's write buffer is full."""
+        handler = self.handler
         if data:
             handler.conn.write(data)
         if end:

@@ -5,15 +5,19 @@ ASGI task per stream (:class:`H2Stream`) and feed their bodies; responses come b
 through the core and its :class:`~blackbull.protocol.http2.scheduler.OutboundScheduler`.
 All frames produced while handling one read, or during one loop iteration of app sends,
 leave in a single transport write.
+
+The handler owns a component for each of its other concerns, each with its own state:
+:class:`ConnectionTimers` (SETTINGS ACK, idleness, slow readers), :class:`ConnectionCloser`
+(GOAWAY and the close after it) and :class:`StreamSpawner` (app tasks per loop turn);
+:mod:`.http2_setup` (the core from Settings, h2c Upgrade) and :mod:`.http2_scope`
+(ASGI scopes, push requests) are plain functions.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from ..protocol.http2 import (
     DEFAULT_PRIORITY,
@@ -22,10 +26,10 @@ from ..protocol.http2 import (
     ErrorCode,
     H2Connection,
     PingAckReceived,
+    Priority,
     PriorityUpdated,
     RemoteSettingsChanged,
     RequestReceived,
-    SettingCode,
     SettingsAcknowledged,
     StreamEnded,
     StreamReset,
@@ -36,36 +40,22 @@ from ..protocol.http2 import (
     parse_priority_field,
 )
 from ..protocol.http2.scheduler import Outbound, OutboundScheduler
-from ..protocol.http2.settings import decode_settings_header
-from .asgi import base_scope
 from .clock import http_date
 from .connection import ProtocolHandler
-from .http2_guard import ResponseBudget, SlowReaderJudge, budget_of
+from .http2_close import ConnectionCloser
+from .http2_guard import ResponseBudget, budget_of
 from .http2_input import InputPacer
+from .http2_scope import build_scope, push_request
+from .http2_setup import H2cUpgrade, open_core
+from .http2_spawn import StreamSpawner
 from .http2_stream import H2Stream, StreamWindowView
+from .http2_timers import ConnectionTimers
 from .http2_websocket import H2WebSocketStream
 from .overload import request_app
 
 log = logging.getLogger("blackbull.server")
 
 Headers = list[tuple[bytes, bytes]]
-#: Seconds a finished connection keeps draining input before it closes; also the
-#: longest wait for the PING ACK between the two GOAWAYs of a graceful shutdown.
-_LINGER = 1.0
-_DRAIN_PING = b"bb-drain"
-MAX_STREAM_ID = 0x7FFFFFFF
-
-
-def _ignore(data: bytes) -> None:
-    pass
-
-
-def _nothing() -> None:
-    pass
-
-
-def _closed() -> bool:
-    return True
 
 
 class HTTP2Handler(ProtocolHandler):
@@ -76,97 +66,63 @@ class HTTP2Handler(ProtocolHandler):
         self.sender: OutboundScheduler = None  # type: ignore[assignment]
         self.streams: dict[int, H2Stream | H2WebSocketStream] = {}
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
-        self._upgrade: tuple[bytes, Headers, str, bytes, bytes] | None = None
+        self._upgrade: H2cUpgrade | None = None
         self._flush_scheduled = False
-        self._closing = False
-        self._idle_timer: asyncio.TimerHandle | None = None
-        self._last_active = 0.0
-        self._linger: asyncio.TimerHandle | None = None
-        self._stream_error_logged = False
+        #: A limit hit is logged once per connection: our stream resets (shared with
+        #: the timers' slow-stream resets), the RFC 8441 cap, the header list size.
+        self.stream_error_logged = False
         self._ws_cap_logged = False
         self._limit_logged = False
-        self._drain_timer: asyncio.TimerHandle | None = None
-        self._settings_timer: asyncio.TimerHandle | None = None
-        #: Streams opened but whose app tasks have not started: after the read that
-        #: opened them, at most BB_H2_STREAMS_PER_TURN per event-loop turn.
-        self._unstarted: deque[H2Stream] = deque()
-        self._spawn_budget = 0
-        self._turn_scheduled = False
+        self.timers = ConnectionTimers(self)
+        self.closer = ConnectionCloser(self)
+        self.spawner: StreamSpawner = None  # type: ignore[assignment]  # made in start()
         #: Response data was queued, or a WINDOW_UPDATE or SETTINGS arrived: the sender
         #: pumps once at the next flush, not once per frame or per app send (each pump
         #: visits every stream with data waiting, RFC 9113 §10.5).
         self._pump_wanted = False
         self.pacer: InputPacer = None  # type: ignore[assignment]  # made in start()
-        self._judge = SlowReaderJudge()
         self._budget: ResponseBudget = None  # type: ignore[assignment]  # made in start()
         self._dispatch: dict[type, Callable[[Any], None]] = {
             RequestReceived: self._on_request,
             DataReceived: self._on_data,
             StreamEnded: self._on_stream_ended,
             StreamReset: self._on_reset,
-            TrailersReceived: self._on_trailers,
+            TrailersReceived: self._on_stream_ended,  # ASGI has no request trailers
             WindowUpdated: self._on_window,
             RemoteSettingsChanged: self._on_window,
             PriorityUpdated: self._on_priority,
             ConnectionTerminated: self._on_terminated,
-            PingAckReceived: self._on_ping_ack,
-            SettingsAcknowledged: self._on_settings_ack,
+            PingAckReceived: self.closer.ping_acked,
+            SettingsAcknowledged: self.timers.settings_acknowledged,
         }
 
     @classmethod
     def for_upgrade(cls, http2_settings: bytes, request_headers: Headers, method: str | bytes,
                     path: bytes, body: bytes) -> HTTP2Handler:
-        """RFC 7540 §3.2 h2c Upgrade: the HTTP/1.1 request becomes stream 1.
-
-        Raises :class:`ProtocolError` for an invalid HTTP2-Settings
-        value, before anything is sent, so the caller can stay on HTTP/1.1."""
-        decode_settings_header(http2_settings)
+        """RFC 7540 §3.2 h2c Upgrade: the HTTP/1.1 request becomes stream 1. Raises
+        :class:`ProtocolError` for an invalid HTTP2-Settings value (see H2cUpgrade)."""
         handler = cls()
-        if isinstance(method, str):
-            method = method.encode("ascii")
-        handler._upgrade = (http2_settings.strip(), request_headers, method.decode("ascii"),
-                            path, body)
+        handler._upgrade = H2cUpgrade.of(http2_settings, request_headers, method, path, body)
         return handler
 
     # --- ProtocolHandler ---------------------------------------------------------------
     def start(self, initial_data: bytes) -> None:
         self.loop = asyncio.get_running_loop()
-        settings = self.conn.state.settings
-        local = {
-            SettingCode.HEADER_TABLE_SIZE: settings.h2_header_table_size,
-            SettingCode.MAX_CONCURRENT_STREAMS: settings.h2_max_concurrent_streams,
-            SettingCode.INITIAL_WINDOW_SIZE: settings.h2_initial_window_size,
-            SettingCode.MAX_FRAME_SIZE: settings.h2_max_frame_size,
-            SettingCode.MAX_HEADER_LIST_SIZE: settings.h2_max_header_list_size,
-        }
-        if settings.h2_enable_websocket:
-            local[SettingCode.ENABLE_CONNECT_PROTOCOL] = 1  # RFC 8441 §3
-        self.h2 = h2 = H2Connection(
-            "server", local, max_closed_streams=settings.h2_max_closed_streams,
-            max_continuation_frames=settings.h2_max_continuation_frames,
-            reset_burst=settings.h2_max_reset_burst, reset_rate=settings.h2_max_reset_rate,
-            flood_burst=settings.h2_max_flood_burst, flood_rate=settings.h2_max_flood_rate,
-            encoder_table_size=settings.h2_encoder_table_size, clock=self.loop.time)
-        self._budget = budget = budget_of(self.conn.state, self.loop)
-        self.sender = OutboundScheduler(h2, budget.change if budget.limit > 0 else None)
         conn = self.conn
+        self.h2 = h2 = open_core(conn.state.settings, self.loop.time, self._upgrade)
+        self._budget = budget = budget_of(conn.state, self.loop)
+        self.sender = OutboundScheduler(h2, budget.change if budget.limit > 0 else None)
+        self.spawner = StreamSpawner(self.loop, conn, self.streams)
         self.pacer = InputPacer(self.loop, self._process, pause=conn.pause_reading,
                                 resume=self._resume_after_backlog,
                                 closed=lambda: conn.closed)
         if self._upgrade is not None:
-            h2.initiate_upgrade_connection(self._upgrade[0] or None)
-        else:
-            h2.initiate_connection()
-        h2.increment_connection_window(settings.h2_connection_window_size)
-        if self._upgrade is not None:
-            self._start_upgraded_stream()
-        self._arm_idle_timer()
-        self._settings_timer = self.loop.call_later(
-            self.conn.state.settings.h2_settings_timeout, self._on_settings_timeout)
+            self._start_upgraded_stream(self._upgrade)
+        self.timers.start()
         if initial_data:
             self.data_received(initial_data)
         else:
-            self._flush()
+            self.flush()
 
     def data_received(self, data: bytes) -> None:
         self.pacer.feed(data)  # paced: see http2_input
@@ -176,7 +132,7 @@ class HTTP2Handler(ProtocolHandler):
             self.conn.resume_reading()
 
     def _process(self, data: bytes) -> None:
-        self._last_active = self.loop.time()
+        self.timers.last_active = self.loop.time()
         try:
             events = self.h2.receive_data(data)
             dispatch = self._dispatch
@@ -184,27 +140,21 @@ class HTTP2Handler(ProtocolHandler):
                 handler = dispatch.get(type(event))
                 if handler is not None:
                     handler(event)
-            if self._unstarted:
-                self._spawn_unstarted()
-            self._flush()
+            if self.spawner.waiting:
+                self.spawner.spawn()
+            self.flush()
         except Exception as exc:  # noqa: BLE001 - a bug here must not print a traceback
             log.error("HTTP/2 handler failure with %s: %r", self.conn.client, exc)
             log.debug("HTTP/2 handler traceback", exc_info=True)
             self.conn.abort()
 
-    def eof_received(self) -> bool | None:
-        return None
-
     def connection_lost(self, exc: BaseException | None) -> None:
-        self._cancel_idle_timer()
+        self.timers.cancel()
+        self.closer.cancel()
         if self._budget is not None:
             self._budget.forget(self)
             self.sender.clear()
-        for timer in (self._linger, self._drain_timer, self._settings_timer):
-            if timer is not None:
-                timer.cancel()
-        for stream in list(self.streams.values()):
-            stream.disconnect()
+        self.disconnect_streams()
         self._release()
 
     def _release(self) -> None:
@@ -212,12 +162,17 @@ class HTTP2Handler(ProtocolHandler):
         pacer's callbacks, the core's frame handlers): a closed connection is freed by
         reference counting at once, not at the cyclic GC's next full collection."""
         self._dispatch = {}
-        self._unstarted.clear()
-        if self.pacer is not None:
-            self.pacer = InputPacer(self.loop, _ignore, pause=_nothing, resume=_nothing,
-                                    closed=_closed)
+        if self.spawner is not None:
+            self.spawner.waiting.clear()
+        if self.pacer is not None:  # an inert one: no callback into this handler
+            self.pacer = InputPacer(self.loop, lambda data: None, pause=lambda: None,
+                                    resume=lambda: None, closed=lambda: True)
         if self.h2 is not None:
             self.h2.release()
+        if self.sender is not None:
+            self.sender.paused = True  # the connection is gone: nothing more is sent
+
+    def pause_writing(self) -> None:
         """The peer does not read: hold response data, and stop reading too, so control
         frames that demand answers (PING, SETTINGS) cannot grow our buffer without
         bound (RFC 9113 §10.5)."""
@@ -230,54 +185,19 @@ class HTTP2Handler(ProtocolHandler):
             self.conn.resume_reading()
         self.sender.paused = False
         self.sender.pump()
-        self._flush()
+        self.flush()
 
     def shutdown(self) -> None:
-        """§6.8 graceful shutdown, in two steps: GOAWAY with 2^31-1 and a PING, so
-        requests already in flight are still taken; after the PING's ACK (one round
-        trip, or _LINGER seconds) the final GOAWAY names the last stream we process.
-        Those streams finish, then the connection closes."""
-        h2 = self.h2
-        if h2 is None:
+        """§6.8 graceful shutdown (see :meth:`ConnectionCloser.shutdown`); WebSocket
+        streams are closed with 1001 Going Away (RFC 6455 §7.4.1)."""
+        if self.h2 is None:
             self.conn.close()
             return
-        if h2.goaway_sent is None and not h2.terminated:
-            h2.close_connection(ErrorCode.NO_ERROR, last_stream_id=MAX_STREAM_ID)
-            h2.ping(_DRAIN_PING)
-            self._drain_timer = self.loop.call_later(_LINGER, self._final_goaway)
+        self.closer.shutdown()
         for stream in list(self.streams.values()):
             if isinstance(stream, H2WebSocketStream):
-                stream.shutdown()  # RFC 6455 §7.4.1: 1001 Going Away
-        self._flush()
-
-    def _final_goaway(self) -> None:
-        if self._drain_timer is not None:
-            self._drain_timer.cancel()
-            self._drain_timer = None
-        if self._closing or self.h2.terminated:
-            return
-        self._closing = True
-        self.h2.close_connection(ErrorCode.NO_ERROR)  # last = highest stream processed
-        self._flush()
-
-    def _on_settings_ack(self, event: SettingsAcknowledged) -> None:
-        if self._settings_timer is not None and not self.h2.awaiting_settings_ack:
-            self._settings_timer.cancel()
-            self._settings_timer = None
-
-    def _on_settings_timeout(self) -> None:
-        """§6.5.3: our SETTINGS were never acknowledged: connection error SETTINGS_TIMEOUT."""
-        self._settings_timer = None
-        if self.h2.awaiting_settings_ack and not self.h2.terminated and not self.conn.closed:
-            log.info("HTTP/2 peer %s never acknowledged our SETTINGS", self.conn.client)
-            self.h2.close_connection(ErrorCode.SETTINGS_TIMEOUT)
-            for stream in list(self.streams.values()):
-                stream.disconnect()
-            self._flush()
-
-    def _on_ping_ack(self, event: PingAckReceived) -> None:
-        if event.data == _DRAIN_PING and self.h2.goaway_sent is not None:
-            self._final_goaway()
+                stream.shutdown()
+        self.flush()
 
     @property
     def idle(self) -> bool:
@@ -287,7 +207,7 @@ class HTTP2Handler(ProtocolHandler):
     def _on_request(self, event: RequestReceived) -> None:
         sid = event.stream_id
         limit = self.conn.state.settings.h2_max_header_list_size
-        if event.field_section_size > limit:
+        if event.field_section_size > limit:  # §6.5.2
             self._refuse_oversized(sid, event.end_stream, limit)
             return
         for name, _ in event.headers:
@@ -319,36 +239,11 @@ class HTTP2Handler(ProtocolHandler):
         if not end_stream:
             self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
 
-    def _spawn_unstarted(self) -> None:
-        """Start the app tasks of streams opened so far, at most BB_H2_STREAMS_PER_TURN
-        per event-loop turn: a connection multiplexing 100 requests in one read must
-        not have all of their first steps run in the next turn while every other
-        connection waits (RFC 9113 §10.5, fairness); the rest start in later turns.
-        A stream reset before its turn came (Rapid Reset, CVE-2023-44487: HEADERS +
-        RST_STREAM back to back) never costs an app task."""
-        if not self._turn_scheduled:
-            self._turn_scheduled = True
-            self._spawn_budget = self.conn.state.settings.h2_streams_per_turn
-            self.loop.call_soon(self._next_turn)
-        pending = self._unstarted
-        state = self.conn.state
-        while pending and self._spawn_budget > 0:
-            stream = pending.popleft()
-            if stream.disconnected:
-                if self.streams.get(stream.stream_id) is stream:
-                    del self.streams[stream.stream_id]
-                continue
-            self._spawn_budget -= 1
-            stream.spawn(request_app(state), state.tasks)
-
-    def _next_turn(self) -> None:
-        self._turn_scheduled = False
-        if self._unstarted and not self.conn.closed:
-            self._spawn_unstarted()
-
-    def _start_stream(self, sid: int, headers: Headers, priority: Any,
+    def _start_stream(self, sid: int, headers: Headers, priority: Priority,
                       end_stream: bool, pushed: bool = False, defer: bool = False) -> H2Stream:
-        scope = self._build_scope(sid, headers)
+        """A request stream and its app task: now, or in a later turn when ``defer``
+        (see :class:`StreamSpawner`)."""
+        scope = build_scope(self.conn, headers)
         stream = H2Stream(self, sid, scope, priority, end_stream)
         ext = scope["extensions"]
         ext["http.response.priority"] = stream.priority
@@ -360,10 +255,17 @@ class HTTP2Handler(ProtocolHandler):
             ext["http.response.push"] = {}
         self.streams[sid] = stream
         if defer:
-            self._unstarted.append(stream)
+            self.spawner.waiting.append(stream)
         else:
             stream.spawn(request_app(self.conn.state), self.conn.state.tasks)
         return stream
+
+    def _start_upgraded_stream(self, upgrade: H2cUpgrade) -> None:
+        fields = upgrade.request_fields(self.conn.scheme_secure)
+        stream = self._start_stream(1, fields, DEFAULT_PRIORITY, True)
+        if upgrade.body:
+            stream.feed(upgrade.body, 0, False)
+        self._upgrade = None
 
     def _start_websocket(self, sid: int, headers: Headers) -> None:
         """RFC 8441 §4: an extended CONNECT. Only ``websocket`` is spoken here (the core
@@ -385,43 +287,12 @@ class HTTP2Handler(ProtocolHandler):
             self.streams.pop(sid, None)
             self.reset(sid, ErrorCode.REFUSED_STREAM)
             return
-        carrier.start(headers, self._build_scope(sid, headers, "websocket"))
+        carrier.start(headers, build_scope(self.conn, headers, "websocket"))
 
     def websocket_done(self, carrier: H2WebSocketStream) -> None:
         if self.streams.get(carrier.stream_id) is carrier:
             del self.streams[carrier.stream_id]
         self._schedule_flush()
-
-    def _build_scope(self, sid: int, headers: Headers, kind: str = "http") -> dict[str, Any]:
-        method = b"GET"
-        target = b"/"
-        authority = None
-        regular: Headers = []
-        cookies: list[bytes] = []
-        has_host = False
-        for name, value in headers:
-            if name[:1] == b":":
-                if name == b":method":
-                    method = value
-                elif name == b":path":
-                    target = value
-                elif name == b":authority":
-                    authority = value
-            elif name == b"cookie":
-                cookies.append(value)  # §8.2.3: crumbs are joined for HTTP/1.1 semantics
-            else:
-                if name == b"host":
-                    has_host = True
-                regular.append((name, value))
-        if cookies:
-            regular.append((b"cookie", b"; ".join(cookies)))
-        if authority is not None and not has_host:
-            regular.insert(0, (b"host", authority))
-        raw_path, _, query = target.partition(b"?")
-        path = (unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path).decode(
-            "utf-8", "surrogateescape")
-        return base_scope(self.conn, kind, "2", method.decode("ascii", "replace"), path,
-                          raw_path, query, regular)
 
     def _on_data(self, event: DataReceived) -> None:
         stream = self.streams.get(event.stream_id)
@@ -430,20 +301,16 @@ class HTTP2Handler(ProtocolHandler):
         else:
             stream.feed(event.data, event.flow_controlled_length, event.end_stream)
 
-    def _on_stream_ended(self, event: StreamEnded) -> None:
+    def _on_stream_ended(self, event: StreamEnded | TrailersReceived) -> None:
         stream = self.streams.get(event.stream_id)
         if stream is not None:
             stream.end_body()
 
-    def _on_trailers(self, event: TrailersReceived) -> None:
-        # ASGI has no request trailers; they end the body.
-        self._on_stream_ended(StreamEnded(event.stream_id))
-
     def _on_reset(self, event: StreamReset) -> None:
-        if not event.remote and not self._stream_error_logged:
+        if not event.remote and not self.stream_error_logged:
             # Our RST_STREAM after a stream error or a limit (e.g. REFUSED_STREAM over
             # MAX_CONCURRENT_STREAMS): logged once per connection.
-            self._stream_error_logged = True
+            self.stream_error_logged = True
             log.info("HTTP/2 stream %d of %s reset: %s (further ones not logged)",
                      event.stream_id, self.conn.client,
                      getattr(event.error_code, "name", event.error_code))
@@ -465,15 +332,13 @@ class HTTP2Handler(ProtocolHandler):
             log.info("HTTP/2 connection error with %s: %s %s", self.conn.client,
                      getattr(event.error_code, "name", event.error_code),
                      event.additional_data.decode("utf-8", "replace"))
-            for stream in list(self.streams.values()):
-                stream.disconnect()
+            self.disconnect_streams()
             return
         # The peer opens no more streams; the ones it named still finish. We do not
         # close first: the peer closes, or the idle timer does (it may still send
         # frames, and closing with unread input would reset the TCP connection).
         if event.error_code != ErrorCode.NO_ERROR:
-            for stream in list(self.streams.values()):
-                stream.disconnect()
+            self.disconnect_streams()
 
     # --- used by the streams -----------------------------------------------------------
     def ack(self, n: int, stream_id: int) -> None:
@@ -508,16 +373,6 @@ class HTTP2Handler(ProtocolHandler):
         self._pump_wanted = True
         self._schedule_flush()
 
-    # --- used by the worker's ResponseBudget ---------------------------------------------
-    def buffered_octets(self) -> int:
-        return self.sender.queued
-
-    def octets_sent(self) -> int:
-        return self.h2.data_octets_sent
-
-    def shed(self, reason: str) -> None:
-        self._close_calm(reason.encode())
-
     def reset(self, sid: int, code: ErrorCode) -> None:
         self.sender.discard(sid)
         self.h2.reset_stream(sid, code)
@@ -528,14 +383,10 @@ class HTTP2Handler(ProtocolHandler):
         h2 = self.h2
         limit = h2.remote.max_concurrent_streams
         if (not h2.remote.enable_push or not self.conn.state.settings.h2_enable_push
-                or self._closing or (limit is not None and len(self.streams) >= limit)):
+                or self.closer.closing
+                or (limit is not None and len(self.streams) >= limit)):
             return
-        path = message["path"].encode() if isinstance(message["path"], str) else message["path"]
-        scope = parent.scope
-        authority = next((v for k, v in scope["headers"] if k == b"host"), b"")
-        extra = [(bytes(k).lower(), bytes(v)) for k, v in message.get("headers", ())]
-        request = [(b":method", b"GET"), (b":scheme", scope["scheme"].encode()),
-                   (b":authority", authority), (b":path", path)] + extra
+        request = push_request(parent.scope, message)
         try:
             promised = h2.push_stream(parent.stream_id, request)
         except UsageError:
@@ -560,117 +411,36 @@ class HTTP2Handler(ProtocolHandler):
         stream.disconnect()
         self._schedule_flush()
 
+    # --- used by the worker's ResponseBudget and by the components ---------------------
+    def buffered_octets(self) -> int:
+        return self.sender.queued
+
+    def octets_sent(self) -> int:
+        return self.h2.data_octets_sent
+
+    def shed(self, reason: str) -> None:
+        self.closer.calm(reason.encode())
+
+    def disconnect_streams(self) -> None:
+        """Every stream is gone for its app (connection error, close, shed)."""
+        for stream in list(self.streams.values()):
+            stream.disconnect()
+
     # --- output ------------------------------------------------------------------------
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.loop.call_soon(self._flush)
+            self.loop.call_soon(self.flush)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Pump the sender if asked, write what the core produced in one write, and
+        close once our last frame is out."""
         self._flush_scheduled = False
         if self._pump_wanted:
             self._pump_wanted = False
             self.sender.pump()
-        conn = self.conn
         data = self.h2.data_to_send()
         if data:
-            conn.write(data)
-        if self.h2.terminated or (self._closing and not self.streams):
-            self._finish()
-
-    def _finish(self) -> None:
-        """Close after our last frame (GOAWAY): half-close where the transport can, keep
-        reading (and discarding) briefly so unread input does not turn the close into
-        a TCP reset that could destroy the GOAWAY in flight (RFC 9113 §5.4.1)."""
-        if self._linger is not None or self.conn.closed:
-            return
-        transport = self.conn.transport
-        if transport is not None and transport.can_write_eof():
-            try:
-                transport.write_eof()
-            except OSError:  # the peer is already gone
-                self.conn.close()
-                return
-        self._linger = self.loop.call_later(_LINGER, self.conn.close)
-
-    # --- upgrade & idle ----------------------------------------------------------------
-    def _start_upgraded_stream(self) -> None:
-        _, headers, method, target, body = self._upgrade  # type: ignore[misc]
-        authority = next((v for k, v in headers if k == b"host"), b"")
-        scheme = b"https" if self.conn.scheme_secure else b"http"
-        request = [(b":method", method.encode()), (b":scheme", scheme),
-                   (b":authority", authority), (b":path", target or b"/")]
-        request += [(k, v) for k, v in headers if k != b"host"]
-        stream = self._start_stream(1, request, DEFAULT_PRIORITY, True)
-        if body:
-            stream.feed(body, 0, False)
-        self._upgrade = None
-
-    def _on_slow_reader(self, timeout: float, rate: int) -> None:
-        """Responses wait for a peer that barely opens its flow-control windows or does
-        not read its socket (zero-window / slow-reader attack, RFC 9113 §10.5): over a
-        whole BB_H2_IDLE_TIMEOUT it took less than BB_H2_MIN_SEND_RATE."""
-        log.info("HTTP/2 peer %s took response data slower than %d octets/s for %.0f s: "
-                 "closing", self.conn.client, rate, timeout)
-        self._close_calm(b"slow reader")
-
-    def _close_calm(self, why: bytes) -> None:
-        """GOAWAY ENHANCE_YOUR_CALM and drop the connection (a peer that does not read
-        would keep a graceful close waiting forever)."""
-        if self.conn.closed:
-            return
-        if not self.h2.terminated:
-            self.h2.close_connection(ErrorCode.ENHANCE_YOUR_CALM, additional_data=why)
-        for stream in list(self.streams.values()):
-            stream.disconnect()
-        self.sender.clear()  # what they queued is void
-        self._flush()
-        self.loop.call_later(_LINGER, self.conn.abort)
-
-    def _reset_slow_streams(self, sids: list[int], rate: int) -> None:
-        """Streams held back by their own window (the connection's would let them
-        send) that took less than BB_H2_MIN_SEND_RATE: RST_STREAM ENHANCE_YOUR_CALM."""
-        if not self._stream_error_logged:
-            self._stream_error_logged = True
-            log.info("HTTP/2 peer %s took data slower than %d octets/s on stream %d: reset "
-                     "(further ones not logged)", self.conn.client, rate, sids[0])
-        for sid in sids:
-            self.reset(sid, ErrorCode.ENHANCE_YOUR_CALM)
-            stream = self.streams.get(sid)
-            if stream is not None:
-                stream.disconnect()
-
-    def _arm_idle_timer(self) -> None:
-        timeout = self.conn.state.settings.h2_idle_timeout
-        if timeout > 0 and self._idle_timer is None and not self.conn.closed:
-            self._idle_timer = self.loop.call_later(timeout, self._on_idle_timer)
-
-    def _cancel_idle_timer(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
-
-    def _on_idle_timer(self) -> None:
-        """§9.1: an idle connection may be closed, announced by GOAWAY. One timer per
-        connection, re-armed while streams are open or bytes arrived recently, unless
-        response data progressed too slowly over the period (see _on_slow_reader)."""
-        self._idle_timer = None
-        if self.conn.closed:
-            return
-        timeout = self.conn.state.settings.h2_idle_timeout
-        if self.streams or self.loop.time() - self._last_active < timeout:
-            rate = self.conn.state.settings.h2_min_send_rate
-            slow, slow_streams = self._judge.judge(self.h2, self.sender.active, timeout, rate)
-            if slow:
-                self._on_slow_reader(timeout, rate)
-                return
-            if slow_streams:
-                self._reset_slow_streams(slow_streams, rate)
-            self._arm_idle_timer()
-            return
-        # Nothing in flight: one GOAWAY naming the last stream (§6.8); a request racing
-        # it is above that id, so the client knows it can retry it elsewhere.
-        if self.h2.goaway_sent is None and not self.h2.terminated:
-            self._final_goaway()
-        else:
-            self._flush()
+            self.conn.write(data)
+        if self.h2.terminated or (self.closer.closing and not self.streams):
+            self.closer.finish()

@@ -47,9 +47,13 @@ class Refusal(ProtocolHandler):
     """A connection over BB_MAX_CONNECTIONS: one answer, then close.
 
     Over TLS the protocol is known from ALPN and the answer goes at once; on cleartext
-    the first bytes tell HTTP/2's preface from an HTTP/1.1 request. Input is read and
-    dropped for up to a second so that closing does not reset the answer away (RFC
-    9112 §9.6), then the connection closes.
+    the first bytes tell HTTP/2's preface from an HTTP/1.1 request. A cleartext client
+    that has sent nothing (or too little to tell) within a second still gets an answer:
+    the HTTP/1.1 one, or HTTP/2's if its bytes so far are a prefix of the preface —
+    closing silently would look like a crash to a client whose request was merely late
+    on a busy machine. After the answer, input is read and dropped for up to a second so
+    that closing does not reset the answer away (RFC 9112 §9.6), then the connection
+    closes.
     """
 
     __slots__ = ("_answered", "_timer", "_buffer")
@@ -60,7 +64,7 @@ class Refusal(ProtocolHandler):
         self._buffer = b""
 
     def start(self, initial_data: bytes) -> None:
-        self._timer = asyncio.get_running_loop().call_later(_LINGER, self._close)
+        self._timer = asyncio.get_running_loop().call_later(_LINGER, self._expire)
         conn = self.conn
         if conn.alpn == "h2":
             self._answer(h2=True)
@@ -105,6 +109,14 @@ class Refusal(ProtocolHandler):
             self._timer.cancel()
             self._timer = None
         self.conn.state.refusing.discard(self.conn)
+
+    def _expire(self) -> None:
+        """The linger is over: close, or, if nothing told the protocol yet, answer first."""
+        if self._answered or self.conn.closed:
+            self._close()
+            return
+        self._timer = asyncio.get_running_loop().call_later(_LINGER, self._close)
+        self._answer(h2=bool(self._buffer))
 
     def _close(self) -> None:
         self._timer = None

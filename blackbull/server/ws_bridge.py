@@ -2,9 +2,12 @@
 
 :class:`WebSocketBridge` runs the app for one WebSocket and drives the sans-I/O core
 (:class:`~blackbull.protocol.websocket.WebSocketConnection`). What carries the bytes is
-a :class:`WebSocketCarrier`: an HTTP/1.1 connection after ``Upgrade`` (RFC 6455 §4,
-:mod:`blackbull.server.websocket`) or an HTTP/2 stream after an extended CONNECT
-(RFC 8441), which differ only in how they accept, refuse and end the session.
+a :class:`~.ws_carrier.WebSocketCarrier`: an HTTP/1.1 connection after ``Upgrade``
+(RFC 6455 §4, :mod:`blackbull.server.websocket`) or an HTTP/2 stream after an extended
+CONNECT (RFC 8441), which differ only in how they accept, refuse and end the session.
+The handshake's answers are built in :mod:`.ws_accept`, received bytes are counted by
+an :class:`~.ws_budget.InboundAccount` and the app's sends are paced by a
+:class:`~.ws_send.SendPacer`.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import asyncio
 import logging
 from collections import deque
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from ..protocol.websocket import (
     BytesMessage,
@@ -20,19 +23,21 @@ from ..protocol.websocket import (
     CloseReceived,
     ConnectionFailed,
     DeflateParams,
-    PerMessageDeflate,
-    Role,
     TextMessage,
     WebSocketConnection,
 )
 from ..protocol.websocket.handshake import HandshakeRequest, server_response_headers
 from .asgi import ClientDisconnected
 from .state import ServerState
-from .ws_budget import InboundBudget
+from .ws_accept import Denial, pick_subprotocol, server_core
+from .ws_budget import InboundAccount, InboundBudget
+from .ws_carrier import Headers, WebSocketCarrier
+from .ws_send import SendPacer
+
+# Headers, WebSocketCarrier and pick_subprotocol are imported from here by the carriers.
+__all__ = ["Headers", "Phase", "WebSocketBridge", "WebSocketCarrier", "pick_subprotocol"]
 
 log = logging.getLogger("blackbull.server")
-
-Headers = list[tuple[bytes, bytes]]
 
 #: Seconds the app gets to answer messages that arrived before a Close (see
 #: ``WebSocketBridge._close_pending``) before our Close goes out anyway.
@@ -58,52 +63,6 @@ class Phase(Enum):
     CLOSED = "closed"         # disconnect reached the app's queue (or never opened)
 
 
-class WebSocketCarrier(Protocol):
-    """What the bridge needs from the transport under it."""
-
-    @property
-    def closed(self) -> bool: ...
-
-    def send_accept(self, headers: Headers) -> None:
-        """Accept the handshake with these fields (101 on HTTP/1.1, 200 on HTTP/2)."""
-
-    def send_refusal(self, status: int, headers: Headers, body: bytes) -> None:
-        """Answer the handshake with an HTTP response instead, then end."""
-
-    def write(self, data: bytes) -> None:
-        """WebSocket frame bytes."""
-
-    def writelines(self, parts: list[bytes]) -> None:
-        """Several pieces of frame bytes, in order (a vectored write where possible)."""
-
-    def end(self) -> None:
-        """The closing handshake is complete: close the underlying connection/stream."""
-
-    def end_after_failure(self, timeout: float) -> None:
-        """We failed the connection (§7.1.7): stop reading, end soon."""
-
-    def abort(self) -> None: ...
-
-    def discard(self) -> None:
-        """End now and drop what is still unsent (a peer that does not read it)."""
-
-    def pause_reading(self) -> None: ...
-
-    def resume_reading(self) -> None: ...
-
-
-def pick_subprotocol(app: object, offered: list[str]) -> str | None:
-    """The first of the client's offers the app lists in ``available_ws_protocols``."""
-    available = getattr(app, "available_ws_protocols", None)
-    if not available:
-        return None
-    names = {p.decode("latin-1") if isinstance(p, bytes) else str(p) for p in available}
-    for offer in offered:
-        if offer in names:
-            return offer
-    return None
-
-
 class WebSocketBridge:
     """One WebSocket between a carrier and an ASGI app."""
 
@@ -121,27 +80,21 @@ class WebSocketBridge:
         self.disconnect: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
-        self._writable = asyncio.Event()
-        self._writable.set()
+        self._pacer = SendPacer()  # the carrier's writability, deflating in steps
         self._pending = bytearray()
         self._backlogged = False  # frames wait in the core for the next turn
         self._queue_full = False  # reading paused because the app is behind
-        # received bytes held (RFC 6455 §10.4): queued for the app, and in all (the
-        # queue plus the core's buffered and assembled bytes) as the worker was told
-        self._queued_bytes = 0
-        self._reported = 0
-        self._starved = False  # reading paused: no byte budget left (own or worker's)
-        self._send_lock: asyncio.Lock | None = None  # while a message deflates in steps
         budget = state.ws_inbound
         if budget is None:
             settings = self.settings
             budget = state.ws_inbound = InboundBudget(
                 settings.ws_max_worker_bytes, settings.ws_max_message_size, self._loop,
                 settings.malloc_threshold)
-        self._budget = budget
+        # received bytes held (RFC 6455 §10.4), against this WebSocket's and the worker's
+        # budgets
+        self._inbound = InboundAccount(budget, self.settings, self.inbox, self)
         self._connect_delivered = False
-        self._denial: dict[str, Any] | None = None
-        self._denial_body: list[bytes] = []
+        self._denial: Denial | None = None
         self._close_timer: asyncio.TimerHandle | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
         self._client: tuple[str, int] | None = None  # ASGI scope['client']
@@ -175,12 +128,13 @@ class WebSocketBridge:
         and reading stays paused until bytes are given back."""
         ws = self.ws
         assert ws is not None
-        room = self._room()
+        inbound = self._inbound
+        room = inbound.room()
         if room <= 0:
             if data:
                 ws.receive_data(data, max_bytes=0)  # kept, parsed once there is room
-            self._report()
-            self._starve()
+            inbound.report()
+            inbound.starve()
             return
         for event in ws.receive_data(data, self.settings.ws_frames_per_turn, room):
             if isinstance(event, BytesMessage):
@@ -190,23 +144,24 @@ class WebSocketBridge:
             elif isinstance(event, CloseReceived | ConnectionFailed):
                 self._backlogged = False
                 self._flush()
-                self._report()
+                inbound.report()
                 self._close_pending()
                 return
         self._flush()
-        self._report()
-        if not ws.input_backlog and self._budget.owner is self:
+        inbound.report()
+        budget = inbound.budget
+        if not ws.input_backlog and budget.owner is inbound:
             # All it received is parsed: it waits for its peer now, and a peer that
             # stalls mid-message must not keep the others waiting (ws_budget.py).
-            self._budget.end_overdraw(self)
+            budget.end_overdraw(inbound)
         if ws.input_backlog:
             if not self._backlogged:
                 self._backlogged = True
                 self.carrier.pause_reading()
-            if self._room() > 0:
+            if inbound.room() > 0:
                 self._loop.call_soon(self._continue_input)
             else:
-                self._starve()
+                inbound.starve()
         elif self._backlogged:
             self._backlogged = False
             if self.wants_input:
@@ -218,56 +173,13 @@ class WebSocketBridge:
             return
         self._parse(b"")
 
-    # --- the byte budgets (RFC 6455 §10.4) ---------------------------------------------
-    def _room(self) -> int:
-        """Message bytes the core may produce now: one turn's slice, within this
-        WebSocket's queue budget while its app is behind (with an empty queue the
-        message being assembled is bounded by BB_WS_MAX_MESSAGE_SIZE alone) and within
-        the worker's budget."""
-        settings = self.settings
-        budget = self._budget
-        room = min(settings.ws_bytes_per_turn, budget.room)
-        if self.inbox:
-            room = min(room, settings.ws_max_queue_bytes - self._reported)
-        elif room <= 0 and budget.overdraw(self):
-            room = settings.ws_bytes_per_turn  # finish this message (ws_budget.py)
-        return room
+    # --- InboundHost (ws_budget.py) -------------------------------------------------
+    def pause_for_room(self) -> None:
+        self.carrier.pause_reading()
 
-    def _report(self) -> None:
-        """Tell the worker's budget what this WebSocket holds now."""
-        ws = self.ws
-        held = self._queued_bytes + (ws.inbound_bytes if ws is not None
-                                     and self.phase is Phase.OPEN else 0)
-        budget = self._budget
-        if held != self._reported:
-            delta, self._reported = held - self._reported, held
-            budget.change(delta)
-        if budget.owner is self and (self.inbox or not held or self.phase is not Phase.OPEN):
-            budget.end_overdraw(self)  # its message is complete, or it ended
-
-    def _starve(self) -> None:
-        """No room: stop reading until the app takes a message or the worker's budget
-        has room again (whichever was spent)."""
-        if not self._starved:
-            self._starved = True
-            self.carrier.pause_reading()
-        if self._budget.room <= 0 or self._budget.owner is not None:
-            self._budget.wait(self)
-
-    def budget_available(self) -> None:
-        """InboundBudget: other WebSockets gave bytes back."""
-        self._feed_again()
-
-    def _feed_again(self) -> None:
-        if not self._starved:
-            return
-        if self._room() > 0:
-            self._starved = False
-            self._budget.forget(self)
-            self._backlogged = True  # resumed by _parse once the core's backlog is gone
-            self._loop.call_soon(self._continue_input)
-        elif self._budget.room <= 0 or self._budget.owner is not None:
-            self._budget.wait(self)  # this WebSocket's room is back, the worker's is not
+    def room_came_back(self) -> None:
+        self._backlogged = True  # resumed by _parse once the core's backlog is gone
+        self._loop.call_soon(self._continue_input)
 
     @property
     def wants_input(self) -> bool:
@@ -277,12 +189,12 @@ class WebSocketBridge:
         if self.phase is Phase.HANDSHAKE:
             return len(self._pending) <= _PENDING_HIGH
         return len(self.inbox) < self.settings.ws_queue_depth and not self._backlogged \
-            and not self._starved
+            and not self._inbound.starved
 
     def lost(self) -> None:
         """The carrier is gone (TCP closed, stream reset)."""
         self._cancel_timers()
-        self._writable.set()
+        self._pacer.writable.set()
         ws = self.ws
         if ws is not None and ws.failure is not None:
             self._finish(ws.failure.code, ws.failure.reason)
@@ -292,10 +204,10 @@ class WebSocketBridge:
             self._finish(CloseCode.ABNORMAL, "")  # §7.1.5: no Close frame was received
 
     def pause_writing(self) -> None:
-        self._writable.clear()
+        self._pacer.writable.clear()
 
     def resume_writing(self) -> None:
-        self._writable.set()
+        self._pacer.writable.set()
 
     def shutdown(self) -> None:
         """Graceful shutdown: 1001 Going Away (RFC 6455 §7.4.1)."""
@@ -323,15 +235,16 @@ class WebSocketBridge:
             assert self.disconnect is not None
             return self.disconnect
         size = _size(message)
+        inbound = self._inbound
         if size:
-            self._queued_bytes -= size
-            self._report()
+            inbound.queued -= size
+            inbound.report()
         if self._queue_full and len(self.inbox) < self.settings.ws_queue_depth \
-                and not self._backlogged and not self._starved:
+                and not self._backlogged and not inbound.starved:
             self._queue_full = False
             self.carrier.resume_reading()
-        if self._starved:
-            self._feed_again()
+        if inbound.starved:
+            inbound.feed_again()
         return message
 
     def _closed_for_sending(self, ws: WebSocketConnection) -> bool:
@@ -352,24 +265,28 @@ class WebSocketBridge:
             data: bytes | None = message.get("bytes")
             if data is None and text is None:
                 raise ValueError("websocket.send needs 'bytes' or 'text'")
-            if self._send_lock is not None and self._send_lock.locked():
-                async with self._send_lock:  # a large message is being compressed
+            pacer = self._pacer
+            lock = pacer.lock
+            if lock is not None and lock.locked():
+                async with lock:  # a large message is being compressed
                     pass
                 if self._closed_for_sending(ws):
                     raise ClientDisconnected("the WebSocket is closed")
             step = self.settings.ws_bytes_per_turn
             if data is not None:
                 if ws.deflate is not None and len(data) > step:
-                    await self._send_in_steps(bytes(data), False, step)
+                    await pacer.deflate_in_steps(ws, bytes(data), False, step,
+                                                 lambda: self._closed_for_sending(ws))
                 else:
                     ws.send_bytes(data)
             elif text is not None:
                 if ws.deflate is not None and len(text) > step:
-                    await self._send_in_steps(text.encode("utf-8"), True, step)
+                    await pacer.deflate_in_steps(ws, text.encode("utf-8"), True, step,
+                                                 lambda: self._closed_for_sending(ws))
                 else:
                     ws.send_text(text)
             self._flush()
-            if not self._writable.is_set():
+            if not pacer.writable.is_set():
                 await self._wait_writable()  # the carrier's buffer is full: back-pressure
         elif kind == "websocket.close":
             self._start_close(message.get("code", CloseCode.NORMAL),
@@ -377,38 +294,21 @@ class WebSocketBridge:
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on an open WebSocket")
 
-    async def _send_in_steps(self, payload: bytes, text: bool, step: int) -> None:
-        """RFC 7692 §7.2.1 in BB_WS_BYTES_PER_TURN steps, one per loop turn: echoing a
-        message that inflated to megabytes must not hold the loop while it deflates."""
-        ws = self.ws
-        assert ws is not None
-        if self._send_lock is None:
-            self._send_lock = asyncio.Lock()
-        async with self._send_lock:
-            for _ in ws.send_message_in_steps(payload, text=text, step=step):
-                await asyncio.sleep(0)
-                if self.phase is Phase.CLOSED or ws.close_sent or self.carrier.closed:
-                    raise ClientDisconnected("the WebSocket is closed")
-
     async def _wait_writable(self) -> None:
         """Wait until the carrier takes more output, at most BB_WS_SEND_TIMEOUT: a peer
         that reads nothing for that long while we have data for it is dropped (RFC 6455
         §10.4: its connection holds memory and an app task forever otherwise). Our Close
         would wait behind the unread bytes, so the carrier is aborted."""
         timeout = self.settings.ws_send_timeout
-        if timeout <= 0:
-            await self._writable.wait()
+        if await self._pacer.drained(timeout):
             return
-        try:
-            await asyncio.wait_for(self._writable.wait(), timeout)
-        except TimeoutError:
-            if self.phase is Phase.CLOSED or self.carrier.closed:
-                raise ClientDisconnected("the WebSocket is closed") from None
-            log.info("WebSocket from %s not reading: nothing written for %gs, dropped",
-                     self._client, timeout)
-            self._finish(CloseCode.POLICY_VIOLATION, "the peer did not read")
-            self.carrier.discard()
-            raise ClientDisconnected("the peer did not read") from None
+        if self.phase is Phase.CLOSED or self.carrier.closed:
+            raise ClientDisconnected("the WebSocket is closed")
+        log.info("WebSocket from %s not reading: nothing written for %gs, dropped",
+                 self._client, timeout)
+        self._finish(CloseCode.POLICY_VIOLATION, "the peer did not read")
+        self.carrier.discard()
+        raise ClientDisconnected("the peer did not read")
 
     def _send_handshake(self, kind: Any, message: dict[str, Any]) -> None:
         if kind == "websocket.accept":
@@ -416,14 +316,11 @@ class WebSocketBridge:
         elif kind == "websocket.close":
             self.refuse(403, b"the application refused the WebSocket")
         elif kind == "websocket.http.response.start":
-            self._denial = message
+            self._denial = Denial(message)
         elif kind == "websocket.http.response.body" and self._denial is not None:
-            self._denial_body.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                headers = [(bytes(k).lower(), bytes(v))
-                           for k, v in self._denial.get("headers", [])]
-                self.refuse(int(self._denial.get("status", 403)), b"".join(self._denial_body),
-                            headers)
+            response = self._denial.add(message)
+            if response is not None:
+                self.refuse(*response)
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} before accept")
 
@@ -436,22 +333,9 @@ class WebSocketBridge:
         self.carrier.send_accept(server_response_headers(
             self.handshake, subprotocol, params.render() if params else None,
             message.get("headers") or ()))
-        settings = self.settings
-        self.ws = WebSocketConnection(
-            Role.SERVER,
-            deflate=PerMessageDeflate(params, is_server=True,
-                                      max_window_bits=settings.ws_deflate_window_bits)
-            if params else None,
-            max_frame_size=settings.ws_max_frame_size,
-            max_message_size=settings.ws_max_message_size,
-            max_fragments=settings.ws_max_fragments,
-            max_empty_fragments=settings.ws_max_empty_fragments,
-            ping_burst=settings.ws_max_ping_burst,
-            ping_rate=settings.ws_max_ping_rate,
-            clock=self._loop.time,
-            auto_close=False)
+        self.ws = self._inbound.core = server_core(self.settings, params, self._loop.time)
         self.phase = Phase.OPEN
-        if settings.ws_ping_interval > 0:
+        if self.settings.ws_ping_interval > 0:
             self._schedule_ping()
         pending = bytes(self._pending)
         self._pending.clear()
@@ -528,8 +412,7 @@ class WebSocketBridge:
             self.disconnect = {"type": "websocket.disconnect", "code": int(code),
                                "reason": reason}
         self.phase = Phase.CLOSED
-        self._budget.forget(self)
-        self._report()  # what the core held is given back (the queue's goes as read)
+        self._inbound.close()  # what the core held is given back
         if self.ws is not None and self.ws.deflate is not None:
             # RFC 7692: the zlib streams are native memory the cyclic GC cannot see;
             # give them back now, not when the connection's objects are collected
@@ -539,7 +422,7 @@ class WebSocketBridge:
     # --- plumbing ---------------------------------------------------------------------
     def _deliver(self, message: dict[str, Any]) -> None:
         self.inbox.append(message)
-        self._queued_bytes += _size(message)
+        self._inbound.queued += _size(message)
         if len(self.inbox) >= self.settings.ws_queue_depth:
             self._queue_full = True
             self.carrier.pause_reading()  # back-pressure: the app is behind
@@ -586,9 +469,10 @@ class WebSocketBridge:
         finally:
             # Messages the app will never take give their bytes back to the worker.
             self.inbox.clear()
-            self._queued_bytes = 0
-            self._report()
-            self._feed_again()  # input waiting for that room is parsed (a Close, say)
+            inbound = self._inbound
+            inbound.queued = 0
+            inbound.report()
+            inbound.feed_again()  # input waiting for that room is parsed (a Close, say)
 
     def _after_app(self, *, error: bool) -> None:
         """ASGI: an app that ends before accepting gets 500; one that ends while open has

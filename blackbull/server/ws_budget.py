@@ -19,13 +19,20 @@ sending in the middle of a message gives its turn away.
 What was held is reported to a :class:`~.heap.HeapReleaser`, which trims the C heap
 after a burst: inflated messages are freed between live objects, and a burst of them
 would otherwise leave the worker's resident size near its peak.
+
+Each WebSocket keeps its own side in an :class:`InboundAccount`: the bytes it holds, the
+room it has for the next turn (its queue budget while its app is behind, and the
+worker's), and whether it starves (reading paused for want of room).
 """
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
+from collections.abc import Sized
 from typing import Protocol
 
+from ..config import Settings
 from .heap import HeapReleaser
 
 
@@ -88,3 +95,113 @@ class InboundBudget:
             waiters, self._waiters = self._waiters, deque()
             for waiter in waiters:
                 waiter.budget_available()
+
+
+class CoreBytes(Protocol):
+    """The sans-I/O core, as far as the account needs it."""
+
+    @property
+    def inbound_bytes(self) -> int:
+        """Received bytes the core holds: buffered frames, the message being assembled."""
+
+
+class InboundHost(Protocol):
+    """What an :class:`InboundAccount` asks of its WebSocket (the bridge)."""
+
+    def pause_for_room(self) -> None:
+        """No room left: stop reading (until :meth:`room_came_back`)."""
+
+    def room_came_back(self) -> None:
+        """There is room again: go on parsing what the core kept, then read again."""
+
+
+class InboundAccount:
+    """One WebSocket's received bytes against its own and the worker's budget (RFC 6455
+    §10.4): what it holds (:attr:`queued` for its app, plus what :attr:`core` buffers and
+    assembles while open), the message bytes it may produce now (:meth:`room`), and
+    whether it starves. It is the :class:`BudgetWaiter` the worker's budget knows.
+
+    The host is held weakly: the worker's budget outlives every WebSocket and may still
+    list this account when its WebSocket is gone.
+    """
+
+    __slots__ = ("budget", "settings", "core", "queued", "reported", "starved", "_inbox",
+                 "_host")
+
+    def __init__(self, budget: InboundBudget, settings: Settings, inbox: Sized,
+                 host: InboundHost) -> None:
+        self.budget = budget
+        self.settings = settings
+        #: The open core whose held bytes count; None before it opens and once it ended.
+        self.core: CoreBytes | None = None
+        #: Bytes of the messages queued for the app (characters for text).
+        self.queued = 0
+        #: What the worker's budget was last told this WebSocket holds.
+        self.reported = 0
+        #: Reading paused: no byte budget left (this WebSocket's or the worker's).
+        self.starved = False
+        self._inbox = inbox
+        self._host: weakref.ref[InboundHost] = weakref.ref(host)
+
+    def room(self) -> int:
+        """Message bytes the core may produce now: one turn's slice
+        (BB_WS_BYTES_PER_TURN), within this WebSocket's queue budget
+        (BB_WS_MAX_QUEUE_BYTES) while its app is behind (with an empty queue the message
+        being assembled is bounded by BB_WS_MAX_MESSAGE_SIZE alone) and within the
+        worker's budget."""
+        settings = self.settings
+        budget = self.budget
+        room = min(settings.ws_bytes_per_turn, budget.room)
+        if self._inbox:
+            room = min(room, settings.ws_max_queue_bytes - self.reported)
+        elif room <= 0 and budget.overdraw(self):
+            room = settings.ws_bytes_per_turn  # finish this message (module docstring)
+        return room
+
+    def report(self) -> None:
+        """Tell the worker's budget what this WebSocket holds now."""
+        core = self.core
+        held = self.queued + (core.inbound_bytes if core is not None else 0)
+        budget = self.budget
+        if held != self.reported:
+            delta, self.reported = held - self.reported, held
+            budget.change(delta)
+        if budget.owner is self and (self._inbox or not held or core is None):
+            budget.end_overdraw(self)  # its message is complete, or it ended
+
+    def starve(self) -> None:
+        """No room: stop reading until the app takes a message or the worker's budget
+        has room again (whichever was spent)."""
+        if not self.starved:
+            self.starved = True
+            host = self._host()
+            if host is not None:
+                host.pause_for_room()
+        budget = self.budget
+        if budget.room <= 0 or budget.owner is not None:
+            budget.wait(self)
+
+    def budget_available(self) -> None:
+        """:class:`BudgetWaiter`: other WebSockets gave bytes back."""
+        self.feed_again()
+
+    def feed_again(self) -> None:
+        """If it starves and has room now, its host goes on parsing."""
+        if not self.starved:
+            return
+        budget = self.budget
+        if self.room() > 0:
+            self.starved = False
+            budget.forget(self)
+            host = self._host()
+            if host is not None:
+                host.room_came_back()
+        elif budget.room <= 0 or budget.owner is not None:
+            budget.wait(self)  # this WebSocket's room is back, the worker's is not
+
+    def close(self) -> None:
+        """The WebSocket ended: what its core held is given back (the queue's goes as
+        the app reads it, or when the app ends) and it waits for nothing."""
+        self.core = None
+        self.budget.forget(self)
+        self.report()

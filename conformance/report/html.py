@@ -1,7 +1,9 @@
 """``compliance.html``: one self-contained page (inline CSS/JS, no network).
 
 Headline scores, red banners for suites that could not run, the per-RFC-section grid,
-the RFC 8441 matrix, the comparison across servers and per-case detail in <details>.
+the RFC 8441 matrix, the comparison across servers, the benchmark rows (a table and an
+inline SVG bar chart each, conformance/report/bench_view.py) and per-case detail in
+<details>.
 A small inline script re-counts the headline numbers from the embedded JSON and writes
 the verdict into ``#selfcheck`` so a headless browser can prove page == data.
 """
@@ -13,6 +15,7 @@ from html import escape
 from typing import Any
 
 from conformance.report.baseline import gate_line
+from conformance.report.bench_view import bench_html
 from conformance.report.markdown import cases_verdict, tool_ran
 
 _CSS = """
@@ -46,6 +49,7 @@ td.c{text-align:center;color:#fff;font-weight:600}td.c.st-none{color:#57606a}
 details{margin:4px 0}summary{cursor:pointer}.case-pass{color:var(--pass)}
 .case-fail,.case-error{color:var(--fail);font-weight:600}.msg{font-family:ui-monospace,monospace;
 font-size:12px;white-space:pre-wrap;word-break:break-word}
+.chart svg{max-width:100%;height:auto}
 .legend span{display:inline-block;padding:1px 8px;border-radius:4px;color:#fff;margin-right:4px}
 """
 
@@ -341,13 +345,14 @@ def render_html(data: dict[str, Any]) -> str:
 {'(dirty tree)' if git["dirty"] else ''} · {_e(prov["machine"]["hostname"])}
 ({_e(prov["machine"]["platform"])}, {prov["machine"]["cpus"]} CPUs)<br>Tools: {tools}</p>
 {_banners(data)}
-<nav class="muted"><a href="#scores">scores</a> · <a href="#sections">RFC sections</a> · <a href="#matrix">RFC 8441 matrix</a> · <a href="#probes">probes</a> · <a href="#comparison">comparison</a> · <a href="#cases">cases</a></nav>
+<nav class="muted"><a href="#scores">scores</a> · <a href="#sections">RFC sections</a> · <a href="#matrix">RFC 8441 matrix</a> · <a href="#probes">probes</a> · <a href="#comparison">comparison</a> · <a href="#bench">benchmarks</a> · <a href="#cases">cases</a></nav>
 <h2 id="scores">Headline scores</h2><div class="cards">{''.join(_card(h) for h in data['headline'])}</div>
 {_gate(data)}
 <h2 id="sections">RFC sections</h2>{_sections(data)}
 <h2 id="matrix">RFC 8441 interop matrix</h2>{_matrix(data)}
 <h2 id="probes">Probes per RFC</h2>{_probes(data)}
 <h2 id="comparison">Comparison across servers</h2>{_comparison(data)}
+<h2 id="bench">Benchmarks</h2>{bench_html(data)}
 <h2 id="cases">Per-case detail</h2>{_cases(data)}
 <p id="selfcheck" data-ok="pending" class="muted">self-check pending</p>
 <script type="application/json" id="report-data">{_embedded(data)}</script>

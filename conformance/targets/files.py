@@ -21,7 +21,7 @@ TOP_KEYS = {"name", "implementation", "language", "version", "version_command",
             "launch_for", "templates", "env", "ready", "paths", "asgi", "venv",
             "requirements", "isolate_repo", "apps", "rfc8441", "urls", "insecure", "ca", "bench"}
 BENCH_KEYS = {"label", "venv", "supports", "command", "command_tls", "command_h2c", "env",
-              "cwd", "pythonpath", "ours", "variants"}
+              "cwd", "pythonpath", "ours", "variants", "templates", "informational"}
 LAUNCH_KEYS = {"command", "cwd"}
 READY_KEYS = {"tcp", "http", "timeout"}
 PATH_KEYS = {"http", "ws_echo", "rfc8441_echo"}

@@ -15,7 +15,8 @@ from conformance.targets.base import REPO_ROOT, Launch
 
 NAMES = ("host", "port", "cert", "key", "ca", "here", "workdir", "python", "app",
          "protocol", "repo",
-         "bin", "bench_apps", "conformance", "ref")   # the last four only in [bench] (bench/servers.py)
+         # the rest only in [bench] tables (bench/servers.py)
+         "bin", "bench_apps", "conformance", "ref", "workers", "bench_data")
 _PATTERN = re.compile(r"\{(" + "|".join(NAMES) + r")\}")
 
 

@@ -133,3 +133,26 @@ def test_the_bench_app_imports_without_our_blackbull_package() -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("path", ["/1m", "/64m"])
+def test_the_bench_app_streams_its_large_bodies_with_their_length(path: str) -> None:
+    """bench's large-body rows: ``GET /1m`` and ``/64m`` answer exactly that many bytes
+    in ``more_body`` pieces (ASGI HTTP spec), announced by ``content-length`` (RFC 9110
+    §8.6), after reading the whole request body."""
+    from conformance.apps import BIG_BODIES, CHUNK, FILL
+
+    sent = run(bench_app, {**GET, "path": path}, BODY_IN_PIECES)
+    start, *bodies = sent
+    size = BIG_BODIES[path]
+    assert start["status"] == 200
+    assert (b"content-length", str(size).encode()) in start["headers"]
+    assert sum(len(b["body"]) for b in bodies) == size
+    assert all(len(b["body"]) <= CHUNK and set(b["body"]) == set(FILL) for b in bodies)
+    assert [b["more_body"] for b in bodies] == [True] * (len(bodies) - 1) + [False]
+
+
+def test_only_the_bench_app_has_large_bodies() -> None:
+    """The other apps answer their fixed hello on any path (h2spec, Autobahn)."""
+    assert run(echo_app, {**GET, "path": "/1m"}, [{"type": "http.request", "body": b""}]) \
+        == hello(b"blackbull conformance echo app\n")

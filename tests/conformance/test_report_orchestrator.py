@@ -174,3 +174,41 @@ def test_the_markdown_report_shows_the_run_time(tmp_path: Path) -> None:
     assert "Run time: 512 s wall with 2 jobs on 2 CPUs (901 CPU-s" in md
     assert "mean 2.5, max 4.0" in md and "autobahn-blackbull 499 s, h2spec-blackbull 12 s" in md
     assert json.loads(paths.json.read_text())["provenance"]["timing"]["wall_s"] == 512.3
+
+
+def _cases_of(job) -> str | None:
+    return job.argv[job.argv.index("--cases") + 1] if "--cases" in job.argv else None
+
+
+def test_default_ws_column_leaves_out_only_the_large_deflate_cases(tmp_path: Path) -> None:
+    """Issue 14 (a default run under 15 minutes): the ws column runs every group but the
+    64–128 KiB permessage-deflate cases (RFC 7692 paths they repeat are covered by the
+    small ones); ``--exhaustive`` runs all 517."""
+    from conformance.autobahn.results import resolve_patterns
+
+    ws = next(j for j in make_plan(parse_args(["--suite", "autobahn"]), tmp_path).jobs
+              if j.name == "autobahn-blackbull")
+    cases = _cases_of(ws)
+    assert cases is not None
+    all_ids = json.loads((Path("conformance/autobahn/case_times.json")).read_text())["seconds"]
+    chosen = set(resolve_patterns(all_ids, cases.split(",")))
+    assert len(all_ids) == 517 and len(chosen) == 421
+    left_out = set(all_ids) - chosen
+    assert {c.split(".")[0] for c in left_out} == {"12", "13"}
+    assert {int(c.split(".")[2]) for c in left_out} == {9, 10, 13, 14, 15, 16, 17, 18}
+    full = next(j for j in make_plan(parse_args(["--suite", "autobahn", "--exhaustive"]),
+                                     tmp_path).jobs if j.name == "autobahn-blackbull")
+    assert _cases_of(full) is None
+
+
+def test_subset_runs_are_gated_as_partial_and_the_ci_run_in_full() -> None:
+    """Issue 14: a default run's unit job (no tests/conformance) and Autobahn subset do
+    not flag baseline cases they did not run; CI's run (the README's test results,
+    ``--exhaustive``) gates everything."""
+    from conformance.suites import partial_suites
+
+    suites = ["unit", "h2spec", "autobahn"]
+    assert partial_suites(suites, parse_args([])) == {"unit", "autobahn"}
+    assert partial_suites(suites, parse_args(["--reuse-test-results", "--exhaustive"])) \
+        == frozenset()
+    assert partial_suites(suites, parse_args(["--reuse-test-results"])) == {"autobahn"}

@@ -110,7 +110,7 @@ def test_empty_text_fragments_keep_no_state() -> None:
     core = server_core(max_empty_fragments=10_000)
     empty = client_frame(Opcode.CONTINUATION, b"", fin=False)
     feed(core, client_frame(Opcode.TEXT, b"a", fin=False), *[empty] * 5000)
-    assert len(core._msg_text) == 1
+    assert len(core._assembler._text) == 1
     assert feed(core, client_frame(Opcode.CONTINUATION, b"b")) == [TextMessage("ab")]
 
 

@@ -73,6 +73,23 @@ async def test_h2c_preface_over_max_connections_gets_settings_and_goaway(serve):
         writer.close()
 
 
+async def test_silent_connection_over_max_connections_still_gets_503_not_a_bare_close(serve):
+    """RFC 9110 §15.6.4, RFC 9112 §9.6: a cleartext connection over BB_MAX_CONNECTIONS
+    whose request has not arrived within the linger (a busy client) is answered the
+    HTTP/1.1 ``503`` before the close, not closed without a word; one that began the
+    HTTP/2 preface gets GOAWAY(REFUSED_STREAM) instead (RFC 9113 §3.4, §6.8)."""
+    srv = await serve(hello, Settings(max_connections=1))
+    held = await _hold(srv.bound_port, 1)
+    silent = await raw_exchange(srv.bound_port, b"", timeout=5.0)
+    head = silent.split(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 503 ") and b"connection: close" in head, silent
+    partial = await raw_exchange(srv.bound_port, PREFACE[:10], timeout=5.0)
+    goaway = goaway_of(partial)
+    assert goaway is not None and goaway.error_code == 0x7, partial
+    for writer in held:
+        writer.close()
+
+
 async def test_h2_alpn_over_max_connections_gets_goaway(serve, server_ssl_context,
                                                         tls_certs):
     """RFC 9113 §3.3, §6.8: over TLS with ALPN h2 the refusal is SETTINGS + GOAWAY at

@@ -1,0 +1,58 @@
+"""When the app tasks of new HTTP/2 streams start (RFC 9113 §10.5: fairness).
+
+A connection multiplexing 100 requests in one read must not have all of their first
+steps run in the next event-loop turn while every other connection waits: streams opened
+by a read start their app tasks at most ``BB_H2_STREAMS_PER_TURN`` per turn, the rest in
+later turns. A stream reset before its turn came (Rapid Reset, CVE-2023-44487: HEADERS
++ RST_STREAM back to back) never costs an app task.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from .overload import request_app
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .http2_stream import H2Stream
+
+
+class StreamSpawner:
+    """The streams of one connection waiting for their app task."""
+
+    __slots__ = ("waiting", "_loop", "_conn", "_streams", "_budget", "_turn_scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, conn: Connection,
+                 streams: dict[int, Any]) -> None:
+        #: Streams opened whose app tasks have not started, in the order they opened.
+        self.waiting: deque[H2Stream] = deque()
+        self._loop = loop
+        self._conn = conn
+        self._streams = streams  # the handler's table: a reset stream leaves it here
+        self._budget = 0
+        self._turn_scheduled = False
+
+    def spawn(self) -> None:
+        """Start the waiting streams' app tasks, as many as this turn's budget allows."""
+        if not self._turn_scheduled:
+            self._turn_scheduled = True
+            self._budget = self._conn.state.settings.h2_streams_per_turn
+            self._loop.call_soon(self._next_turn)
+        pending = self.waiting
+        state = self._conn.state
+        streams = self._streams
+        while pending and self._budget > 0:
+            stream = pending.popleft()
+            if stream.disconnected:
+                if streams.get(stream.stream_id) is stream:
+                    del streams[stream.stream_id]
+                continue
+            self._budget -= 1
+            stream.spawn(request_app(state), state.tasks)
+
+    def _next_turn(self) -> None:
+        self._turn_scheduled = False
+        if self.waiting and not self._conn.closed:
+            self.spawn()
