@@ -57,7 +57,7 @@ class RequestParser:
     __slots__ = (
         "_parser", "_events", "_url", "_headers", "_header_bytes", "_name", "_value",
         "_body_size", "_max_line", "_max_header_bytes", "_max_headers", "_max_body",
-        "_started", "_line_seen", "_chunked", "_head_buffer", "stopped", "trailing_data",
+        "in_message", "_line_seen", "_chunked", "_head_buffer", "stopped", "trailing_data",
         "_current", "_body_only",
     )
 
@@ -90,15 +90,12 @@ class RequestParser:
         self._name = b""
         self._value = b""
         self._body_size = 0
-        self._started = False
+        #: True while a request has started but is not complete (for timeouts); a plain
+        #: attribute, read after every read of the connection.
+        self.in_message = False
         self._line_seen = False
         self._chunked = False
         self._current: Request | None = None
-
-    @property
-    def in_message(self) -> bool:
-        """True while a request has started but is not complete (for timeouts)."""
-        return self._started
 
     # --- input -----------------------------------------------------------------------
     def feed(self, data: bytes) -> list[Event]:
@@ -147,7 +144,7 @@ class RequestParser:
     # --- llhttp callbacks ------------------------------------------------------------
     def on_message_begin(self) -> None:
         self._reset_message()
-        self._started = True
+        self.in_message = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -251,7 +248,7 @@ class RequestParser:
         self._events.append(Data(body))
 
     def on_message_complete(self) -> None:
-        self._started = False
+        self.in_message = False
         self._events.append(_END)
 
     # --- upgrade ---------------------------------------------------------------------
