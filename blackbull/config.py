@@ -266,6 +266,12 @@ class Settings:
         "Seconds an app's send may wait for a WebSocket peer that does not read (write "
         "buffer full) before the connection is dropped (0 disables).")
 
+    # --- WebSocket: a received message that stalls half-sent (issue 17) ---------------
+    ws_message_stall_timeout: float = _setting(
+        30.0, "BB_WS_MESSAGE_STALL_TIMEOUT",
+        "Seconds a WebSocket may hold part of a received message that does not grow, "
+        "while the server reads it, before it is closed with 1008 (0 disables).")
+
     def __post_init__(self) -> None:
         if self.h2_streams_per_turn < 1:
             raise ValueError("BB_H2_STREAMS_PER_TURN must be at least 1")
@@ -300,6 +306,8 @@ class Settings:
                 raise ValueError(f"{_ENV[name]}={getattr(self, name)} must be at least 1 byte")
         if self.ws_send_timeout < 0:
             raise ValueError("BB_WS_SEND_TIMEOUT must not be negative")
+        if self.ws_message_stall_timeout < 0:
+            raise ValueError("BB_WS_MESSAGE_STALL_TIMEOUT must not be negative")
 
     # -------------------------------------------------------------------------------
     @classmethod

@@ -92,7 +92,7 @@ class WebSocketBridge:
                 settings.malloc_threshold)
         # received bytes held (RFC 6455 §10.4), against this WebSocket's and the worker's
         # budgets
-        self._inbound = InboundAccount(budget, self.settings, self.inbox, self)
+        self._inbound = InboundAccount(budget, self.settings, self.inbox, self, self._loop)
         self._connect_delivered = False
         self._denial: Denial | None = None
         self._close_timer: asyncio.TimerHandle | None = None
@@ -180,6 +180,19 @@ class WebSocketBridge:
     def room_came_back(self) -> None:
         self._backlogged = True  # resumed by _parse once the core's backlog is gone
         self._loop.call_soon(self._continue_input)
+
+    def stalled(self, idle: float) -> None:
+        """RFC 6455 §10.4, §7.4.1: part of a message, then nothing for ``idle`` seconds
+        (BB_WS_MESSAGE_STALL_TIMEOUT) while we read: fail with 1008, which gives back
+        what it held."""
+        ws = self.ws
+        if ws is None or self.phase is not Phase.OPEN or ws.failure is not None \
+                or ws.close_received is not None:
+            return
+        ws.fail(CloseCode.POLICY_VIOLATION, f"message stalled: nothing for {idle:.1f}s")
+        self._backlogged = False
+        self._inbound.report()
+        self._close_pending()
 
     @property
     def wants_input(self) -> bool:

@@ -23,6 +23,12 @@ would otherwise leave the worker's resident size near its peak.
 Each WebSocket keeps its own side in an :class:`InboundAccount`: the bytes it holds, the
 room it has for the next turn (its queue budget while its app is behind, and the
 worker's), and whether it starves (reading paused for want of room).
+
+A message being assembled holds its bytes until it completes, so a peer that sends part
+of a large message and then nothing would hold them for as long as its connection lives
+(a few such peers spend a worker's whole budget). The account watches for that: a
+WebSocket whose partial message has not grown for BB_WS_MESSAGE_STALL_TIMEOUT seconds,
+while the server was reading it, is failed with 1008 by its host.
 """
 from __future__ import annotations
 
@@ -108,6 +114,13 @@ class CoreBytes(Protocol):
 class InboundHost(Protocol):
     """What an :class:`InboundAccount` asks of its WebSocket (the bridge)."""
 
+    @property
+    def wants_input(self) -> bool:
+        """False while the server itself holds reading paused (back-pressure)."""
+
+    def stalled(self, idle: float) -> None:
+        """Its partial message has not grown for ``idle`` seconds: fail it (1008)."""
+
     def pause_for_room(self) -> None:
         """No room left: stop reading (until :meth:`room_came_back`)."""
 
@@ -126,10 +139,10 @@ class InboundAccount:
     """
 
     __slots__ = ("budget", "settings", "core", "queued", "reported", "starved", "_inbox",
-                 "_host")
+                 "_host", "_loop", "_partial", "_grew", "_stall_timer")
 
     def __init__(self, budget: InboundBudget, settings: Settings, inbox: Sized,
-                 host: InboundHost) -> None:
+                 host: InboundHost, loop: asyncio.AbstractEventLoop) -> None:
         self.budget = budget
         self.settings = settings
         #: The open core whose held bytes count; None before it opens and once it ended.
@@ -142,6 +155,11 @@ class InboundAccount:
         self.starved = False
         self._inbox = inbox
         self._host: weakref.ref[InboundHost] = weakref.ref(host)
+        self._loop = loop
+        # the stall watch: the core's bytes at the last report, when they last changed
+        self._partial = 0
+        self._grew = 0.0
+        self._stall_timer: asyncio.TimerHandle | None = None
 
     def room(self) -> int:
         """Message bytes the core may produce now: one turn's slice
@@ -161,7 +179,12 @@ class InboundAccount:
     def report(self) -> None:
         """Tell the worker's budget what this WebSocket holds now."""
         core = self.core
-        held = self.queued + (core.inbound_bytes if core is not None else 0)
+        partial = core.inbound_bytes if core is not None else 0
+        held = self.queued + partial
+        if partial != self._partial:
+            self._partial = partial
+            if partial:
+                self._progress()
         budget = self.budget
         if held != self.reported:
             delta, self.reported = held - self.reported, held
@@ -205,3 +228,31 @@ class InboundAccount:
         self.core = None
         self.budget.forget(self)
         self.report()
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    # --- the stall watch (module docstring) -----------------------------------------
+    def _progress(self) -> None:
+        """The partial message grew (or a new one began): its stall clock restarts. One
+        timer at most, armed once and checked when it fires, so a message arriving in
+        many reads costs no timer per read."""
+        self._grew = self._loop.time()
+        timeout = self.settings.ws_message_stall_timeout
+        if self._stall_timer is None and timeout > 0:
+            self._stall_timer = self._loop.call_later(timeout, self._check_stall)
+
+    def _check_stall(self) -> None:
+        self._stall_timer = None
+        host = self._host()
+        if not self._partial or self.core is None or host is None:
+            return  # nothing partial is held: the next partial message arms it again
+        now = self._loop.time()
+        if not host.wants_input:
+            self._grew = now  # the server holds it back: not the peer's stall
+        idle = now - self._grew
+        timeout = self.settings.ws_message_stall_timeout
+        if idle < timeout:
+            self._stall_timer = self._loop.call_later(timeout - idle, self._check_stall)
+        else:
+            host.stalled(idle)

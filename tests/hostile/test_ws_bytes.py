@@ -206,3 +206,39 @@ async def test_memory_comes_back_after_deflate_bombs(hostile_server, hostile_cas
     # back to the allocator: within 16 MB of the size before the first round.
     kept = (max(after) - before) / 1024
     assert kept <= 16.0, f"{kept:.1f} MB more resident after the rounds: {after}"
+
+
+async def test_half_sent_messages_that_stall(hostile_server, hostile_case) -> None:
+    """RFC 6455 §10.4: peers that send 12 MiB of a 15 MiB message (a deflate bomb's first
+    fragment, ~12 kB on the wire) and then nothing, more than the worker's budget
+    (32 MiB here) holds: each is closed with 1008 once BB_WS_MESSAGE_STALL_TIMEOUT
+    (0.5 s here) has passed, which gives back what it held; afterwards a bomb to the
+    echo app is still read and answered. Without the timeout such peers hold the
+    budget for as long as they stay connected (~17 spend the default 256 MiB), and every
+    WebSocket of the worker that needs room stops reading."""
+    _describe(hostile_case, "10.4", "4 × 12 MiB half-sent messages, then silence",
+              "BB_WS_MESSAGE_STALL_TIMEOUT=0.5 s, BB_WS_MAX_WORKER_BYTES=32 MiB here "
+              "→ close 1008", BOMB_MEMORY_MB)
+    hostile_case.rfc = "RFC 6455"
+    server = hostile_server({"BB_WS_MESSAGE_STALL_TIMEOUT": "0.5",
+                             "BB_WS_MAX_WORKER_BYTES": str(32 * MiB)})
+    first = ws_frame(BINARY, deflate_message(b"\0" * 12 * MiB), fin=False, rsv1=True)
+
+    async def stall(answers: Counter) -> None:
+        peer = await WsAttacker.open(server.port, deflate=True)
+        try:
+            peer.send(first)
+            await peer.drain(2.0)
+            await peer.read_close(5.0)
+            answers[peer.answer()] += 1
+        finally:
+            peer.close()
+
+    async def attack(stop: asyncio.Event, answers: Counter) -> None:
+        await asyncio.gather(*(stall(answers) for _ in range(4)))
+
+    m = await measure(server, attack, rounds=2)
+    check_attack(hostile_case, server, m, "close 1008")
+    after: Counter = Counter()
+    await _bombs_then_close(server.port, "/ws", 1, after, 8.0)
+    assert after == Counter({"close 1000": 1}), f"after the stalls: {dict(after)}"
