@@ -157,7 +157,7 @@ class HTTP1Handler(ProtocolHandler):
             cycle.end_of_input()
         if core.add(cycle, cycle.body_complete):
             state = self.conn.state
-            state.spawn(cycle.run(request_app(state)), self.loop)
+            cycle.spawn(request_app(state), state.tasks)
 
     def _on_rejected(self, rejection: RequestRejected) -> None:
         self._cancel_all_timers()
@@ -245,7 +245,7 @@ class HTTP1Handler(ProtocolHandler):
             return
         if step is START:
             state = self.conn.state
-            state.spawn(core.queue[0].run(request_app(state)), self.loop)
+            core.queue[0].spawn(request_app(state), state.tasks)
         elif step is CLOSE:
             for other in core.drop_queued():
                 other.disconnect()

@@ -207,7 +207,7 @@ class HTTP2Handler(ProtocolHandler):
     def _on_request(self, event: RequestReceived) -> None:
         sid = event.stream_id
         limit = self.conn.state.settings.h2_max_header_list_size
-        if sum(len(n) + len(v) + 32 for n, v in event.headers) > limit:  # §6.5.2
+        if event.field_section_size > limit:  # §6.5.2
             self._refuse_oversized(sid, event.end_stream, limit)
             return
         for name, _ in event.headers:
@@ -257,7 +257,7 @@ class HTTP2Handler(ProtocolHandler):
         if defer:
             self.spawner.waiting.append(stream)
         else:
-            stream.task = self.conn.state.spawn(stream.run(request_app(self.conn.state)))
+            stream.spawn(request_app(self.conn.state), self.conn.state.tasks)
         return stream
 
     def _start_upgraded_stream(self, upgrade: H2cUpgrade) -> None:

@@ -50,7 +50,7 @@ class StreamSpawner:
                     del streams[stream.stream_id]
                 continue
             self._budget -= 1
-            stream.task = state.spawn(stream.run(request_app(state)), self._loop)
+            stream.spawn(request_app(state), state.tasks)
 
     def _next_turn(self) -> None:
         self._turn_scheduled = False

@@ -59,9 +59,48 @@ def response_fields(status: int, fields: Iterable[tuple[bytes, bytes]], *,
     (RFC 9113 §8.2.1), the connection-specific fields dropped (§8.2.2), no
     Content-Length in a 204 (RFC 9110 §8.6) or, with ``length``, exactly that one, and a
     Date unless one was given (RFC 9110 §6.6.1)."""
+    fixed, dated, _ = _response_head(status, fields, length)
+    headers = list(fixed)
+    if length is not None:
+        headers.append((b"content-length", str(length).encode()))
+    if not dated:
+        headers.append((b"date", http_date()))
+    return headers
+
+
+Head = tuple[tuple[tuple[bytes, bytes], ...], bool, tuple[bytes, ...]]
+#: (status, fields, length given) → :func:`_head_of` of them: apps send the same fields
+#: with every response, so each distinct head is converted once. Bounded: cleared when
+#: full (heads with per-response values only churn it).
+_HEADS: dict[tuple[int, tuple[tuple[bytes, bytes], ...], bool], Head] = {}
+_HEADS_MAX = 256
+_HEAD_MAX_FIELDS = 32
+
+
+def _response_head(status: int, fields: Iterable[tuple[bytes, bytes]],
+                   length: int | None = None) -> Head:
+    try:
+        items = tuple(fields)
+        key = (status, items, length is not None)
+        head = _HEADS.get(key)
+    except TypeError:  # a field given as a list: not hashable, not memoised
+        return _head_of(status, fields, length is not None)
+    if head is None:
+        head = _head_of(status, items, length is not None)
+        if len(items) <= _HEAD_MAX_FIELDS:
+            if len(_HEADS) >= _HEADS_MAX:
+                _HEADS.clear()
+            _HEADS[key] = head
+    return head
+
+
+def _head_of(status: int, fields: Iterable[tuple[bytes, bytes]], drop_length: bool) -> Head:
+    """The converted fields (without the Date to add), whether the app gave a Date, and
+    its RFC 9218 ``priority`` field values."""
     headers = [(b":status", _STATUS.get(status) or str(status).encode())]
-    drop_length = status == 204 or length is not None
+    drop_length = drop_length or status == 204
     dated = False
+    priority: list[bytes] = []
     for name, value in fields:
         name = bytes(name).lower()
         if name in CONNECTION_SPECIFIC:
@@ -70,12 +109,10 @@ def response_fields(status: int, fields: Iterable[tuple[bytes, bytes]], *,
             continue
         if name == b"date":
             dated = True
+        elif name == b"priority":
+            priority.append(bytes(value))
         headers.append((name, bytes(value)))
-    if length is not None:
-        headers.append((b"content-length", str(length).encode()))
-    if not dated:
-        headers.append((b"date", http_date()))
-    return headers
+    return tuple(headers), dated, tuple(priority)
 
 
 class H2Stream(HTTPStream):
@@ -83,7 +120,7 @@ class H2Stream(HTTPStream):
 
     __slots__ = (
         "handler", "stream_id", "priority", "urgency", "incremental", "out_chunks",
-        "out_size", "out_end", "drain_waiter", "task", "trailers_out",
+        "out_size", "out_end", "drain_waiter", "trailers_out",
     )
 
     disconnect_log_key = "h2-app-after-disconnect"
@@ -99,7 +136,6 @@ class H2Stream(HTTPStream):
         self.out_size = 0
         self.out_end = False
         self.drain_waiter: asyncio.Future[None] | None = None
-        self.task: asyncio.Task[None] | None = None
         self.trailers_out: Headers | None = None  # sent once the queued data has gone
         HTTPStream.__init__(
             self, scope, handler.loop, body_complete,
@@ -156,12 +192,11 @@ class H2Stream(HTTPStream):
         self.handler.send_headers(self.stream_id, [(b":status", b"100")], False)
 
     def on_start(self, start: Message) -> bool:
-        for name, value in start.get("headers", ()):
-            if bytes(name).lower() == b"priority":
-                # RFC 9218 §8: the server's own signal refines the client's.
-                merged = merge_priority(Priority(self.urgency, self.incremental),
-                                        bytes(value))
-                self.set_priority(merged.urgency, merged.incremental)
+        # The status is checked by send_head, where a bad one still means a 500.
+        for value in _response_head(start.get("status", 0), start.get("headers", ()))[2]:
+            # RFC 9218 §8: the server's own signal refines the client's.
+            merged = merge_priority(Priority(self.urgency, self.incremental), value)
+            self.set_priority(merged.urgency, merged.incremental)
         return bool(start.get("trailers", False))
 
     def send_head(self, start: Message, body: bytes, end: bool) -> bool:

@@ -57,7 +57,7 @@ class RequestParser:
     __slots__ = (
         "_parser", "_events", "_url", "_headers", "_header_bytes", "_name", "_value",
         "_body_size", "_max_line", "_max_header_bytes", "_max_headers", "_max_body",
-        "_started", "_line_seen", "_chunked", "_head_buffer", "stopped", "trailing_data",
+        "in_message", "_line_seen", "_chunked", "_head_buffer", "stopped", "trailing_data",
         "_current", "_body_only",
     )
 
@@ -90,15 +90,12 @@ class RequestParser:
         self._name = b""
         self._value = b""
         self._body_size = 0
-        self._started = False
+        #: True while a request has started but is not complete (for timeouts); a plain
+        #: attribute, read after every read of the connection.
+        self.in_message = False
         self._line_seen = False
         self._chunked = False
         self._current: Request | None = None
-
-    @property
-    def in_message(self) -> bool:
-        """True while a request has started but is not complete (for timeouts)."""
-        return self._started
 
     # --- input -----------------------------------------------------------------------
     def feed(self, data: bytes) -> list[Event]:
@@ -147,7 +144,7 @@ class RequestParser:
     # --- llhttp callbacks ------------------------------------------------------------
     def on_message_begin(self) -> None:
         self._reset_message()
-        self._started = True
+        self.in_message = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -213,7 +210,7 @@ class RequestParser:
         for name, value in headers:
             if name == b"host":
                 hosts += 1
-                if not _valid_host(value.strip(b" \t")):  # §5.1: OWS is not the value
+                if value not in _VALID_HOSTS and not _valid_host(value):
                     raise _Limit(400, "invalid Host header")
             elif name == b"content-length":
                 content_length = int(value)  # llhttp validated the digits
@@ -251,7 +248,7 @@ class RequestParser:
         self._events.append(Data(body))
 
     def on_message_complete(self) -> None:
-        self._started = False
+        self.in_message = False
         self._events.append(_END)
 
     # --- upgrade ---------------------------------------------------------------------
@@ -305,9 +302,27 @@ def _pick_upgrade(value: bytes) -> bytes | None:
     return None
 
 
-def _valid_host(value: bytes) -> bool:
+#: Host field values found valid (clients repeat theirs on every request): each is
+#: checked once. Bounded in count (cleared when full) and in what one entry keeps.
+_VALID_HOSTS: set[bytes] = set()
+_VALID_HOSTS_MAX = 256
+_VALID_HOST_OCTETS = 255
+
+
+def _valid_host(field_value: bytes) -> bool:
     """RFC 9112 §3.2: a Host field value that is not ``uri-host [":" port]`` is invalid
-    (a space, a userinfo ``@``, a path ``/``, a port that is not digits, a bad IP-literal)."""
+    (a space, a userinfo ``@``, a path ``/``, a port that is not digits, a bad IP-literal).
+    OWS around the value is not part of it (RFC 9110 §5.5)."""
+    if not _host_syntax(field_value.strip(b" \t")):
+        return False
+    if len(field_value) <= _VALID_HOST_OCTETS:
+        if len(_VALID_HOSTS) >= _VALID_HOSTS_MAX:
+            _VALID_HOSTS.clear()
+        _VALID_HOSTS.add(field_value)
+    return True
+
+
+def _host_syntax(value: bytes) -> bool:
     match = _HOST.fullmatch(value)
     if match is None:
         return False

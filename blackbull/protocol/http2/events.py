@@ -36,6 +36,9 @@ class RequestReceived(Event):
     priority: PriorityInfo | None = None
     #: RFC 9218 §7: a PRIORITY_UPDATE that arrived while the stream was still idle.
     priority_update: Priority | None = None
+    #: The field section's size as RFC 9113 §6.5.2 counts it for
+    #: SETTINGS_MAX_HEADER_LIST_SIZE: octets of names and values plus 32 per field.
+    field_section_size: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,7 +207,7 @@ class InboundFrames:
                                                 "INITIAL_WINDOW_SIZE overflows a stream window")
             elif code == SettingCode.HEADER_TABLE_SIZE:
                 self.outbox.peer_table_size(value)  # RFC 7541 §4.2
-            self.remote.values[code] = value
+            self.remote.update({code: value})
 
     def _local_settings_acked(self, events: list[ev.Event]) -> None:
         settings = self.settings

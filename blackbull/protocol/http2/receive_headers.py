@@ -54,7 +54,8 @@ class HeaderReceiver:
         self.decoder = HeaderDecoder()
         self.blocks = HeaderBlockAssembler(max_continuation_frames)
         #: §8.3.1 results per distinct request header list (see :meth:`_validate_request`).
-        self.valid_requests: dict[tuple[tuple[bytes, bytes], ...], int | None] = {}
+        self.valid_requests: dict[tuple[tuple[bytes, bytes], ...],
+                                  tuple[int | None, int]] = {}
         self._registry = registry
         self._local = local
         self._remote = remote
@@ -176,8 +177,8 @@ class HeaderReceiver:
                 else:
                     event = ev.ResponseReceived(sid, headers, end, priority)
             else:
-                stream.expected_length = self._validate_request(headers)
-                event = ev.RequestReceived(sid, headers, end, priority, stream.priority)
+                stream.expected_length, size = self._validate_request(headers)
+                event = ev.RequestReceived(sid, headers, end, priority, stream.priority, size)
             if end:
                 stream.check_remote_end()
         except MalformedHeaders as exc:
@@ -187,25 +188,30 @@ class HeaderReceiver:
             events.append(ev.StreamEnded(sid))
             self._registry.after_transition(stream)
 
-    def _validate_request(self, headers: Headers) -> int | None:
+    def _validate_request(self, headers: Headers) -> tuple[int | None, int]:
         """§8.3.1 checks, remembered per distinct header list: clients repeat the same
         request heads, and a list's validity depends on nothing else but the
-        extended-CONNECT setting (which only ever goes from off to on)."""
+        extended-CONNECT setting (which only ever goes from off to on). Returns the
+        declared content-length and the list's size as §6.5.2 counts it (octets of
+        names and values plus 32 per field)."""
         key = tuple(headers)
         known = self.valid_requests
-        if key in known:
-            return known[key]
+        hit = known.get(key)
+        if hit is not None:
+            return hit
         # RFC 8441 §3: the peer may act on our SETTINGS before its ACK reaches us.
         extended = self._local.announced(SettingCode.ENABLE_CONNECT_PROTOCOL)
         _, length = validate_request(headers, extended)
-        if sum(len(n) + len(v) for n, v in headers) <= MEMO_MAX_OCTETS:
+        octets = sum(len(n) + len(v) for n, v in headers)
+        result = (length, octets + 32 * len(headers))
+        if octets <= MEMO_MAX_OCTETS:
             # Only small lists are remembered: the memo keeps its keys' field values
             # alive, and 256 lists near SETTINGS_MAX_HEADER_LIST_SIZE would hold ~16 MB
             # per connection after their requests ended (§10.5).
             if len(known) >= 256:
                 known.clear()
-            known[key] = length
-        return length
+            known[key] = result
+        return result
 
     def _push_promise_complete(self, parent: int, promised: int, headers: Headers,
                                events: list[ev.Event]) -> None:

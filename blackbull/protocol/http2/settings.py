@@ -5,7 +5,6 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import IntEnum
 
 from .errors import ErrorCode, ProtocolError
@@ -54,42 +53,42 @@ def validate_setting(code: int, value: int) -> None:
         raise ProtocolError("SETTINGS_NO_RFC7540_PRIORITIES must be 0 or 1")  # RFC 9218 §2.1
 
 
-@dataclass
 class PeerSettings:
-    """The settings one endpoint has declared, starting from the §6.5.2 defaults."""
+    """The settings one endpoint has declared, starting from the §6.5.2 defaults.
 
-    values: dict[int, int | None] = field(default_factory=lambda: dict(INITIAL_VALUES))
+    ``values`` holds them by code; each one the core reads is also a plain attribute
+    (``initial_window_size``, ``max_frame_size``, …), read on every stream and frame
+    sent, and kept in step by :meth:`update`, the only way values change.
+    """
+
+    __slots__ = ("values", "header_table_size", "enable_push", "max_concurrent_streams",
+                 "initial_window_size", "max_frame_size", "max_header_list_size",
+                 "enable_connect_protocol")
+
+    def __init__(self) -> None:
+        self.values: dict[int, int | None] = dict(INITIAL_VALUES)
+        self._refresh()
+
+    def __repr__(self) -> str:
+        return f"PeerSettings({self.values!r})"
 
     def get(self, code: int) -> int | None:
         return self.values.get(code)
 
-    @property
-    def header_table_size(self) -> int:
-        return self.values[SettingCode.HEADER_TABLE_SIZE] or 0
+    def update(self, changed: Mapping[int, int | None]) -> None:
+        """Take new values (a SETTINGS frame applied, §6.5.3)."""
+        self.values.update(changed)
+        self._refresh()
 
-    @property
-    def enable_push(self) -> bool:
-        return bool(self.values[SettingCode.ENABLE_PUSH])
-
-    @property
-    def max_concurrent_streams(self) -> int | None:
-        return self.values[SettingCode.MAX_CONCURRENT_STREAMS]
-
-    @property
-    def initial_window_size(self) -> int:
-        return self.values[SettingCode.INITIAL_WINDOW_SIZE]  # type: ignore[return-value]
-
-    @property
-    def max_frame_size(self) -> int:
-        return self.values[SettingCode.MAX_FRAME_SIZE]  # type: ignore[return-value]
-
-    @property
-    def max_header_list_size(self) -> int | None:
-        return self.values[SettingCode.MAX_HEADER_LIST_SIZE]
-
-    @property
-    def enable_connect_protocol(self) -> bool:
-        return bool(self.values[SettingCode.ENABLE_CONNECT_PROTOCOL])
+    def _refresh(self) -> None:
+        values = self.values
+        self.header_table_size: int = values[SettingCode.HEADER_TABLE_SIZE] or 0
+        self.enable_push = bool(values[SettingCode.ENABLE_PUSH])
+        self.max_concurrent_streams: int | None = values[SettingCode.MAX_CONCURRENT_STREAMS]
+        self.initial_window_size: int = values[SettingCode.INITIAL_WINDOW_SIZE]  # type: ignore[assignment]
+        self.max_frame_size: int = values[SettingCode.MAX_FRAME_SIZE]  # type: ignore[assignment]
+        self.max_header_list_size: int | None = values[SettingCode.MAX_HEADER_LIST_SIZE]
+        self.enable_connect_protocol = bool(values[SettingCode.ENABLE_CONNECT_PROTOCOL])
 
 
 #: RFC 7540 §3.2.1 / RFC 4648 §5: the base64url alphabet (a stray "=" pad is let by).
@@ -126,7 +125,7 @@ class LocalSettings:
     receive window (§6.9.2) and RFC 8441 §3's extended CONNECT.
     """
 
-    __slots__ = ("acked", "pending", "wanted")
+    __slots__ = ("acked", "pending", "wanted", "inbound_initial_window")
 
     def __init__(self, wanted: SettingsMap | None = None) -> None:
         #: The values in force: the §6.5.2 defaults overridden by acknowledged ones.
@@ -135,6 +134,9 @@ class LocalSettings:
         self.pending: list[dict[int, int]] = []
         #: What the first SETTINGS frame (the connection preface) declares.
         self.wanted: dict[int, int] = {code: value for code, value in (wanted or {}).items()}
+        #: Receive window of new streams: the acknowledged INITIAL_WINDOW_SIZE, or a
+        #: larger pending one, which the peer may use before our SETTINGS is ACKed.
+        self.inbound_initial_window = self.acked.initial_window_size
 
     @property
     def awaiting_ack(self) -> bool:
@@ -149,6 +151,7 @@ class LocalSettings:
             validate_setting(code, value)
             checked[code] = value
         self.pending.append(checked)
+        self._refresh()
         return checked
 
     def acknowledged(self) -> dict[int, int]:
@@ -156,18 +159,16 @@ class LocalSettings:
         if not self.pending:
             raise ProtocolError("SETTINGS ACK without outstanding SETTINGS")
         applied = self.pending.pop(0)
-        self.acked.values.update(applied)
+        self.acked.update(applied)
+        self._refresh()
         return applied
 
     def announced(self, code: int) -> bool:
         """Whether ``code`` is on, acknowledged or still pending."""
         return bool(self.acked.values.get(code)) or any(p.get(code) for p in self.pending)
 
-    @property
-    def inbound_initial_window(self) -> int:
-        """Receive window of new streams: the acknowledged INITIAL_WINDOW_SIZE, or a
-        larger pending one, which the peer may use before our SETTINGS is ACKed."""
+    def _refresh(self) -> None:
         value = self.acked.initial_window_size
         for pending in self.pending:
             value = max(value, pending.get(SettingCode.INITIAL_WINDOW_SIZE, value))
-        return value
+        self.inbound_initial_window = value

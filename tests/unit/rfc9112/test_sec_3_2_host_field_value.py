@@ -73,3 +73,22 @@ async def test_the_server_answers_400_and_closes(serve) -> None:
                               b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
     assert data.startswith(b"HTTP/1.1 400 ") and data.count(b"HTTP/1.1") == 1
     assert b"connection: close" in data.lower()
+
+
+def test_a_repeated_host_value_gets_the_same_judgement() -> None:
+    """RFC 9112 §3.2: the valid values the parser remembers (so a client's repeated Host
+    is not checked again) change no answer: a valid value is served every time, an
+    invalid one refused every time, and the memory stays bounded (256 values, none over
+    255 octets)."""
+    from blackbull.protocol.http1 import parser as module
+
+    for _ in range(2):
+        assert isinstance(_parse_host(b"example.com:8080")[0], Request)
+        assert _parse_host(b"exa mple.com") == [RequestRejected(400, "invalid Host header")]
+    long_name = b"a" * 300
+    assert isinstance(_parse_host(long_name)[0], Request)
+    assert long_name not in module._VALID_HOSTS
+    for i in range(600):
+        _parse_host(b"h%d.example" % i)
+    assert len(module._VALID_HOSTS) <= 256
+    assert not any(b" " in value for value in module._VALID_HOSTS)
