@@ -175,7 +175,9 @@ def test_real_sharded_run_reports_every_case_once(tmp_path: Path) -> None:
     out = tmp_path / "result.json"
     cases = "1.1.*,2.*,7.1.*,7.13.*"
     # planned by the cost model, not by the case times this machine's earlier runs recorded
-    env = {**os.environ, "BB_AUTOBAHN_CASE_TIMES_DIR": str(tmp_path / "case-times")}
+    # nor by the committed table (its cases of ~1 ms would make one chunk)
+    env = {**os.environ, "BB_AUTOBAHN_CASE_TIMES_DIR": str(tmp_path / "case-times"),
+           "BB_AUTOBAHN_COMMITTED_CASE_TIMES": str(tmp_path / "no-committed-table.json")}
     proc = subprocess.run([sys.executable, "-m", "conformance.autobahn", "--target", "blackbull",
                            "--cases", cases, "--shards", "2", "--chunk-seconds", "0.5",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
