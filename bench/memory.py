@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from .loads import Sample
 from .process import rss_kib
@@ -47,15 +48,21 @@ async def _warm(port: int) -> None:
     await asyncio.sleep(0.3)
 
 
+async def open_batched(count: int, opener: Callable[[], Awaitable[Conn | None]]) -> list[Conn]:
+    """``count`` connections from ``opener``, 200 at a time (batches keep us inside the
+    listen backlog); those that failed are left out."""
+    conns: list[Conn] = []
+    for start in range(0, count, 200):
+        batch = await asyncio.gather(*(opener() for _ in range(start, min(count, start + 200))))
+        conns += [c for c in batch if c is not None]
+    return conns
+
+
 async def idle_http1(pid: int, port: int, count: int, settle: float = 1.0) -> Sample:
     """KiB of server RSS per idle HTTP/1.1 keep-alive connection."""
     await _warm(port)
     before = rss_kib(pid)
-    conns: list[Conn] = []
-    for start in range(0, count, 200):  # batches keep us inside the listen backlog
-        batch = await asyncio.gather(*(_one_keepalive(port)
-                                       for _ in range(start, min(count, start + 200))))
-        conns += [c for c in batch if c is not None]
+    conns = await open_batched(count, lambda: _one_keepalive(port))
     await asyncio.sleep(settle)
     after = rss_kib(pid)
     # A connection the server closed meanwhile shows as EOF on our reader.

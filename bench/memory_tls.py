@@ -27,7 +27,7 @@ import h2.exceptions
 
 from .churn import client_context
 from .loads import Sample
-from .memory import _sample
+from .memory import _sample, open_batched
 from .process import rss_kib
 
 _H2_CONFIG = h2.config.H2Configuration(client_side=True, header_encoding=None)
@@ -82,10 +82,7 @@ async def _hold(pid: int, count: int, opener: Callable[[], Awaitable[Conn | None
                 settle: float, warm: Callable[[], Awaitable[None]]) -> Sample:
     await warm()
     before = rss_kib(pid)
-    conns: list[Conn] = []
-    for start in range(0, count, 200):  # batches keep us inside the listen backlog
-        batch = await asyncio.gather(*(opener() for _ in range(start, min(count, start + 200))))
-        conns += [c for c in batch if c is not None]
+    conns = await open_batched(count, opener)
     await asyncio.sleep(settle)
     during = rss_kib(pid)
     alive = sum(1 for r, w in conns if not r.at_eof() and not w.is_closing())

@@ -62,6 +62,16 @@ PY_LAYERS = [
 ]
 
 
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM (the server writes its profile on the way out), then kill after timeout."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -142,12 +152,7 @@ def run_callgrind(args: argparse.Namespace) -> None:
         subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True,
                        capture_output=True)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc, 60)
     dumps = sorted(p for p in out_dir.iterdir() if re.search(r"\.\d+$", p.name))
     if not dumps:
         raise SystemExit(f"no callgrind dump in {out_dir}")
@@ -247,12 +252,7 @@ def run_cprofile(args: argparse.Namespace) -> None:
             time.sleep(0.2)
         time.sleep(0.5)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc, 30)
     stats = pstats.Stats(str(stats_file))
     by_layer: dict[str, float] = {}
     total = 0.0
