@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..protocol.http1.events import Request
-from ..protocol.http1.response import ResponseWriter, simple_response
+from ..protocol.http1.response import ResponseWriter, complete_response, simple_response
 from .asgi import ClientDisconnected, base_scope
 from .clock import http_date
 from .http_stream import Headers, HTTPStream, Message
@@ -69,13 +69,23 @@ class RequestCycle(HTTPStream):
         keep_alive = handler.core.keep_alive(
             self, self.keep_alive, bool(handler._unparsed),
             unread_body=self.expect_continue and not self.body_complete)
+        if end:
+            # The whole response at once (the usual case): no writer is kept for it.
+            data, self.keep_alive = complete_response(
+                start["status"], start.get("headers", ()), body,
+                head_request=request.method == "HEAD", version=request.http_version,
+                keep_alive=keep_alive, date=http_date())  # a ResponseError: room for a 500
+            if data:
+                handler.conn.write(data)
+            handler.cycle_done(self)
+            return False
         writer = ResponseWriter(
             start["status"], start.get("headers", ()),
             head_request=request.method == "HEAD", version=request.http_version,
             keep_alive=keep_alive, date=http_date())
-        data = writer.body(body, not end)  # a ResponseError here leaves room for a 500
+        data = writer.body(body, True)  # a ResponseError here leaves room for a 500
         self.writer = writer
-        return self._write(writer, data, end)
+        return self._write(writer, data, False)
 
     def send_body(self, body: bytes, end: bool) -> bool:
         handler = self.handler

@@ -145,39 +145,10 @@ class ResponseWriter:
 
     def _head(self, data: bytes, more: bool) -> bytes:
         self.head_sent = True
-        # RFC 9110 §6.2: the response says the highest version we conform to (1.1) even
-        # to an HTTP/1.0 request; ``version`` (the request's) still decides the framing.
-        lines = [status_line(self.status)]
-        has_connection_close = False
-        date = self.date
-        cache = _FIELD_CACHE
-        for field in self.headers:
-            try:
-                entry = cache.get(field)
-            except TypeError:  # an ASGI header given as a list: not hashable
-                entry = None
-            if entry is None:
-                entry = _field_entry(field)
-            line, kind, length = entry
-            if kind is _PLAIN:
-                lines.append(line)
-            elif kind is _LENGTH:
-                # RFC 9110 §8.6: never in a 1xx or 204 response (a 304 may carry the
-                # length the 200 would have had, §15.4.5).
-                if self.status != 204:
-                    self.content_length = length
-                    lines.append(line)
-            elif kind is _CLOSE:
-                has_connection_close = True
-                self.keep_alive = False
-                lines.append(line)
-            elif kind is _DATE:
-                date = None  # the app's own Date wins
-                lines.append(line)
-            # _FRAMING (transfer-encoding): we frame the body ourselves; an app-set
-            # chunked would double-chunk, so the app's field is dropped.
-        if date is not None:
-            lines.append(b"date: %s\r\n" % date)
+        lines, self.content_length, has_connection_close = _head_lines(
+            self.status, self.headers, self.date)
+        if has_connection_close:
+            self.keep_alive = False
         if self.content_length is None and not _no_body_status(self.status):
             if not more:
                 length = len(data)
@@ -189,9 +160,85 @@ class ResponseWriter:
                     lines.append(b"transfer-encoding: chunked\r\n")
             else:
                 self.keep_alive = False  # HTTP/1.0: close-delimited
-        if not self.keep_alive and not has_connection_close:
-            lines.append(b"connection: close\r\n")
-        elif self.keep_alive and self.version == "1.0":
-            lines.append(b"connection: keep-alive\r\n")
+        _connection_line(lines, self.keep_alive, has_connection_close, self.version)
         lines.append(b"\r\n")
         return b"".join(lines)
+
+
+def complete_response(status: int, headers: list[tuple[bytes, bytes]], data: bytes, *,
+                      head_request: bool, version: str, keep_alive: bool,
+                      date: bytes | None = None) -> tuple[bytes, bool]:
+    """A whole response whose body is ``data`` (the app's last body piece came with its
+    start): the bytes ``ResponseWriter(...).body(data, False)`` returns and the writer's
+    final ``keep_alive``, without building the writer (the usual response's path)."""
+    if not 100 <= status <= 999 or 100 <= status < 200:
+        raise ResponseError(f"invalid response status {status}")
+    lines, content_length, has_connection_close = _head_lines(status, headers, date)
+    if has_connection_close:
+        keep_alive = False
+    no_body = head_request or status == 204 or status == 304
+    if content_length is None and status != 204 and status != 304:
+        content_length = len(data)
+        lines.append(b"content-length: %d\r\n" % content_length)
+    _connection_line(lines, keep_alive, has_connection_close, version)
+    lines.append(b"\r\n")
+    if data and not no_body:
+        if content_length is not None and len(data) > content_length:
+            raise ResponseError("body longer than Content-Length")
+        lines.append(data)
+        sent = len(data)
+    else:
+        sent = 0
+    if content_length is not None and not no_body and sent < content_length:
+        keep_alive = False  # the body fell short: only closing can tell
+    return b"".join(lines), keep_alive
+
+
+def _head_lines(status: int, headers: list[tuple[bytes, bytes]], date: bytes | None
+                ) -> tuple[list[bytes], int | None, bool]:
+    """The status line and the app's fields, encoded (RFC 9112 §4, RFC 9110 §6.6.1
+    ``Date`` unless the app sent one): the lines, the app's Content-Length (None if it
+    gave none) and whether it asked for ``Connection: close``."""
+    # RFC 9110 §6.2: the response says the highest version we conform to (1.1) even
+    # to an HTTP/1.0 request; the request's version still decides the framing.
+    lines = [status_line(status)]
+    content_length: int | None = None
+    has_connection_close = False
+    cache = _FIELD_CACHE
+    for field in headers:
+        try:
+            entry = cache.get(field)
+        except TypeError:  # an ASGI header given as a list: not hashable
+            entry = None
+        if entry is None:
+            entry = _field_entry(field)
+        line, kind, length = entry
+        if kind is _PLAIN:
+            lines.append(line)
+        elif kind is _LENGTH:
+            # RFC 9110 §8.6: never in a 1xx or 204 response (a 304 may carry the
+            # length the 200 would have had, §15.4.5).
+            if status != 204:
+                content_length = length
+                lines.append(line)
+        elif kind is _CLOSE:
+            has_connection_close = True
+            lines.append(line)
+        elif kind is _DATE:
+            date = None  # the app's own Date wins
+            lines.append(line)
+        # _FRAMING (transfer-encoding): we frame the body ourselves; an app-set
+        # chunked would double-chunk, so the app's field is dropped.
+    if date is not None:
+        lines.append(b"date: %s\r\n" % date)
+    return lines, content_length, has_connection_close
+
+
+def _connection_line(lines: list[bytes], keep_alive: bool, has_connection_close: bool,
+                     version: str) -> None:
+    """RFC 9112 §9.3, §9.6: ``Connection: close`` on the last response of a connection
+    (unless the app said so itself), ``keep-alive`` where HTTP/1.0 stays open."""
+    if not keep_alive and not has_connection_close:
+        lines.append(b"connection: close\r\n")
+    elif keep_alive and version == "1.0":
+        lines.append(b"connection: keep-alive\r\n")
