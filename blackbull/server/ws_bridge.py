@@ -63,6 +63,11 @@ class Phase(Enum):
     CLOSED = "closed"         # disconnect reached the app's queue (or never opened)
 
 
+#: Bound once for the per-message checks: each ``Phase.CLOSED`` read on the class goes
+#: through ``EnumType.__getattr__`` on Python 3.11 (several hundred instructions).
+_HANDSHAKE, _CLOSED = Phase.HANDSHAKE, Phase.CLOSED
+
+
 class WebSocketBridge:
     """One WebSocket between a carrier and an ASGI app."""
 
@@ -108,7 +113,7 @@ class WebSocketBridge:
 
     # --- fed by the carrier -----------------------------------------------------------
     def feed(self, data: bytes) -> None:
-        if self.phase is Phase.HANDSHAKE:
+        if self.phase is _HANDSHAKE:
             # RFC 6455 §4.1: frames may follow the handshake at once; keep them
             self._pending += data
             if len(self._pending) > _PENDING_HIGH:
@@ -263,11 +268,11 @@ class WebSocketBridge:
     def _closed_for_sending(self, ws: WebSocketConnection) -> bool:
         """ASGI spec 2.4: ``send`` after the close (ours, the peer's, or the carrier's)
         raises; read afresh after every await."""
-        return self.phase is Phase.CLOSED or ws.close_sent or self.carrier.closed
+        return self.phase is _CLOSED or ws.close_sent or self.carrier.closed
 
     async def send(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if self.phase is Phase.HANDSHAKE:
+        if self.phase is _HANDSHAKE:
             self._send_handshake(kind, message)
             return
         ws = self.ws
