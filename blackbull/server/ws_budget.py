@@ -169,7 +169,7 @@ class InboundAccount:
         worker's budget."""
         settings = self.settings
         budget = self.budget
-        room = min(settings.ws_bytes_per_turn, budget.room)
+        room = min(settings.ws_bytes_per_turn, budget.limit - budget.used)  # .room, inline
         if self._inbox:
             room = min(room, settings.ws_max_queue_bytes - self.reported)
         elif room <= 0 and budget.overdraw(self):

@@ -215,7 +215,7 @@ class WebSocketConnection:
     def inbound_bytes(self) -> int:
         """Received bytes this connection holds: frame bytes buffered in the parser plus
         the (inflated) bytes of the message being assembled (§5.4)."""
-        return self._parser.buffered + self._assembler.size
+        return len(self._parser.buffer) + self._assembler.size
 
     def receive_data(self, data: bytes, budget: int | None = None,
                      max_bytes: int | None = None) -> list[Event]:
@@ -246,7 +246,9 @@ class WebSocketConnection:
             return []
         assembler = self._assembler
         assembler.room = max_bytes
-        if assembler.opcode is None and self.role is _SERVER and self._parser.idle:
+        parser = self._parser
+        if assembler.opcode is None and self.role is _SERVER and parser.header is None \
+                and not parser.buffer:  # parser.idle, without the property's call
             # One whole frame in one read, the common case, is taken in one step; the
             # call stays inline here: this is the 64 B echo's hot path.
             try:

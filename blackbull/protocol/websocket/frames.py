@@ -155,13 +155,16 @@ class FrameParser:
     whether RSV1 is legal on a particular frame is the message layer's decision.
     """
 
-    __slots__ = ("_buf", "_header", "_received", "_whole", "expect_masked", "allow_rsv1",
+    __slots__ = ("buffer", "header", "_received", "_whole", "expect_masked", "allow_rsv1",
                  "max_frame_size", "whole_binary_limit")
 
     def __init__(self, *, expect_masked: bool, allow_rsv1: bool = False,
                  max_frame_size: int = 16 * 1024 * 1024, whole_binary_limit: int = 0) -> None:
-        self._buf = bytearray()
-        self._header: FrameHeader | None = None
+        #: Received octets not yet handed out as frame pieces, and the header of the
+        #: frame being received (None between frames): read by the connection on its
+        #: per-message path (attributes, not properties: a property read is a call).
+        self.buffer = bytearray()
+        self.header: FrameHeader | None = None
         self._received = 0
         self._whole = False
         self.expect_masked = expect_masked
@@ -173,31 +176,31 @@ class FrameParser:
         self.whole_binary_limit = whole_binary_limit
 
     def feed(self, data: bytes) -> None:
-        self._buf += data
+        self.buffer += data
 
     @property
     def buffered(self) -> int:
         """Received octets not yet handed out as frame pieces."""
-        return len(self._buf)
+        return len(self.buffer)
 
     @property
     def idle(self) -> bool:
         """True between frames with nothing buffered."""
-        return self._header is None and not self._buf
+        return self.header is None and not self.buffer
 
     def chunks(self) -> Iterator[FrameChunk]:
         """Yield every frame piece the buffered bytes allow; raise on a protocol error."""
-        buf = self._buf
+        buf = self.buffer
         while True:
-            header = self._header
+            header = self.header
             if header is None:
                 header = self._parse_header()
                 if header is None:
                     return
-                self._header = header
+                self.header = header
                 self._received = 0
                 if header.length == 0:
-                    self._header = None
+                    self.header = None
                     yield FrameChunk(header, b"", True, True)
                     continue
                 self._whole = header.opcode.is_control or (
@@ -219,11 +222,11 @@ class FrameParser:
             self._received += take
             last = self._received == header.length
             if last:
-                self._header = None
+                self.header = None
             yield FrameChunk(header, data, offset == 0, last)
 
     def _parse_header(self) -> FrameHeader | None:
-        buf = self._buf
+        buf = self.buffer
         if len(buf) < 2:
             return None
         b0, b1 = buf[0], buf[1]
