@@ -157,7 +157,9 @@ class HTTP1Handler(ProtocolHandler):
             cycle.end_of_input()
         if core.add(cycle, cycle.body_complete):
             state = self.conn.state
-            cycle.spawn(request_app(state), state.tasks)
+            # request_app decides only under BB_LIMIT_CONCURRENCY (a call less without)
+            cycle.spawn(request_app(state) if self.settings.limit_concurrency
+                        else state.app, state.tasks)
 
     def _on_rejected(self, rejection: RequestRejected) -> None:
         self._cancel_all_timers()
@@ -245,7 +247,8 @@ class HTTP1Handler(ProtocolHandler):
             return
         if step is START:
             state = self.conn.state
-            core.queue[0].spawn(request_app(state), state.tasks)
+            core.queue[0].spawn(request_app(state) if self.settings.limit_concurrency
+                                else state.app, state.tasks)
         elif step is CLOSE:
             for other in core.drop_queued():
                 other.disconnect()

@@ -55,7 +55,7 @@ class RequestParser:
     """
 
     __slots__ = (
-        "_parser", "_events", "_url", "_headers", "_header_bytes", "_name", "_value",
+        "_parser", "_events", "_url", "_headers", "_header_bytes",
         "_body_size", "_max_line", "_max_header_bytes", "_max_headers", "_max_body",
         "in_message", "_line_seen", "_chunked", "_head_buffer", "stopped", "trailing_data",
         "_current", "_body_only",
@@ -72,7 +72,8 @@ class RequestParser:
         self.trailing_data = b""
         self._head_buffer = b""
         self._body_only = False
-        self._reset_message()
+        self.on_message_begin()
+        self.in_message = False
         self._parser = self._new_parser()
 
     def _new_parser(self) -> httptools.HttpRequestParser:
@@ -82,20 +83,6 @@ class RequestParser:
         # invalid. Only the version's digits are relaxed: its syntax stays checked.
         parser.set_dangerous_leniencies(lenient_version=True)
         return parser
-
-    def _reset_message(self) -> None:
-        self._url = b""
-        self._headers: list[tuple[bytes, bytes]] = []
-        self._header_bytes = 0
-        self._name = b""
-        self._value = b""
-        self._body_size = 0
-        #: True while a request has started but is not complete (for timeouts); a plain
-        #: attribute, read after every read of the connection.
-        self.in_message = False
-        self._line_seen = False
-        self._chunked = False
-        self._current: Request | None = None
 
     # --- input -----------------------------------------------------------------------
     def feed(self, data: bytes) -> list[Event]:
@@ -143,8 +130,17 @@ class RequestParser:
 
     # --- llhttp callbacks ------------------------------------------------------------
     def on_message_begin(self) -> None:
-        self._reset_message()
+        """A new request starts: its per-message state is fresh."""
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._header_bytes = 0
+        self._body_size = 0
+        #: True while a request has started but is not complete (for timeouts); a plain
+        #: attribute, read after every read of the connection.
         self.in_message = True
+        self._line_seen = False
+        self._chunked = False
+        self._current: Request | None = None
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -178,7 +174,11 @@ class RequestParser:
             if not version.startswith("1."):
                 raise _Limit(505, "HTTP version not supported")
             version = "1.1"  # RFC 9110 §2.5: the highest minor of major 1 we conform to
-        raw_path, query = _split_target(self._url, method)
+        url = self._url
+        if url[:1] == b"/":  # origin-form, the usual one: _split_target inline
+            raw_path, _, query = url.partition(b"?")
+        else:
+            raw_path, query = _split_target(url, method)
         keep_alive, expect_continue, upgrade, has_body = self._check_fields(
             headers, version, parser.should_keep_alive())
         # tuple.__new__ is what Request(...) ends in, without its Python-level __new__:
