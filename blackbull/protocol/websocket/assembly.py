@@ -22,6 +22,10 @@ from .frames import FrameChunk, FrameHeader, Opcode, apply_mask
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 _U16 = struct.Struct("!H")
 _U64 = struct.Struct("!Q")
+#: Up to this payload size a whole frame is unmasked from slices of the read: copying a
+#: small payload costs less than a memoryview and its context (~1 µs of a 64 B echo);
+#: a larger one is unmasked from a view, not copied first.
+_SLICE_UNMASK = 4096
 
 
 class MessageAssembler:
@@ -102,8 +106,11 @@ class MessageAssembler:
         if n == 0 or size != start + n or n > self.max_frame_size \
                 or n > self.max_message_size or self.max_fragments < 1:
             return None
-        with memoryview(data) as view:
-            payload = apply_mask(view[start:], view[start - 4:start].tobytes())
+        if n <= _SLICE_UNMASK:
+            payload = apply_mask(data[start:], data[start - 4:start])
+        else:
+            with memoryview(data) as view:
+                payload = apply_mask(view[start:], view[start - 4:start].tobytes())
         if compressed:  # RFC 7692 §6.1: RSV1 on the one frame: a compressed message
             return self._whole_compressed(payload, b0 == 0xC1)
         if b0 == 0x82:

@@ -151,7 +151,7 @@ class WebSocketConnection:
 
     def send_bytes(self, data: bytes) -> None:
         """Queue a binary message (§5.6)."""
-        self._message(_BINARY, bytes(data))
+        self._message(_BINARY, data if type(data) is bytes else bytes(data))
 
     def send_message_in_steps(self, data: bytes, *, text: bool, step: int) -> Iterator[None]:
         """Queue a message as :meth:`send_bytes` / :meth:`send_text` (``data`` already
