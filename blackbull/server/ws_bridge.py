@@ -141,18 +141,24 @@ class WebSocketBridge:
             inbound.report()
             inbound.starve()
             return
+        answered = False  # the core queued output (a Pong): only then is there any
         for event in ws.receive_data(data, self.settings.ws_frames_per_turn, room):
             if isinstance(event, BytesMessage):
-                self._deliver({"type": "websocket.receive", "bytes": event.data})
+                self._deliver({"type": "websocket.receive", "bytes": event.data},
+                              len(event.data))
             elif isinstance(event, TextMessage):
-                self._deliver({"type": "websocket.receive", "text": event.data})
+                self._deliver({"type": "websocket.receive", "text": event.data},
+                              len(event.data))
             elif isinstance(event, CloseReceived | ConnectionFailed):
                 self._backlogged = False
                 self._flush()
                 inbound.report()
                 self._close_pending()
                 return
-        self._flush()
+            else:
+                answered = True
+        if answered:
+            self._flush()
         inbound.report()
         budget = inbound.budget
         if not ws.input_backlog and budget.owner is inbound:
@@ -438,9 +444,10 @@ class WebSocketBridge:
         self._wake()
 
     # --- plumbing ---------------------------------------------------------------------
-    def _deliver(self, message: dict[str, Any]) -> None:
+    def _deliver(self, message: dict[str, Any], size: int) -> None:
+        """Queue ``message`` (``size``: its bytes, characters for text) for the app."""
         self.inbox.append(message)
-        self._inbound.queued += _size(message)
+        self._inbound.queued += size
         if len(self.inbox) >= self.settings.ws_queue_depth:
             self._queue_full = True
             self.carrier.pause_reading()  # back-pressure: the app is behind
