@@ -49,14 +49,6 @@ _PENDING_HIGH = 256 * 1024
 _LIMIT_CODES = frozenset((CloseCode.MESSAGE_TOO_BIG, CloseCode.POLICY_VIOLATION))
 
 
-def _size(message: dict[str, Any]) -> int:
-    """The bytes of a queued ``websocket.receive`` (characters for text)."""
-    data = message.get("bytes")
-    if data is None:
-        data = message.get("text")
-    return len(data) if data is not None else 0
-
-
 class Phase(Enum):
     HANDSHAKE = "handshake"   # waiting for the app's accept/close
     OPEN = "open"             # accepted; frames flow
@@ -258,10 +250,12 @@ class WebSocketBridge:
             self._complete_close()
             assert self.disconnect is not None
             return self.disconnect
-        size = _size(message)
         inbound = self._inbound
-        if size:
-            inbound.queued -= size
+        data = message.get("bytes")  # what it held: bytes, or characters for text
+        if data is None:
+            data = message.get("text")
+        if data:
+            inbound.queued -= len(data)
             inbound.report()
         if self._queue_full and len(self.inbox) < self.settings.ws_queue_depth \
                 and not self._backlogged and not inbound.starved:

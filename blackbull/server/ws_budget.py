@@ -169,9 +169,15 @@ class InboundAccount:
         worker's budget."""
         settings = self.settings
         budget = self.budget
-        room = min(settings.ws_bytes_per_turn, budget.limit - budget.used)  # .room, inline
+        # min() and budget.room written out: this runs for every read of every WebSocket
+        room = settings.ws_bytes_per_turn
+        left = budget.limit - budget.used
+        if left < room:
+            room = left
         if self._inbox:
-            room = min(room, settings.ws_max_queue_bytes - self.reported)
+            left = settings.ws_max_queue_bytes - self.reported
+            if left < room:
+                room = left
         elif room <= 0 and budget.overdraw(self):
             room = settings.ws_bytes_per_turn  # finish this message (module docstring)
         return room
