@@ -100,6 +100,17 @@ class Settings:
         "Requests (and WebSockets) a worker serves before it shuts down gracefully; with "
         "BB_WORKERS > 1 a fresh worker replaces it at once (a leak's bound). 0: no limit.")
 
+    # --- TLS handshakes: when TLS state is made, how long a handshake may take -------
+    tls_handshake_timeout: float = _setting(
+        10.0, "BB_TLS_HANDSHAKE_TIMEOUT",
+        "Seconds from accepting a TLS connection until its handshake is complete (the "
+        "client's first bytes included); then it is closed.")
+    tls_defer: bool = _setting(
+        True, "BB_TLS_DEFER",
+        "Create a TLS connection's state (~50 KiB: the SSL object, its buffers) only when "
+        "the client's first bytes arrive, so a silent connection costs ~1 KiB; off: at "
+        "accept, by the event loop's own TLS server.")
+
     # --- HTTP/1.1 (RFC 9112) -------------------------------------------------------
     h1_max_request_line: int = _setting(
         8192, "BB_H1_MAX_REQUEST_LINE", "Bytes of the request line; longer → 414.")

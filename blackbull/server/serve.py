@@ -31,6 +31,7 @@ from .negotiate import Negotiator
 from .overload import refuse_connection
 from .proxy_headers import ProxyHeaders, TrustedProxies
 from .state import ServerState
+from .tls_accept import DeferredTLSListener
 from .websocket import WebSocketHandler
 from .workers import STARTUP_FAILED, supervise
 
@@ -151,6 +152,7 @@ class Server:
         self.sockets = list(sockets) if sockets else ([sock] if sock is not None else [])
         self.lifespan = Lifespan(app, self.state.lifespan_state, self.settings.lifespan)
         self._servers: list[asyncio.base_events.Server] = []
+        self._tls_listeners: list[DeferredTLSListener] = []
         self._unix_paths: list[str] = []
         self._stopped = asyncio.Event()
 
@@ -187,9 +189,17 @@ class Server:
         secure = self.ssl_context is not None
         self._unix_paths = [_unix_path(s) for s in self.sockets if s.family == socket.AF_UNIX]
         for sock in self.sockets:
-            self._servers.append(await loop.create_server(
-                factory, sock=sock, ssl=self.ssl_context, backlog=self.settings.backlog,
-                ssl_handshake_timeout=10.0 if secure else None))
+            if self.ssl_context is not None and self.settings.tls_defer:
+                listener = DeferredTLSListener(
+                    loop, sock, factory, self.ssl_context,
+                    self.settings.tls_handshake_timeout, self.settings.max_connections)
+                listener.start()
+                self._tls_listeners.append(listener)
+            else:
+                self._servers.append(await loop.create_server(
+                    factory, sock=sock, ssl=self.ssl_context, backlog=self.settings.backlog,
+                    ssl_handshake_timeout=self.settings.tls_handshake_timeout
+                    if secure else None))
             log.info("listening on %s (%s)", describe(sock, secure),
                      protocols(secure, self.settings))
         if self.lifespan.supported:
@@ -209,6 +219,8 @@ class Server:
         log.info("shutting down")
         for server in self._servers:
             server.close()
+        for listener in self._tls_listeners:
+            listener.close()
         for conn in list(state.connections):
             if conn.handler is not None:
                 conn.handler.shutdown()
