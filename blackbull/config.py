@@ -100,6 +100,13 @@ class Settings:
         "Requests (and WebSockets) a worker serves before it shuts down gracefully; with "
         "BB_WORKERS > 1 a fresh worker replaces it at once (a leak's bound). 0: no limit.")
 
+    # --- workers: how new connections reach them -----------------------------------
+    reuse_port: bool = _setting(
+        True, "BB_REUSE_PORT",
+        "With BB_WORKERS > 1, each worker listens on its own socket of each TCP address "
+        "(SO_REUSEPORT): the kernel spreads new connections over the workers; off: they "
+        "share one socket and whichever wakes first accepts a whole burst.")
+
     # --- TLS handshakes: when TLS state is made, how long a handshake may take -------
     tls_handshake_timeout: float = _setting(
         10.0, "BB_TLS_HANDSHAKE_TIMEOUT",

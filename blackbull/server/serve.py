@@ -25,7 +25,7 @@ from .heap import keep_heap
 from .http1 import HTTP1Handler
 from .http2 import HTTP2Handler
 from .lifespan import Lifespan, LifespanError
-from .listen import BindError, bind_socket, describe, open_sockets
+from .listen import BindError, bind_socket, describe, open_sockets, worker_sockets
 from .logs import configure_logging
 from .negotiate import Negotiator
 from .overload import refuse_connection
@@ -369,8 +369,11 @@ def run(app: Any, host: str | None = None, port: int | None = None, *,
     if settings.workers <= 1:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _note_stop)
+    spread = settings.workers > 1 and settings.reuse_port
     try:
-        sockets = open_sockets(binds, settings.backlog)
+        sockets = open_sockets(binds, settings.backlog, reuse_port=spread)
+        per_worker = (worker_sockets(sockets, settings.workers, settings.backlog)
+                      if spread else [sockets] * settings.workers)
     except BindError as exc:
         log.error("%s", exc)
         sys.exit(1)
@@ -378,7 +381,8 @@ def run(app: Any, host: str | None = None, port: int | None = None, *,
         code = _run_one(app, settings, ssl_context, sockets)
     else:
         log.info("started parent process %d (%d workers)", os.getpid(), settings.workers)
-        code = supervise(settings.workers, lambda: _run_one(app, settings, ssl_context, sockets))
+        code = supervise(settings.workers,
+                         lambda slot: _run_one(app, settings, ssl_context, per_worker[slot]))
         log.info("finished parent process %d", os.getpid())
     if code:
         sys.exit(code)
