@@ -21,7 +21,7 @@ from ..config import Settings
 from .access_log import AccessLog
 from .connection import Connection
 from .default_headers import DefaultHeaders, default_headers
-from .heap import keep_heap
+from .heap import HeapReleaser, keep_heap
 from .http1 import HTTP1Handler
 from .http2 import HTTP2Handler
 from .lifespan import Lifespan, LifespanError
@@ -39,6 +39,12 @@ __all__ = ["BindError", "Server", "bind_socket", "default_negotiator", "make_ssl
            "run", "serving_app"]
 
 log = logging.getLogger("blackbull.server")
+
+#: Heap a connection is counted for by the releaser of closed connections' memory
+#: (heap.HeapReleaser trims after 16 MiB given back: ~256 TLS or 2048 cleartext closes).
+TLS_CONNECTION_BYTES = 64 * 1024
+CONNECTION_BYTES = 8 * 1024
+HEAP_WATCH_INTERVAL = 1.0
 
 def make_ssl_context(certfile: str, keyfile: str | None = None,
                      alpn: tuple[str, ...] = ("h2", "http/1.1"), *,
@@ -153,6 +159,7 @@ class Server:
         self.lifespan = Lifespan(app, self.state.lifespan_state, self.settings.lifespan)
         self._servers: list[asyncio.base_events.Server] = []
         self._tls_listeners: list[DeferredTLSListener] = []
+        self._heap_timer: asyncio.TimerHandle | None = None
         self._unix_paths: list[str] = []
         self._stopped = asyncio.Event()
 
@@ -202,8 +209,25 @@ class Server:
                     if secure else None))
             log.info("listening on %s (%s)", describe(sock, secure),
                      protocols(secure, self.settings))
+        self._watch_heap(loop, HeapReleaser(loop, self.settings.malloc_threshold),
+                         TLS_CONNECTION_BYTES if secure else CONNECTION_BYTES)
         if self.lifespan.supported:
             log.info("application startup complete")
+
+    def _watch_heap(self, loop: asyncio.AbstractEventLoop, releaser: HeapReleaser,
+                    per_connection: int) -> None:
+        """Once a second, report the connections held (at ``per_connection`` bytes each)
+        to ``releaser``: after a burst of closes the C heap is trimmed, else what the
+        closed connections' buffers took stays resident (measured: ~53 KiB per TLS
+        connection closed, from OpenSSL's and the loop's freed buffers between live
+        ones)."""
+        connections = self.state.connections
+
+        def tick() -> None:
+            releaser.held(len(connections) * per_connection)
+            self._heap_timer = loop.call_later(HEAP_WATCH_INTERVAL, tick)
+
+        self._heap_timer = loop.call_later(HEAP_WATCH_INTERVAL, tick)
 
     def _close_sockets(self) -> None:
         for sock in self.sockets:
@@ -221,6 +245,8 @@ class Server:
             server.close()
         for listener in self._tls_listeners:
             listener.close()
+        if self._heap_timer is not None:
+            self._heap_timer.cancel()
         for conn in list(state.connections):
             if conn.handler is not None:
                 conn.handler.shutdown()
