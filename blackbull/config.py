@@ -107,6 +107,17 @@ class Settings:
         "(SO_REUSEPORT): the kernel spreads new connections over the workers; off: they "
         "share one socket and whichever wakes first accepts a whole burst.")
 
+    # --- the garbage collector of a worker -----------------------------------------
+    gc_freeze: bool = _setting(
+        True, "BB_GC_FREEZE",
+        "After the app's lifespan startup, move every object so far to the collector's "
+        "permanent generation (gc.freeze()): later collections do not walk the app's "
+        "modules and startup state.")
+    gc_threshold: int = _setting(
+        0, "BB_GC_THRESHOLD",
+        "Allocations (minus deallocations) of tracked objects that start a young-"
+        "generation collection (gc.set_threshold's first value); 0 keeps Python's 700.")
+
     # --- TLS handshakes: when TLS state is made, how long a handshake may take -------
     tls_handshake_timeout: float = _setting(
         10.0, "BB_TLS_HANDSHAKE_TIMEOUT",
@@ -326,6 +337,8 @@ class Settings:
             raise ValueError("BB_WS_SEND_TIMEOUT must not be negative")
         if self.ws_message_stall_timeout < 0:
             raise ValueError("BB_WS_MESSAGE_STALL_TIMEOUT must not be negative")
+        if self.gc_threshold < 0:
+            raise ValueError(f"BB_GC_THRESHOLD={self.gc_threshold} is negative")
 
     # -------------------------------------------------------------------------------
     @classmethod

@@ -7,6 +7,7 @@ complete", then "shutting down" and "finished server process".
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -277,6 +278,20 @@ class Server:
         await self.shutdown()
 
 
+def tune_gc(settings: Settings) -> None:
+    """BB_GC_THRESHOLD and BB_GC_FREEZE, in a worker once the app and its startup state
+    exist (not in :class:`Server`, which tests run in their own process). Measured
+    (profile_requests --proto h2c -c16 -m10 -n 5000, Ir/request): 195.5k, 189.1k frozen,
+    188.9k with a threshold of 7000, 181.4k both; HTTP/1.1 -c1 unchanged; idle-connection
+    RSS rows unchanged within their noise."""
+    if settings.gc_threshold:
+        _, older, oldest = gc.get_threshold()
+        gc.set_threshold(settings.gc_threshold, older, oldest)
+    if settings.gc_freeze:
+        gc.collect()  # what startup left as garbage is freed, not frozen
+        gc.freeze()
+
+
 def _unix_path(sock: socket.socket) -> str:
     name = sock.getsockname()
     return name.decode() if isinstance(name, bytes) else name
@@ -348,6 +363,7 @@ def _run_one(app: Any, settings: Settings, ssl_context: ssl.SSLContext | None,
         except LifespanError as exc:
             log.error("application startup failed: %s", exc)
             return STARTUP_FAILED
+        tune_gc(settings)
         await _first(stop.wait(), server.stop_requested.wait())
         await server.shutdown()
         return 0
