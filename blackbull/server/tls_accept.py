@@ -39,12 +39,11 @@ class DeferredTLSListener:
     until the handshake must be complete."""
 
     __slots__ = ("_loop", "_sock", "_factory", "_ssl", "_timeout", "_max_pending",
-                 "_pending", "_handshakes", "_closed", "_on_closed")
+                 "_pending", "_handshakes", "_closed")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
                  factory: Callable[[], asyncio.Protocol], ssl_context: ssl.SSLContext,
-                 timeout: float, max_pending: int,
-                 on_closed: Callable[[], None] | None = None) -> None:
+                 timeout: float, max_pending: int) -> None:
         self._loop = loop
         self._sock = sock
         self._factory = factory
@@ -55,8 +54,6 @@ class DeferredTLSListener:
         self._pending: dict[int, tuple[socket.socket, asyncio.TimerHandle, float]] = {}
         self._handshakes: set[asyncio.Task[object]] = set()
         self._closed = False
-        #: called for each connection closed before it had a protocol (heap release)
-        self._on_closed = on_closed
 
     @property
     def pending(self) -> int:
@@ -109,8 +106,6 @@ class DeferredTLSListener:
         timer.cancel()
         self._loop.remove_reader(fd)
         conn.close()
-        if self._on_closed is not None:
-            self._on_closed()
 
     def _readable(self, fd: int) -> None:
         conn, timer, deadline = self._pending[fd]
@@ -139,5 +134,3 @@ class DeferredTLSListener:
         exc = task.exception()
         if exc is not None:  # a failed or timed-out handshake: the loop closed the socket
             log.debug("TLS handshake failed: %r", exc)
-            if self._on_closed is not None:
-                self._on_closed()
