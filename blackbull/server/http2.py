@@ -362,6 +362,22 @@ class HTTP2Handler(ProtocolHandler):
         self._schedule_flush()
         return True
 
+    def send_response(self, sid: int, headers: Headers, body: bytes) -> bool:
+        """A whole response: HEADERS and, when no other response waits for window (so
+        no RFC 9218 ordering is at stake) and both windows admit it, its last DATA in
+        the same call. False when ``body`` must be queued."""
+        sender = self.sender
+        try:
+            if sender.active or sender.paused:
+                self.h2.send_headers(sid, headers, end_stream=False)
+                done = False
+            else:
+                done = self.h2.send_headers_and_data(sid, headers, body)
+        except UsageError:
+            return True  # the stream was reset meanwhile: the response is void
+        self._schedule_flush()
+        return done
+
     def queue_output(self, stream: Outbound) -> None:
         self.sender.enqueue(stream)
         self._budget.watch(self)
