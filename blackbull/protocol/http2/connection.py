@@ -338,8 +338,11 @@ class H2Connection:
         when both send windows admit it (§6.9) — the common response, in one call.
         Returns False when only the HEADERS went out: ``data`` is the caller's to
         queue until the windows allow it."""
-        stream = self._local_stream(stream_id)
-        stream.on_headers_sent(False)  # first: a refused call must not touch HPACK
+        stream = self.streams.get(stream_id) or self._local_stream(stream_id)
+        if stream.state is StreamState.HALF_CLOSED_REMOTE:  # a request read whole
+            stream.headers_sent = True
+        else:
+            stream.on_headers_sent(False)  # first: a refused call must not touch HPACK
         outbox = self._outbox
         outbox.header_block(FrameType.HEADERS, 0, stream_id, headers)
         n = len(data)
@@ -352,9 +355,12 @@ class H2Connection:
         self.data_octets_sent += n
         stream.octets_sent += n
         outbox.data(stream_id, data, True)
-        stream.mark_locally_closed()
-        if stream.state is StreamState.CLOSED:
+        if stream.state is StreamState.HALF_CLOSED_REMOTE:
+            stream.state = StreamState.CLOSED  # mark_locally_closed, inline
+            stream.close_reason = CloseReason.END_STREAM
             self._registry.forget(stream)
+        else:
+            stream.mark_locally_closed()
         return True
 
     def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> None:
