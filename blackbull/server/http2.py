@@ -111,7 +111,7 @@ class HTTP2Handler(ProtocolHandler):
         self.h2 = h2 = open_core(conn.state.settings, self.loop.time, self._upgrade)
         self._budget = budget = budget_of(conn.state, self.loop)
         self.sender = OutboundScheduler(h2, budget.change if budget.limit > 0 else None)
-        self.spawner = StreamSpawner(self.loop, conn, self.streams)
+        self.spawner = StreamSpawner(self.loop, conn, self.streams, self._turn_end)
         self.pacer = InputPacer(self.loop, self._process, pause=conn.pause_reading,
                                 resume=self._resume_after_backlog,
                                 closed=lambda: conn.closed)
@@ -162,7 +162,7 @@ class HTTP2Handler(ProtocolHandler):
         reference counting at once, not at the cyclic GC's next full collection."""
         self._dispatch = {}
         if self.spawner is not None:
-            self.spawner.waiting.clear()
+            self.spawner.release()
         if self.pacer is not None:  # an inert one: no callback into this handler
             self.pacer = InputPacer(self.loop, lambda data: None, pause=lambda: None,
                                     resume=lambda: None, closed=lambda: True)
@@ -441,7 +441,13 @@ class HTTP2Handler(ProtocolHandler):
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.loop.call_soon(self.flush)
+            if not self.spawner.turn_pending:
+                self.loop.call_soon(self.flush)
+            # else the spawner's turn end, queued after the new app tasks, flushes
+
+    def _turn_end(self) -> None:
+        if self._flush_scheduled:
+            self.flush()
 
     def flush(self) -> None:
         """Pump the sender if asked, write what the core produced in one write, and
