@@ -419,7 +419,11 @@ class HTTP2Handler(ProtocolHandler):
                 self.reset(sid, ErrorCode.INTERNAL_ERROR)
             elif core.state is StreamState.HALF_CLOSED_LOCAL:
                 self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
-        stream.disconnect()
+        if (core is None and not stream.out_size and stream.trailers_out is None
+                and not stream.buffered):
+            stream.disconnected = True  # the common end: nothing queued, nothing to wake
+        else:
+            stream.disconnect()
         self._schedule_flush()
 
     # --- used by the worker's ResponseBudget and by the components ---------------------

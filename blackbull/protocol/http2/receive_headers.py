@@ -178,7 +178,8 @@ class HeaderReceiver:
                 else:
                     event = ev.ResponseReceived(sid, headers, end, priority)
             else:
-                stream.expected_length, size = self._validate_request(headers)
+                hit = self.valid_requests.get(tuple(headers))  # the memo, inline
+                stream.expected_length, size = hit or self._validate_request(headers)
                 event = ev.RequestReceived(sid, headers, end, priority, stream.priority, size)
             if end and stream.expected_length:
                 stream.check_remote_end()
