@@ -30,11 +30,19 @@ MEM_H2, MEM_TLS, MEM_TLS_PENDING = "mem-h2", "mem-tls", "mem-tls-pending"
 SCALE = "scale-10k"
 #: The hello rows with ``--workers 2`` against 1.
 WORKERS_H1, WORKERS_H2C = "workers-h1", "workers-h2c"
+#: The HTTP/2 hello load in two more shapes: many streams on few connections
+#: (RFC 9113 §5.1.2 concurrency) and many connections.
+H2C_M100, H2C_C256, H2TLS_M100, H2TLS_C256 = "h2c-m100", "h2c-c256", "h2tls-m100", "h2tls-c256"
+#: h2load shape per hello measurement: (TLS, connections ``-c``, streams each ``-m``).
+H2_SHAPES: dict[str, tuple[bool, int, int]] = {
+    H2C: (False, 16, 10), H2C_M100: (False, 4, 100), H2C_C256: (False, 256, 10),
+    H2TLS: (True, 16, 10), H2TLS_M100: (True, 4, 100), H2TLS_C256: (True, 256, 10),
+}
 
 ALL_WS = frozenset({WS, WS64K, WS1M, WSDEFLATE, MEM_WS})
 #: Measurements whose server is launched with TLS, and those run over h2c only.
-TLS_MEASURES = frozenset({H2TLS, TLS_H1_CONN, TLS_H2_CONN, MEM_TLS, MEM_TLS_PENDING})
-H2C_MEASURES = frozenset({H2C, H2_1M, H2_1M_W16, H2_64M, H2_64M_W16, H2_UP64M, LAT_H2C,
+TLS_MEASURES = frozenset({H2TLS, H2TLS_M100, H2TLS_C256, TLS_H1_CONN, TLS_H2_CONN, MEM_TLS, MEM_TLS_PENDING})
+H2C_MEASURES = frozenset({H2C, H2C_M100, H2C_C256, H2_1M, H2_1M_W16, H2_64M, H2_64M_W16, H2_UP64M, LAT_H2C,
                           MEM_H2, WORKERS_H2C})
 #: Large-body shapes: measurement → (path, bytes per response or upload, upload, window bits).
 BIG_BODIES: dict[str, tuple[str, int, bool, int]] = {
@@ -74,7 +82,11 @@ class BenchInfo:
     method: str = ""  # how it is measured, for the report's notes
 
 
-_H2_GOALS = (Goal("blackbull081", 2.0, True), Goal("hypercorn", 6.0, True))
+#: Issue 18's goals: HTTP/2 ≥ 1.1× granian with no failed request in every h2load shape;
+#: HTTP/1.1 ≥ 0.5× and WebSocket 64 B ≥ 0.8× the bare uvloop ceiling.
+_VS_GRANIAN_H2 = Goal("granian", 1.1, True)
+_H2_GOALS = (Goal("blackbull081", 2.0, True), Goal("hypercorn", 6.0, True), _VS_GRANIAN_H2)
+_H2_SHAPE_GOALS = (_VS_GRANIAN_H2, Goal("hypercorn", 0.0), Goal("blackbull081", 0.0))
 _WS_GOALS = (Goal("uvicorn", 1.0), Goal("websockets", 1.3))
 _MEM_PEERS = (Goal("blackbull081", 0.0), Goal("hypercorn", 0.0))
 #: The issue-18 rows have no threshold yet: they are measured first, informational.
@@ -88,10 +100,20 @@ _KEPT = "RSS still held 2 s after the client closed them, KiB per connection"
 
 BENCHES: dict[str, BenchInfo] = {
     HTTP1: BenchInfo("HTTP/1.1 hello, wrk -t1 -c64", "req/s",
-                     goals=(Goal("uvicorn", 1.0), Goal("blackbull081", 2.0))),
+                     goals=(Goal("uvicorn", 1.0), Goal("blackbull081", 2.0), Goal("bare", 0.5),
+                            Goal("granian", 0.0))),
     H2C: BenchInfo("h2c hello, h2load -c16 -m10", "req/s", goals=_H2_GOALS),
     H2TLS: BenchInfo("h2 over TLS hello, h2load -c16 -m10", "req/s", goals=_H2_GOALS),
-    WS: BenchInfo("WebSocket echo, 32 conns, 64 B", "msg/s", goals=_WS_GOALS),
+    H2C_M100: BenchInfo("h2c hello, many streams, h2load -c4 -m100", "req/s",
+                        goals=_H2_SHAPE_GOALS),
+    H2C_C256: BenchInfo("h2c hello, many connections, h2load -c256 -m10", "req/s",
+                        goals=_H2_SHAPE_GOALS),
+    H2TLS_M100: BenchInfo("h2 over TLS hello, many streams, h2load -c4 -m100", "req/s",
+                          goals=_H2_SHAPE_GOALS),
+    H2TLS_C256: BenchInfo("h2 over TLS hello, many connections, h2load -c256 -m10", "req/s",
+                          goals=_H2_SHAPE_GOALS),
+    WS: BenchInfo("WebSocket echo, 32 conns, 64 B", "msg/s",
+                  goals=(*_WS_GOALS, Goal("bare", 0.8), Goal("granian", 0.0))),
     WS64K: BenchInfo("WebSocket echo, 32 conns, 64 KiB", "msg/s", goals=_WS_GOALS),
     WS1M: BenchInfo("WebSocket echo, 8 conns, 1 MiB", "msg/s", goals=_WS_GOALS),
     WSDEFLATE: BenchInfo("WebSocket echo, 32 conns, 1 KiB, permessage-deflate", "msg/s",
@@ -175,7 +197,7 @@ def rows_of(measure: str) -> tuple[tuple[str, str], ...]:
 
 #: Every measurement id ``--only`` and ``supports`` accept.
 MEASURES: tuple[str, ...] = (
-    HTTP1, H2C, H2TLS, WS, WS64K, WS1M, WSDEFLATE, MEM_H1, MEM_WS,
+    HTTP1, H2C, H2TLS, H2C_M100, H2C_C256, H2TLS_M100, H2TLS_C256, WS, WS64K, WS1M, WSDEFLATE, MEM_H1, MEM_WS,
     *BIG_BODIES, H1_CLOSE, TLS_H1_CONN, TLS_H2_CONN, LAT_H2C, LAT_H1,
     MEM_H2, MEM_TLS, MEM_TLS_PENDING, SCALE, WORKERS_H1, WORKERS_H2C,
 )
@@ -185,8 +207,9 @@ GROUPS: dict[str, list[str]] = {
     "h2big": list(BIG_BODIES), "churn": [H1_CLOSE, TLS_H1_CONN, TLS_H2_CONN],
     "latency": [LAT_H2C, LAT_H1], "mem-h2": [MEM_H2, MEM_TLS, MEM_TLS_PENDING],
     "scale": [SCALE], "workers": [WORKERS_H1, WORKERS_H2C],
+    "h2shapes": [H2C_M100, H2C_C256, H2TLS_M100, H2TLS_C256],
 }
-GROUPS["issue18"] = [m for g in ("h2big", "churn", "latency", "mem-h2", "scale", "workers")
+GROUPS["issue18"] = [m for g in ("h2shapes", "h2big", "churn", "latency", "mem-h2", "scale", "workers")
                      for m in GROUPS[g]]
 GROUPS["all"] = list(MEASURES)
 

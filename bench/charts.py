@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from conformance.report.bench_view import bench_markdown, chart_for, group_rows
+from conformance.report.bench_view import bench_markdown, chart_for, goals_markdown, group_rows
 
 
 def write_charts(envelope: dict[str, Any], directory: Path) -> list[Path]:
@@ -31,15 +31,21 @@ def write_charts(envelope: dict[str, Any], directory: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.charts", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("envelope", type=Path, help="a bench.json written by python -m bench")
+    p.add_argument("envelope", type=Path, nargs="+",
+                   help="bench.json files written by python -m bench (several: one page)")
     p.add_argument("--out", type=Path, required=True, help="directory for the SVG files")
     p.add_argument("--markdown", type=Path, help="write the Markdown here instead of stdout")
     a = p.parse_args(argv)
-    envelope = json.loads(a.envelope.read_text(encoding="utf-8"))
+    envelope: dict[str, Any] = {"results": [], "cases": []}
+    for path in a.envelope:
+        one = json.loads(path.read_text(encoding="utf-8"))
+        envelope["results"] += one.get("results") or []
+        envelope["cases"] += one.get("cases") or []
     write_charts(envelope, a.out)
     where = a.markdown.parent if a.markdown else Path.cwd()
-    text = "\n".join(bench_markdown(envelope.get("results") or [],
-                                    os.path.relpath(a.out, where))) + "\n"
+    lines = goals_markdown(envelope.get("cases") or [])
+    lines += bench_markdown(envelope.get("results") or [], os.path.relpath(a.out, where))
+    text = "\n".join(lines) + "\n"
     if a.markdown:
         a.markdown.write_text(text, encoding="utf-8")
     else:

@@ -100,6 +100,35 @@ class Settings:
         "Requests (and WebSockets) a worker serves before it shuts down gracefully; with "
         "BB_WORKERS > 1 a fresh worker replaces it at once (a leak's bound). 0: no limit.")
 
+    # --- workers: how new connections reach them -----------------------------------
+    reuse_port: bool = _setting(
+        True, "BB_REUSE_PORT",
+        "With BB_WORKERS > 1, each worker listens on its own socket of each TCP address "
+        "(SO_REUSEPORT): the kernel spreads new connections over the workers; off: they "
+        "share one socket and whichever wakes first accepts a whole burst.")
+
+    # --- the garbage collector of a worker -----------------------------------------
+    gc_freeze: bool = _setting(
+        True, "BB_GC_FREEZE",
+        "After the app's lifespan startup, move every object so far to the collector's "
+        "permanent generation (gc.freeze()): later collections do not walk the app's "
+        "modules and startup state.")
+    gc_threshold: int = _setting(
+        0, "BB_GC_THRESHOLD",
+        "Allocations (minus deallocations) of tracked objects that start a young-"
+        "generation collection (gc.set_threshold's first value); 0 keeps Python's 700.")
+
+    # --- TLS handshakes: when TLS state is made, how long a handshake may take -------
+    tls_handshake_timeout: float = _setting(
+        10.0, "BB_TLS_HANDSHAKE_TIMEOUT",
+        "Seconds from accepting a TLS connection until its handshake is complete (the "
+        "client's first bytes included); then it is closed.")
+    tls_defer: bool = _setting(
+        True, "BB_TLS_DEFER",
+        "Create a TLS connection's state (~50 KiB: the SSL object, its buffers) only when "
+        "the client's first bytes arrive, so a silent connection costs ~1 KiB; off: at "
+        "accept, by the event loop's own TLS server.")
+
     # --- HTTP/1.1 (RFC 9112) -------------------------------------------------------
     h1_max_request_line: int = _setting(
         8192, "BB_H1_MAX_REQUEST_LINE", "Bytes of the request line; longer → 414.")
@@ -308,6 +337,8 @@ class Settings:
             raise ValueError("BB_WS_SEND_TIMEOUT must not be negative")
         if self.ws_message_stall_timeout < 0:
             raise ValueError("BB_WS_MESSAGE_STALL_TIMEOUT must not be negative")
+        if self.gc_threshold < 0:
+            raise ValueError(f"BB_GC_THRESHOLD={self.gc_threshold} is negative")
 
     # -------------------------------------------------------------------------------
     @classmethod

@@ -37,7 +37,6 @@ from ..protocol.http2 import (
     TrailersReceived,
     UsageError,
     WindowUpdated,
-    parse_priority_field,
 )
 from ..protocol.http2.scheduler import Outbound, OutboundScheduler
 from .clock import http_date
@@ -45,7 +44,7 @@ from .connection import ProtocolHandler
 from .http2_close import ConnectionCloser
 from .http2_guard import ResponseBudget, budget_of
 from .http2_input import InputPacer
-from .http2_scope import build_scope, push_request
+from .http2_scope import RequestHead, build_scope, push_request, request_head
 from .http2_setup import H2cUpgrade, open_core
 from .http2_spawn import StreamSpawner
 from .http2_stream import H2Stream, StreamWindowView
@@ -112,7 +111,7 @@ class HTTP2Handler(ProtocolHandler):
         self.h2 = h2 = open_core(conn.state.settings, self.loop.time, self._upgrade)
         self._budget = budget = budget_of(conn.state, self.loop)
         self.sender = OutboundScheduler(h2, budget.change if budget.limit > 0 else None)
-        self.spawner = StreamSpawner(self.loop, conn, self.streams)
+        self.spawner = StreamSpawner(self.loop, conn, self.streams, self._turn_end)
         self.pacer = InputPacer(self.loop, self._process, pause=conn.pause_reading,
                                 resume=self._resume_after_backlog,
                                 closed=lambda: conn.closed)
@@ -163,7 +162,7 @@ class HTTP2Handler(ProtocolHandler):
         reference counting at once, not at the cyclic GC's next full collection."""
         self._dispatch = {}
         if self.spawner is not None:
-            self.spawner.waiting.clear()
+            self.spawner.release()
         if self.pacer is not None:  # an inert one: no callback into this handler
             self.pacer = InputPacer(self.loop, lambda data: None, pause=lambda: None,
                                     resume=lambda: None, closed=lambda: True)
@@ -210,20 +209,15 @@ class HTTP2Handler(ProtocolHandler):
         if event.field_section_size > limit:  # §6.5.2
             self._refuse_oversized(sid, event.end_stream, limit)
             return
-        for name, _ in event.headers:
-            if name[:1] != b":":
-                break  # pseudo-headers come first (§8.3)
-            if name == b":protocol":
-                self._start_websocket(sid, event.headers)
-                return
-        priority = event.priority_update
+        head = request_head(event.headers, event.field_section_size)
+        if head.protocol is not None:
+            self._start_websocket(sid, event.headers, head)
+            return
+        priority = event.priority_update  # RFC 9218 §5: a frame's signal, else the header
         if priority is None:
-            priority = DEFAULT_PRIORITY
-            for name, value in event.headers:
-                if name == b"priority":  # RFC 9218 §5: the header, unless a frame said so
-                    priority = parse_priority_field(value)
-                    break
-        self._start_stream(sid, event.headers, priority, event.end_stream, defer=True)
+            priority = head.priority or DEFAULT_PRIORITY
+        self._start_stream(sid, event.headers, priority, event.end_stream, defer=True,
+                           head=head)
 
     def _refuse_oversized(self, sid: int, end_stream: bool, limit: int) -> None:
         """RFC 9113 §10.5.1: a field section over our SETTINGS_MAX_HEADER_LIST_SIZE
@@ -240,10 +234,11 @@ class HTTP2Handler(ProtocolHandler):
             self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
 
     def _start_stream(self, sid: int, headers: Headers, priority: Priority,
-                      end_stream: bool, pushed: bool = False, defer: bool = False) -> H2Stream:
+                      end_stream: bool, pushed: bool = False, defer: bool = False,
+                      head: RequestHead | None = None) -> H2Stream:
         """A request stream and its app task: now, or in a later turn when ``defer``
         (see :class:`StreamSpawner`)."""
-        scope = build_scope(self.conn, headers)
+        scope = build_scope(self.conn, headers, head=head)
         stream = H2Stream(self, sid, scope, priority, end_stream)
         ext = scope["extensions"]
         ext["http.response.priority"] = stream.priority
@@ -267,12 +262,12 @@ class HTTP2Handler(ProtocolHandler):
             stream.feed(upgrade.body, 0, False)
         self._upgrade = None
 
-    def _start_websocket(self, sid: int, headers: Headers) -> None:
+    def _start_websocket(self, sid: int, headers: Headers, head: RequestHead) -> None:
         """RFC 8441 §4: an extended CONNECT. Only ``websocket`` is spoken here (the core
         accepted ``:protocol`` only because we advertised the setting, §3)."""
         carrier = H2WebSocketStream(self, sid)
         self.streams[sid] = carrier
-        protocol = next(v for k, v in headers if k == b":protocol")
+        protocol = head.protocol or b""
         settings = self.conn.state.settings
         if protocol.lower() != b"websocket":
             carrier.send_refusal(501, [], b"unsupported :protocol")
@@ -287,7 +282,7 @@ class HTTP2Handler(ProtocolHandler):
             self.streams.pop(sid, None)
             self.reset(sid, ErrorCode.REFUSED_STREAM)
             return
-        carrier.start(headers, build_scope(self.conn, headers, "websocket"))
+        carrier.start(headers, build_scope(self.conn, headers, "websocket", head))
 
     def websocket_done(self, carrier: H2WebSocketStream) -> None:
         if self.streams.get(carrier.stream_id) is carrier:
@@ -367,6 +362,22 @@ class HTTP2Handler(ProtocolHandler):
         self._schedule_flush()
         return True
 
+    def send_response(self, sid: int, headers: Headers, body: bytes) -> bool:
+        """A whole response: HEADERS and, when no other response waits for window (so
+        no RFC 9218 ordering is at stake) and both windows admit it, its last DATA in
+        the same call. False when ``body`` must be queued."""
+        sender = self.sender
+        try:
+            if sender.active or sender.paused:
+                self.h2.send_headers(sid, headers, end_stream=False)
+                done = False
+            else:
+                done = self.h2.send_headers_and_data(sid, headers, body)
+        except UsageError:
+            return True  # the stream was reset meanwhile: the response is void
+        self._schedule_flush()
+        return done
+
     def queue_output(self, stream: Outbound) -> None:
         self.sender.enqueue(stream)
         self._budget.watch(self)
@@ -408,7 +419,11 @@ class HTTP2Handler(ProtocolHandler):
                 self.reset(sid, ErrorCode.INTERNAL_ERROR)
             elif core.state is StreamState.HALF_CLOSED_LOCAL:
                 self.h2.reset_stream(sid, ErrorCode.NO_ERROR)
-        stream.disconnect()
+        if (core is None and not stream.out_size and stream.trailers_out is None
+                and not stream.buffered):
+            stream.disconnected = True  # the common end: nothing queued, nothing to wake
+        else:
+            stream.disconnect()
         self._schedule_flush()
 
     # --- used by the worker's ResponseBudget and by the components ---------------------
@@ -430,7 +445,13 @@ class HTTP2Handler(ProtocolHandler):
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self.loop.call_soon(self.flush)
+            if not self.spawner.turn_pending:
+                self.loop.call_soon(self.flush)
+            # else the spawner's turn end, queued after the new app tasks, flushes
+
+    def _turn_end(self) -> None:
+        if self._flush_scheduled:
+            self.flush()
 
     def flush(self) -> None:
         """Pump the sender if asked, write what the core produced in one write, and

@@ -1,18 +1,21 @@
 """HTTP/2 field sections to ASGI scopes, and the requests of server push.
 
-Plain functions, no state: the handler (:mod:`blackbull.server.http2`) calls them for
+Plain functions with no state but a bounded memo: the handler (:mod:`blackbull.server.http2`) calls them for
 each new stream.
 
-* :func:`build_scope`: a request's fields as an ASGI ``http`` or ``websocket`` scope
-  (RFC 9113 §8.3.1; ``cookie`` crumbs joined, §8.2.3; ``:authority`` as ``host``);
+* :func:`request_head`: what a request's fields mean (RFC 9113 §8.3.1; ``cookie`` crumbs
+  joined, §8.2.3; ``:authority`` as ``host``; RFC 8441 ``:protocol``; RFC 9218
+  ``priority``), memoised per distinct field section;
+* :func:`build_scope`: a request's fields as an ASGI ``http`` or ``websocket`` scope;
 * :func:`push_request` (§8.4): the request of a stream the server promises itself.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
+from ..protocol.http2.priority import Priority, parse_priority_field
 from .asgi import base_scope
 
 if TYPE_CHECKING:
@@ -21,15 +24,55 @@ if TYPE_CHECKING:
 Headers = list[tuple[bytes, bytes]]
 
 
-def build_scope(conn: Connection, headers: Headers, kind: str = "http") -> dict[str, Any]:
-    """The ASGI scope of a request stream (``kind`` ``http``, or ``websocket`` for
-    RFC 8441): pseudo-header fields become method and path (§8.3.1), the regular
-    fields stay in order with the cookie crumbs joined into one field for HTTP/1.1
-    semantics (§8.2.3), and ``:authority`` stands first as ``host`` when the request
-    has no Host field."""
+class RequestHead(NamedTuple):
+    """What a request's field section means to the server, apart from the connection:
+    the parts of its ASGI scope, its RFC 8441 ``:protocol`` and its RFC 9218
+    ``priority`` header."""
+
+    method: str
+    path: str
+    raw_path: bytes
+    query: bytes
+    #: The regular fields as the scope lists them (a fresh list is made per request).
+    fields: tuple[tuple[bytes, bytes], ...]
+    protocol: bytes | None
+    priority: Priority | None
+
+
+#: Field section → its :class:`RequestHead`: clients repeat the same request heads, so
+#: each distinct one is taken apart once. Bounded: cleared when full, and only sections
+#: of at most ``_HEAD_MAX_OCTETS`` (as RFC 9113 §6.5.2 counts them) are kept.
+_HEADS: dict[tuple[tuple[bytes, bytes], ...], RequestHead] = {}
+_HEADS_MAX = 256
+_HEAD_MAX_OCTETS = 4096
+
+
+def request_head(headers: Headers, size: int = -1) -> RequestHead:
+    """The :class:`RequestHead` of a field section; ``size`` is its §6.5.2 size when
+    the caller knows it (computed otherwise)."""
+    key = tuple(headers)
+    head = _HEADS.get(key)
+    if head is None:
+        head = _request_head(headers)
+        if size < 0:
+            size = sum(32 + len(n) + len(v) for n, v in headers)
+        if size <= _HEAD_MAX_OCTETS:
+            if len(_HEADS) >= _HEADS_MAX:
+                _HEADS.clear()
+            _HEADS[key] = head
+    return head
+
+
+def _request_head(headers: Headers) -> RequestHead:
+    """Pseudo-header fields become method and path (§8.3.1), the regular fields stay
+    in order with the cookie crumbs joined into one field for HTTP/1.1 semantics
+    (§8.2.3), and ``:authority`` stands first as ``host`` when the request has no
+    Host field."""
     method = b"GET"
     target = b"/"
     authority = None
+    protocol = None
+    priority = None
     regular: Headers = []
     cookies: list[bytes] = []
     has_host = False
@@ -41,11 +84,15 @@ def build_scope(conn: Connection, headers: Headers, kind: str = "http") -> dict[
                 target = value
             elif name == b":authority":
                 authority = value
+            elif name == b":protocol" and not regular and not cookies:
+                protocol = value  # a pseudo-header only before the regular fields (§8.3)
         elif name == b"cookie":
             cookies.append(value)
         else:
             if name == b"host":
                 has_host = True
+            elif name == b"priority" and priority is None:
+                priority = parse_priority_field(value)  # RFC 9218 §5
             regular.append((name, value))
     if cookies:
         regular.append((b"cookie", b"; ".join(cookies)))
@@ -54,8 +101,19 @@ def build_scope(conn: Connection, headers: Headers, kind: str = "http") -> dict[
     raw_path, _, query = target.partition(b"?")
     path = (unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path).decode(
         "utf-8", "surrogateescape")
-    return base_scope(conn, kind, "2", method.decode("ascii", "replace"), path,
-                      raw_path, query, regular)
+    return RequestHead(method.decode("ascii", "replace"), path, raw_path, query,
+                       tuple(regular), protocol, priority)
+
+
+def build_scope(conn: Connection, headers: Headers, kind: str = "http",
+                head: RequestHead | None = None) -> dict[str, Any]:
+    """The ASGI scope of a request stream (``kind`` ``http``, or ``websocket`` for
+    RFC 8441), from its field section (see :func:`request_head`, whose result the
+    caller may pass as ``head``)."""
+    if head is None:
+        head = request_head(headers)
+    return base_scope(conn, kind, "2", head.method, head.path, head.raw_path, head.query,
+                      list(head.fields))
 
 
 def push_request(parent: Mapping[str, Any], message: Mapping[str, Any]) -> Headers:

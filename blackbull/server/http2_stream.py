@@ -120,7 +120,7 @@ class H2Stream(HTTPStream):
 
     __slots__ = (
         "handler", "stream_id", "priority", "urgency", "incremental", "out_chunks",
-        "out_size", "out_end", "drain_waiter", "trailers_out",
+        "out_size", "out_end", "drain_waiter", "trailers_out", "head",
     )
 
     disconnect_log_key = "h2-app-after-disconnect"
@@ -129,14 +129,16 @@ class H2Stream(HTTPStream):
                  priority: Priority, body_complete: bool) -> None:
         self.handler = handler
         self.stream_id = stream_id
-        self.priority = priority.as_dict()
-        self.urgency = priority.urgency
-        self.incremental = priority.incremental
+        self.urgency = urgency = priority.urgency
+        self.incremental = incremental = priority.incremental
+        self.priority = {"urgency": urgency, "incremental": incremental}
         self.out_chunks: deque[bytes | memoryview] = deque()
         self.out_size = 0
         self.out_end = False
         self.drain_waiter: asyncio.Future[None] | None = None
         self.trailers_out: Headers | None = None  # sent once the queued data has gone
+        #: The converted response head (:func:`_response_head`), from on_start.
+        self.head: Head | None = None
         HTTPStream.__init__(
             self, scope, handler.loop, body_complete,
             not body_complete and (b"expect", b"100-continue") in scope["headers"])
@@ -193,14 +195,24 @@ class H2Stream(HTTPStream):
 
     def on_start(self, start: Message) -> bool:
         # The status is checked by send_head, where a bad one still means a 500.
-        for value in _response_head(start.get("status", 0), start.get("headers", ()))[2]:
+        status = start.get("status", 0)
+        head = _response_head(status, start.get("headers", ()))
+        if type(status) is int:
+            self.head = head  # send_head's, unless the status needs converting there
+        for value in head[2]:
             # RFC 9218 §8: the server's own signal refines the client's.
             merged = merge_priority(Priority(self.urgency, self.incremental), value)
             self.set_priority(merged.urgency, merged.incremental)
         return bool(start.get("trailers", False))
 
     def send_head(self, start: Message, body: bytes, end: bool) -> bool:
-        headers = response_fields(int(start["status"]), start.get("headers", ()))
+        head = self.head
+        if head is None:
+            head = _response_head(int(start["status"]), start.get("headers", ()))
+        fixed, dated, _ = head
+        headers = list(fixed)
+        if not dated:
+            headers.append((b"date", http_date()))
         if self.no_content:
             body = b""  # RFC 9110 §9.3.2, §6.4.1: HEAD, 204 and 304 carry no content
         handler = self.handler
@@ -209,9 +221,8 @@ class H2Stream(HTTPStream):
             if not body:
                 handler.send_headers(sid, headers, end_stream=True)
                 return False
-            handler.send_headers(sid, headers, end_stream=False)
             self.out_end = True
-            if handler.send_final_now(sid, body):
+            if handler.send_response(sid, headers, body):
                 return False  # nothing queued anywhere and the windows allow it all
         else:
             handler.send_headers(sid, headers, end_stream=False)

@@ -22,8 +22,11 @@ class BindError(OSError):
         return str(self.strerror)
 
 
-def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
-    """Listen on exactly ``host`` (an IPv6 literal gets an IPv6-only socket)."""
+def bind_socket(host: str, port: int, backlog: int = 2048, *,
+                reuse_port: bool = False) -> socket.socket:
+    """Listen on exactly ``host`` (an IPv6 literal gets an IPv6-only socket);
+    ``reuse_port``: SO_REUSEPORT, so more sockets may listen on the same address
+    (:func:`worker_sockets`)."""
     host = host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     if family == socket.AF_INET and not _is_ipv4(host):
@@ -31,6 +34,8 @@ def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((host, port))
@@ -83,29 +88,65 @@ def _fd_socket(fd: int, backlog: int) -> socket.socket:
     return sock
 
 
-def open_socket(bind: Bind, backlog: int = 2048) -> socket.socket:
+def open_socket(bind: Bind, backlog: int = 2048, *, reuse_port: bool = False) -> socket.socket:
     try:
         if bind.kind == "unix":
             return _unix_socket(bind.path, backlog)
         if bind.kind == "fd":
             return _fd_socket(bind.fd, backlog)
-        return bind_socket(bind.host, bind.port, backlog)
+        return bind_socket(bind.host, bind.port, backlog, reuse_port=reuse_port)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise BindError(exc.errno, f"cannot listen on {bind}: {reason}") from exc
 
 
-def open_sockets(binds: list[Bind], backlog: int = 2048) -> list[socket.socket]:
+def open_sockets(binds: list[Bind], backlog: int = 2048, *,
+                 reuse_port: bool = False) -> list[socket.socket]:
     """Every address or none: on a failure the ones already open are closed."""
     sockets: list[socket.socket] = []
     try:
         for bind in binds:
-            sockets.append(open_socket(bind, backlog))
+            sockets.append(open_socket(bind, backlog, reuse_port=reuse_port))
     except BindError:
         for sock in sockets:
             sock.close()
         raise
     return sockets
+
+
+def _reuses_port(sock: socket.socket) -> bool:
+    return (sock.family in (socket.AF_INET, socket.AF_INET6)
+            and sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1)
+
+
+def worker_sockets(sockets: list[socket.socket], workers: int,
+                   backlog: int = 2048) -> list[list[socket.socket]]:
+    """The listening sockets of each of ``workers`` workers: the first gets ``sockets``;
+    each other one a socket of its own on the same address for every TCP socket opened
+    with SO_REUSEPORT, so the kernel spreads new connections over the workers by a hash
+    of the client's address (one shared socket goes to whichever worker wakes first,
+    and a worker's accept loop takes a whole burst). Unix and inherited sockets are
+    shared. The parent opens them all and keeps them: connections queued on the socket
+    of a worker that crashed wait there for its replacement."""
+    per_worker = [list(sockets)]
+    try:
+        for _ in range(1, workers):
+            own = []
+            for sock in sockets:
+                if _reuses_port(sock):
+                    host, port = sock.getsockname()[:2]
+                    own.append(bind_socket(host, port, backlog, reuse_port=True))
+                else:
+                    own.append(sock)
+            per_worker.append(own)
+    except OSError as exc:
+        for own in per_worker[1:]:
+            for sock in own:
+                if sock not in sockets:
+                    sock.close()
+        raise BindError(exc.errno, f"cannot open a worker's listening socket: "
+                                   f"{exc.strerror or exc}") from exc
+    return per_worker
 
 
 def describe(sock: socket.socket, secure: bool) -> str:

@@ -51,9 +51,10 @@ def describe_status(status: int) -> str:
     return f"exit code {os.waitstatus_to_exitcode(status)}"
 
 
-def supervise(workers: int, child_main: Callable[[], int]) -> int:
-    """Run ``workers`` children of ``child_main`` (returns the child's exit code) until a
-    signal or a startup failure; returns the parent's exit code."""
+def supervise(workers: int, child_main: Callable[[int], int]) -> int:
+    """Run ``workers`` children of ``child_main`` (given the worker's slot, 0 …
+    ``workers`` - 1, which its replacement keeps; returns the child's exit code) until
+    a signal or a startup failure; returns the parent's exit code."""
     slots = [_Slot() for _ in range(workers)]
     stopping = False
     code = 0
@@ -74,7 +75,7 @@ def supervise(workers: int, child_main: Callable[[], int]) -> int:
         if pid == 0:  # child
             status = 1
             try:
-                status = child_main()
+                status = child_main(slots.index(slot))
             except BaseException:  # noqa: BLE001
                 log.exception("worker %d failed", os.getpid())
             finally:

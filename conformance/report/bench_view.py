@@ -150,6 +150,18 @@ def bench_html(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def goals_markdown(cases: Iterable[dict[str, Any]]) -> list[str]:
+    """Markdown lines: one table row per goal case (pass/fail/error/informational)."""
+    lines = ["| goal | status | ratio |", "|---|---|---|"]
+    mark = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error"}
+    for case in cases:
+        status = str(case.get("status", ""))
+        message = str(case.get("message", "")).replace("|", "\\|")
+        lines.append(f'| {case.get("description", case.get("id", ""))} '
+                     f'| {mark.get(status, status)} | {message} |')
+    return lines if len(lines) > 2 else []
+
+
 def bench_markdown(results: Iterable[dict[str, Any]], chart_dir: str = "") -> list[str]:
     """Markdown lines: per row, a table and (with *chart_dir*) its chart as an image."""
     lines: list[str] = []

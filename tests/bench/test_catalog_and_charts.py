@@ -177,3 +177,64 @@ def test_every_server_in_the_workers_rows_is_started_with_the_asked_count(
         argv = spec.build(Launch(4321, workers=7, workdir=tmp_path))
         rendered = " ".join(argv) + "".join(p.read_text() for p in tmp_path.glob("*.conf"))
         assert "--workers 7" in rendered or "worker_processes 7;" in rendered, spec.name
+
+
+def test_every_http2_server_runs_the_hello_load_in_all_three_shapes() -> None:
+    """Issue 18 goal 1 asks for h2c and h2 over TLS at ``-c16 -m10``, ``-c4 -m100`` (RFC
+    9113 §5.1.2: many concurrent streams) and ``-c256 -m10``; a server that runs the first
+    shape and not the others would leave the goal's cell empty."""
+    from bench.catalog import H2_SHAPES, TLS_MEASURES
+
+    assert sorted(shape[1:] for shape in H2_SHAPES.values()) == sorted(
+        [(16, 10), (4, 100), (256, 10)] * 2)
+    for measure, (tls, _, _) in H2_SHAPES.items():
+        assert (measure in TLS_MEASURES) == tls
+    for spec in SERVERS.values():
+        if {"h2c", "h2tls"} <= spec.supports:
+            assert set(H2_SHAPES) <= spec.supports, spec.name
+
+
+def test_the_granian_goal_fails_on_a_failed_request_even_when_faster() -> None:
+    """The HTTP/2 goal is ≥ 1.1× granian *with 0 failed requests*: a faster run with
+    failures is a fail, and 1.05× is a fail too."""
+    def cells(ours: float, errors: int, peer: float) -> dict[tuple[str, str], Cell]:
+        return {("h2c-m100", "blackbull"): Cell("h2c-m100", "blackbull",
+                                                [Sample(ours, errors)]),
+                ("h2c-m100", "granian"): Cell("h2c-m100", "granian", [Sample(peer)])}
+
+    def status(case_cells: dict[tuple[str, str], Cell]) -> str:
+        (case,) = [c for c in goal_cases(case_cells) if c["id"] == "h2c-m100/vs-granian"]
+        return str(case["status"])
+
+    assert status(cells(120.0, 0, 100.0)) == "pass"
+    assert status(cells(120.0, 2, 100.0)) == "fail"
+    assert status(cells(105.0, 0, 100.0)) == "fail"
+
+
+def test_the_many_connection_shapes_run_a_fixed_count_the_others_are_time_boxed() -> None:
+    """h2load's ``-D`` mode leaves a client that connects after the stop sending forever
+    (measured against our TLS port at -c256), so ``-c256`` runs ``-n``: every
+    connection's streams filled at least 4 times; ``-c16``/``-c4`` stay time-boxed."""
+    from bench.measure import h2_fixed_count
+
+    assert h2_fixed_count(16, 10, 10.0) == 0 and h2_fixed_count(4, 100, 10.0) == 0
+    assert h2_fixed_count(256, 10, 10.0) == 256 * 10 * 20
+    assert h2_fixed_count(256, 10, 0.5) == 256 * 10 * 4
+
+
+def test_two_runs_make_one_results_page_with_the_goals_first(tmp_path: Path) -> None:
+    """RESULTS.md may join a run of the goal rows (3 rounds) and one of the informational
+    rows: both envelopes' rows and goal cases reach the one page, goals table first."""
+    first, second = _envelope(), _envelope()
+    first["cases"] = [{"id": "h2c/vs-granian", "status": "fail", "message": "0.80×",
+                       "description": "h2c hello: BlackBull vs granian ≥ 1.1×"}]
+    second["results"] = [dict(r, benchmark="lat-h1-p99") for r in second["results"]]
+    paths = []
+    for i, env in enumerate((first, second)):
+        paths.append(tmp_path / f"b{i}.json")
+        paths[-1].write_text(json.dumps(env))
+    assert charts_main([*map(str, paths), "--out", str(tmp_path / "c"),
+                        "--markdown", str(tmp_path / "page.md")]) == 0
+    page = (tmp_path / "page.md").read_text()
+    assert page.index("| h2c hello: BlackBull vs granian ≥ 1.1× | ❌ fail | 0.80× |") < \
+        page.index("### lat-h2c-p99") < page.index("### lat-h1-p99")

@@ -333,6 +333,36 @@ class H2Connection:
         self._outbox.header_block(FrameType.HEADERS, END_STREAM if end_stream else 0, stream_id, headers)
         self._registry.after_transition(stream)
 
+    def send_headers_and_data(self, stream_id: int, headers: Headers, data: bytes) -> bool:
+        """A whole message at once: HEADERS, then ``data`` as its last DATA (END_STREAM)
+        when both send windows admit it (§6.9) — the common response, in one call.
+        Returns False when only the HEADERS went out: ``data`` is the caller's to
+        queue until the windows allow it."""
+        stream = self.streams.get(stream_id) or self._local_stream(stream_id)
+        if stream.state is StreamState.HALF_CLOSED_REMOTE:  # a request read whole
+            stream.headers_sent = True
+        else:
+            stream.on_headers_sent(False)  # first: a refused call must not touch HPACK
+        outbox = self._outbox
+        outbox.header_block(FrameType.HEADERS, 0, stream_id, headers)
+        n = len(data)
+        conn_window = self._send_window
+        send = stream.send
+        if n > send.size or n > conn_window.size:
+            return False
+        send.size -= n
+        conn_window.size -= n
+        self.data_octets_sent += n
+        stream.octets_sent += n
+        outbox.data(stream_id, data, True)
+        if stream.state is StreamState.HALF_CLOSED_REMOTE:
+            stream.state = StreamState.CLOSED  # mark_locally_closed, inline
+            stream.close_reason = CloseReason.END_STREAM
+            self._registry.forget(stream)
+        else:
+            stream.mark_locally_closed()
+        return True
+
     def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> None:
         """DATA (§6.1), cut at the peer's MAX_FRAME_SIZE; must fit both send windows."""
         stream = self.streams.get(stream_id)

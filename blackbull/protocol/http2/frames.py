@@ -147,11 +147,22 @@ class FrameReader:
     __slots__ = ("_buf", "max_frame_size")
 
     def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
-        self._buf = bytearray()
+        #: Unparsed input: the bytes read last when nothing was left over (a read of
+        #: whole frames is then cut without copying it into a buffer first), else a
+        #: bytearray that grows.
+        self._buf: bytes | bytearray = b""
         self.max_frame_size = max_frame_size
 
     def feed(self, data: bytes) -> None:
-        self._buf += data
+        buf = self._buf
+        if not buf:
+            self._buf = data if type(data) is bytes else bytes(data)
+        elif type(buf) is bytes:
+            grown = bytearray(buf)
+            grown += data
+            self._buf = grown
+        else:
+            buf += data
 
     def frames(self) -> tuple[list[tuple[int, int, int, bytes]], ProtocolError | None]:
         """Every complete frame buffered, as (type, flags, stream id, payload), plus
@@ -167,6 +178,7 @@ class FrameReader:
         unpack = _HEADER.unpack_from
         out: list[tuple[int, int, int, bytes]] = []
         error: ProtocolError | None = None
+        copy = type(buf) is not bytes  # a bytearray's slices are copied out as bytes
         while end - pos >= FRAME_HEADER_LEN:
             lt, flags, sid = unpack(buf, pos)
             length = lt >> 8
@@ -177,10 +189,17 @@ class FrameReader:
             stop = pos + FRAME_HEADER_LEN + length
             if stop > end:
                 break
-            out.append((lt & 0xFF, flags, sid & MAX_STREAM_ID, bytes(buf[pos + FRAME_HEADER_LEN:stop])))
+            payload = buf[pos + FRAME_HEADER_LEN:stop]
+            out.append((lt & 0xFF, flags, sid & MAX_STREAM_ID,
+                        bytes(payload) if copy else payload))  # type: ignore[arg-type]
             pos = stop
         if pos:
-            del buf[:pos]
+            if pos == end:
+                self._buf = b""
+            elif copy:
+                del buf[:pos]  # type: ignore[union-attr]
+            else:
+                self._buf = buf[pos:]
         return out, error
 
     @property

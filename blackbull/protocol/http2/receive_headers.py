@@ -23,6 +23,7 @@ from .frames import (
     END_HEADERS,
     END_STREAM,
     MAX_WINDOW,
+    PADDED,
     PRIORITY_FLAG,
     parse_priority,
     parse_u32,
@@ -74,7 +75,7 @@ class HeaderReceiver:
         """§6.2 HEADERS: padding, the deprecated priority fields, then the block."""
         if sid == 0:
             raise ProtocolError("HEADERS on stream 0")
-        block, _ = strip_padding(payload, flags)
+        block = strip_padding(payload, flags)[0] if flags & PADDED else payload
         priority = None
         error = None
         if flags & PRIORITY_FLAG:
@@ -177,16 +178,18 @@ class HeaderReceiver:
                 else:
                     event = ev.ResponseReceived(sid, headers, end, priority)
             else:
-                stream.expected_length, size = self._validate_request(headers)
+                hit = self.valid_requests.get(tuple(headers))  # the memo, inline
+                stream.expected_length, size = hit or self._validate_request(headers)
                 event = ev.RequestReceived(sid, headers, end, priority, stream.priority, size)
-            if end:
+            if end and stream.expected_length:
                 stream.check_remote_end()
         except MalformedHeaders as exc:
             raise StreamError(sid, ErrorCode.PROTOCOL_ERROR, str(exc)) from None
         events.append(event)
         if end:
             events.append(ev.StreamEnded(sid))
-            self._registry.after_transition(stream)
+            if stream.state is StreamState.CLOSED:
+                self._registry.forget(stream)
 
     def _validate_request(self, headers: Headers) -> tuple[int | None, int]:
         """§8.3.1 checks, remembered per distinct header list: clients repeat the same

@@ -84,7 +84,7 @@ class StreamRegistry:
         if sid in self.closed:
             closed_stream_error(sid, self.closed[sid])
             return None
-        if not self.is_remote_id(sid):
+        if (sid & 1) != (not self.client_side):  # is_remote_id, inline: once per request
             raise ProtocolError(f"HEADERS on stream {sid} the peer may not open")
         if sid <= self.highest_remote_id:
             raise ProtocolError(f"stream id {sid} not greater than {self.highest_remote_id}")
@@ -92,8 +92,9 @@ class StreamRegistry:
         if self.goaway_sent is not None and sid > self.goaway_sent:
             self.remember_closed(sid, CloseReason.RESET_SENT)
             return None  # §6.8: streams above our GOAWAY's last id are ignored
-        stream = self.new(sid, send_window, recv_window, remote=True)
-        stream.priority = self.pending_priority.pop(sid, None)
+        stream = self.streams[sid] = Stream(sid, send_window, recv_window, True)
+        if self.pending_priority:
+            stream.priority = self.pending_priority.pop(sid, None)
         if limit is not None and self.active_remote >= limit:
             stream.state = StreamState.OPEN
             raise StreamError(sid, ErrorCode.REFUSED_STREAM, "MAX_CONCURRENT_STREAMS")  # §5.1.2

@@ -65,3 +65,40 @@ def test_limit_max_requests_replaces_workers_without_backoff(cli_server) -> None
     srv.wait_for(r"worker \d+ finished; starting another")
     assert "restarting in" not in srv.output
     assert srv.stop() == 0, srv.output
+
+
+def _pids_of_a_burst(port: int, count: int = 64) -> list[int]:
+    """Open ``count`` connections at once, then one keep-alive request on each: the pid of
+    the worker that accepted each connection."""
+    import json
+    import socket
+
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+    pids = []
+    try:
+        for conn in conns:
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        for conn in conns:
+            data = b""
+            while not data.endswith(b"}"):
+                chunk = conn.recv(4096)
+                assert chunk, data
+                data += chunk
+            pids.append(json.loads(data.split(b"\r\n\r\n", 1)[1])["pid"])
+    finally:
+        for conn in conns:
+            conn.close()
+    return pids
+
+
+def test_two_workers_share_a_burst_of_connections(cli_server) -> None:
+    """BB_REUSE_PORT (SO_REUSEPORT, one listening socket per worker): a burst of 64
+    connections is spread over both workers by the kernel, instead of the worker that
+    woke first accepting all of it from one shared socket."""
+    srv = cli_server("tests.apps.deploy:crashy", "--port", "0", "--workers", "2")
+    ports = {int(a.rsplit(":", 1)[1]) for a in srv.addresses(count=2)}
+    assert len(ports) == 1  # both workers listen on the same port
+    pids = _pids_of_a_burst(ports.pop())
+    counts = sorted(pids.count(pid) for pid in set(pids))
+    assert len(counts) == 2 and counts[0] >= 64 // 5, counts
+    assert srv.stop() == 0, srv.output

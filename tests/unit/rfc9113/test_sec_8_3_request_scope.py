@@ -7,8 +7,9 @@ import pytest
 
 from blackbull.config import Settings
 from blackbull.protocol.http2 import H2Connection, ProtocolError, SettingCode
+from blackbull.protocol.http2.priority import Priority
 from blackbull.server.connection import Connection
-from blackbull.server.http2_scope import build_scope, push_request
+from blackbull.server.http2_scope import build_scope, push_request, request_head
 from blackbull.server.http2_setup import H2cUpgrade, local_settings, open_core
 from blackbull.server.state import ServerState
 
@@ -95,3 +96,29 @@ def test_connect_protocol_is_advertised_only_when_websocket_is_served(websocket:
     assert (SettingCode.ENABLE_CONNECT_PROTOCOL in local) is websocket
     core = open_core(settings, lambda: 0.0)
     assert isinstance(core, H2Connection) and core.data_to_send()[:9][3] == 0x4  # SETTINGS
+
+
+def test_request_head_is_memoised_per_distinct_field_section() -> None:
+    """RFC 9113 §8.3.1, RFC 9218 §5, RFC 8441 §4: a repeated field section gives the
+    same head (priority header parsed, ``:protocol`` found), while each scope still
+    gets its own fields list; a different section gets its own head."""
+    fields = REQUEST + [(b"priority", b"u=1, i")]
+    head = request_head(fields)
+    assert request_head(list(fields)) is head
+    assert head.priority == Priority(1, True) and head.protocol is None
+    first, second = build_scope(_conn(), fields), build_scope(_conn(), fields)
+    assert first["headers"] == second["headers"] and first["headers"] is not second["headers"]
+    first["headers"].append((b"x", b"y"))
+    assert (b"x", b"y") not in build_scope(_conn(), fields)["headers"]
+    connect = [(b":method", b"CONNECT"), (b":protocol", b"websocket"), (b":scheme", b"http"),
+               (b":authority", b"example.org"), (b":path", b"/chat")]
+    assert request_head(connect).protocol == b"websocket"
+    assert request_head(REQUEST).priority is None
+
+
+def test_large_field_sections_are_not_memoised() -> None:
+    """RFC 9113 §10.5: the head memo keeps no section over 4096 octets alive."""
+    from blackbull.server import http2_scope
+    big = REQUEST + [(b"x-big", b"v" * 5000)]
+    http2_scope.request_head(big)
+    assert tuple(big) not in http2_scope._HEADS
