@@ -30,6 +30,7 @@ from ..protocol.http1.server import (
 )
 from .clock import http_date
 from .connection import ProtocolHandler
+from .gate import Gate
 from .http1_cycle import RequestCycle
 from .overload import request_app
 from .ratelog import log_limited
@@ -52,8 +53,7 @@ class HTTP1Handler(ProtocolHandler):
     core: ServerConnection[RequestCycle]
 
     def __init__(self) -> None:
-        self.writable = asyncio.Event()
-        self.writable.set()
+        self.writable = Gate()  # shut while the transport pushes back
         self._timer: asyncio.TimerHandle | None = None
         self._timer_kind = ""
         self._idle_timer: asyncio.TimerHandle | None = None

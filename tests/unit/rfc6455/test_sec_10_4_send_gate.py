@@ -8,7 +8,8 @@ import tracemalloc
 
 import pytest
 
-from blackbull.server.ws_send import Gate, SendPacer
+from blackbull.server.gate import Gate
+from blackbull.server.ws_send import SendPacer
 
 
 def test_an_open_gate_lets_a_send_through_at_once() -> None:
