@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from enum import Enum
 from typing import Any
 
@@ -73,7 +72,8 @@ class WebSocketBridge:
         self.deflate_params = deflate
         self.phase = Phase.HANDSHAKE
         self.ws: WebSocketConnection | None = None
-        self.inbox: deque[dict[str, Any]] = deque()
+        # a list: an empty deque holds a 64-slot block, 0.6 KiB per idle WebSocket
+        self.inbox: list[dict[str, Any]] = []
         self.disconnect: dict[str, Any] | None = None
         self.task: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -245,7 +245,7 @@ class WebSocketBridge:
                 await self._waiter
             finally:
                 self._waiter = None
-        message = self.inbox.popleft()
+        message = self.inbox.pop(0)
         if message is _CLOSE_MARK:
             self._complete_close()
             assert self.disconnect is not None
