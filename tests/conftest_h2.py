@@ -123,6 +123,24 @@ def rst_of(data: bytes, sid: int | None = None) -> hf.RstStreamFrame | None:
                  and (sid is None or f.stream_id == sid)), None)
 
 
+async def get_response_headers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                               scheme: str, authority: str,
+                               timeout: float = 5) -> list[tuple[bytes, bytes]]:
+    """One GET / over an open connection, the ``h2`` library as the client (RFC 9113
+    §8.3.1): the response's header fields, read until ``ResponseReceived``."""
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    conn.send_headers(1, [(":method", "GET"), (":path", "/"), (":scheme", scheme),
+                          (":authority", authority)], end_stream=True)
+    writer.write(conn.data_to_send())
+    while True:
+        chunk = await asyncio.wait_for(reader.read(65536), timeout)
+        assert chunk, "the server closed before its response"
+        for event in conn.receive_data(chunk):
+            if isinstance(event, h2.events.ResponseReceived):
+                return list(event.headers)
+
+
 def client_tls_context(ca_path: str) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=ca_path)
     ctx.set_alpn_protocols(["h2"])

@@ -125,9 +125,7 @@ def test_h2_and_http11_served_after_deferred_handshake_on_uvloop(
     """RFC 7301 §3.2 / RFC 9113 §3.2: ALPN still selects h2 or http/1.1, with the TLS
     state made late (BB_TLS_DEFER) or at accept, on uvloop."""
     uvloop = pytest.importorskip("uvloop")
-    import h2.config
-    import h2.connection
-    import h2.events
+    from tests.conftest_h2 import get_response_headers
 
     async def body(server: Server) -> None:
         data = await _get(server.bound_port, _client_context(tls_certs, "http/1.1"))
@@ -136,18 +134,8 @@ def test_h2_and_http11_served_after_deferred_handshake_on_uvloop(
             "127.0.0.1", server.bound_port, ssl=_client_context(tls_certs, "h2"),
             server_hostname="localhost")
         assert writer.get_extra_info("ssl_object").selected_alpn_protocol() == "h2"
-        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        conn.initiate_connection()
-        conn.send_headers(1, [(":method", "GET"), (":path", "/"), (":scheme", "https"),
-                              (":authority", "localhost")], end_stream=True)
-        writer.write(conn.data_to_send())
-        status = None
-        while status is None:
-            chunk = await asyncio.wait_for(reader.read(65536), 5)
-            assert chunk
-            for event in conn.receive_data(chunk):
-                if isinstance(event, h2.events.ResponseReceived):
-                    status = dict(event.headers)[b":status"]
+        headers = await get_response_headers(reader, writer, "https", "localhost")
+        status = dict(headers)[b":status"]
         assert status == b"200"
         writer.close()
 

@@ -72,23 +72,11 @@ def test_http_date_is_formatted_once_per_second(monkeypatch):
 async def test_http2_response_carries_date(serve):
     """RFC 9110 §6.6.1 (any HTTP version): an h2c response seen by the `h2` library as a
     raw HTTP/2 client carries one current Date."""
-    import h2.connection
-    import h2.events
+    from tests.conftest_h2 import get_response_headers
 
     srv = await serve(hello)
     reader, writer = await asyncio.open_connection("127.0.0.1", srv.bound_port)
-    conn = h2.connection.H2Connection()
-    conn.initiate_connection()
-    conn.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "x"),
-                          (":path", "/")], end_stream=True)
-    writer.write(conn.data_to_send())
-    headers = None
-    while headers is None:
-        data = await asyncio.wait_for(reader.read(65536), 5)
-        assert data
-        for event in conn.receive_data(data):
-            if isinstance(event, h2.events.ResponseReceived):
-                headers = event.headers
+    headers = await get_response_headers(reader, writer, "http", "x")
     writer.close()
     dates = [v for k, v in headers if k == b"date"]
     assert len(dates) == 1
