@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from ..protocol.http2.priority import Priority, parse_priority_field
+from ..protocol.memo import remember
 from .asgi import base_scope
 
 if TYPE_CHECKING:
@@ -57,9 +58,7 @@ def request_head(headers: Headers, size: int = -1) -> RequestHead:
         if size < 0:
             size = sum(32 + len(n) + len(v) for n, v in headers)
         if size <= _HEAD_MAX_OCTETS:
-            if len(_HEADS) >= _HEADS_MAX:
-                _HEADS.clear()
-            _HEADS[key] = head
+            remember(_HEADS, key, head, _HEADS_MAX)
     return head
 
 

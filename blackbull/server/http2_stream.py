@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..protocol.http2 import ErrorCode, Priority
 from ..protocol.http2.headers import CONNECTION_SPECIFIC
 from ..protocol.http2.priority import merge_priority
+from ..protocol.memo import remember
 from .clock import http_date
 from .http_stream import Headers, HTTPStream, Message
 
@@ -88,9 +89,7 @@ def _response_head(status: int, fields: Iterable[tuple[bytes, bytes]],
     if head is None:
         head = _head_of(status, items, length is not None)
         if len(items) <= _HEAD_MAX_FIELDS:
-            if len(_HEADS) >= _HEADS_MAX:
-                _HEADS.clear()
-            _HEADS[key] = head
+            remember(_HEADS, key, head, _HEADS_MAX)
     return head
 
 

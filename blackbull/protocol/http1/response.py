@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from ..memo import remember
+
 _REASONS = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}
 _STATUS_LINES: dict[tuple[int, str], bytes] = {}
 
@@ -86,9 +88,7 @@ def _field_entry(field: tuple[bytes, bytes] | list[bytes]) -> tuple[bytes, str, 
         kind = _DATE
     entry = (b"%s: %s\r\n" % (name, value), kind, length)
     if type(field) is tuple and type(name) is bytes and type(value) is bytes:
-        if len(_FIELD_CACHE) >= _FIELD_CACHE_MAX:
-            _FIELD_CACHE.clear()
-        _FIELD_CACHE[field] = entry
+        remember(_FIELD_CACHE, field, entry, _FIELD_CACHE_MAX)
     return entry
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hpack import HPACKError
 
+from ..memo import remember
 from . import events as ev
 from .errors import (
     EmptyFieldName,
@@ -211,9 +212,7 @@ class HeaderReceiver:
             # Only small lists are remembered: the memo keeps its keys' field values
             # alive, and 256 lists near SETTINGS_MAX_HEADER_LIST_SIZE would hold ~16 MB
             # per connection after their requests ended (§10.5).
-            if len(known) >= 256:
-                known.clear()
-            known[key] = result
+            remember(known, key, result, 256)
         return result
 
     def _push_promise_complete(self, parent: int, promised: int, headers: Headers,
