@@ -31,6 +31,7 @@ class RequestCycle(HTTPStream):
     disconnect_log_key = "h1-app-after-disconnect"
     start_hook = False  # no trailers extension: a chunked trailer section is not offered
     end_hook = False    # cycle_done ran when the response completed or failed
+    task_name = "blackbull-http1"
 
     def __init__(self, handler: HTTP1Handler, request: Request) -> None:
         self.handler = handler

@@ -27,6 +27,7 @@ from .asgi import ClientDisconnected
 from .ratelog import log_limited
 
 log = logging.getLogger("blackbull.server")
+_Task = asyncio.Task
 
 Message = dict[str, Any]
 Headers = list[tuple[bytes, bytes]]
@@ -59,6 +60,8 @@ class HTTPStream:
     #: every request): without ``on_start`` no trailers are offered.
     start_hook = True
     end_hook = True
+    #: The name of the app's task (``asyncio.Task.get_name``), for debugging.
+    task_name = "blackbull-http"
 
     def __init__(self, scope: dict[str, Any], loop: asyncio.AbstractEventLoop,
                  body_complete: bool, expect_continue: bool) -> None:
@@ -221,8 +224,12 @@ class HTTPStream:
     def spawn(self, app: Any, tasks: set[asyncio.Task[Any]]) -> None:
         """Run the app in a task the server tracks in ``tasks`` (graceful shutdown waits
         for them) until :meth:`run` ends; the task leaves ``tasks`` itself, which costs
-        no done callback (one loop callback less per request)."""
-        task = self.task = self.loop.create_task(self.run(app, tasks))
+        no done callback (one loop callback less per request).
+
+        The task is built directly with a fixed name: on CPython 3.11 a nameless task
+        formats "Task-N" from a global counter, and uvloop's ``create_task(name=...)``
+        still does so before renaming it. The server installs no task factory."""
+        task = self.task = _Task(self.run(app, tasks), loop=self.loop, name=self.task_name)
         tasks.add(task)
 
     async def run(self, app: Any, tasks: set[asyncio.Task[Any]] | None = None) -> None:
