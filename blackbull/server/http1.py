@@ -28,6 +28,7 @@ from ..protocol.http1.server import (
     SWITCH,
     ServerConnection,
 )
+from .asgi import base_scope
 from .clock import http_date
 from .connection import ProtocolHandler
 from .gate import Gate
@@ -47,7 +48,7 @@ class HTTP1Handler(ProtocolHandler):
 
     __slots__ = (
         "core", "loop", "writable", "settings", "_timer", "_timer_kind", "_unparsed",
-        "_discarding", "_idle_timer", "_idle_since", "_write_timer",
+        "_discarding", "_idle_timer", "_idle_since", "_write_timer", "scope_template",
     )
 
     core: ServerConnection[RequestCycle]
@@ -66,6 +67,10 @@ class HTTP1Handler(ProtocolHandler):
         self.loop = asyncio.get_running_loop()
         s = self.settings = self.conn.state.settings
         self.core = ServerConnection(self._new_parser())
+        # The scope keys that are the connection's (scheme, client, server, root_path):
+        # each request copies this and sets its own (RequestCycle).
+        self.scope_template = base_scope(self.conn, "http", "1.1", "GET", "/", b"/", b"",
+                                         [])
         self.conn.transport.set_write_buffer_limits(high=s.h1_write_buffer)  # type: ignore[union-attr]
         if initial_data:
             self.data_received(initial_data)
