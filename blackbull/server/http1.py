@@ -150,7 +150,10 @@ class HTTP1Handler(ProtocolHandler):
         if core.upgrade is not None:
             self._try_upgrade()
             return
-        self._apply_backpressure()
+        cycles = core.queue
+        if cycles and (len(cycles) > self.settings.h1_max_pipeline
+                       or cycles[-1].buffered > _BODY_BUFFER_HIGH):
+            self.conn.pause_reading()  # back-pressure: too many requests, or too much body
         self._update_timer()
 
     def _on_request(self, request: Request) -> None:
@@ -227,13 +230,6 @@ class HTTP1Handler(ProtocolHandler):
         self.core.new_parser(self._new_parser())
         self.conn.resume_reading()
         self.loop.call_later(_LINGER, self.conn.close)
-
-    def _apply_backpressure(self) -> None:
-        cycles = self.core.queue
-        too_many = len(cycles) > self.settings.h1_max_pipeline
-        too_much = bool(cycles) and cycles[-1].buffered > _BODY_BUFFER_HIGH
-        if too_many or too_much:
-            self.conn.pause_reading()
 
     def body_consumed(self) -> None:
         if len(self.core.queue) <= self.settings.h1_max_pipeline and \
