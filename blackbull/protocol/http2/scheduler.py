@@ -147,6 +147,14 @@ class OutboundScheduler:
         """Send what the windows allow, in priority order (RFC 9218 §10)."""
         if self.paused or not self.active:
             return
+        if len(self.active) == 1:
+            # One stream waiting (a large download): no order is at stake, and for a
+            # lone stream a round-robin turn is its whole window anyway. This runs once
+            # per WINDOW_UPDATE round trip, so skipping the grouping shortens the gap
+            # between the peer's credit and our next DATA.
+            for stream in self.active.values():
+                self._send_from(stream, stream.out_size)
+                return
         groups: dict[int, list[Outbound]] = {}
         for stream in self.active.values():
             groups.setdefault(stream.urgency, []).append(stream)
