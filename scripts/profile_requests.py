@@ -4,20 +4,24 @@ by layer, or a Python-level profile (cProfile) by module.
     python scripts/profile_requests.py --proto h2c -n 20000 -c 16 -m 10
     python scripts/profile_requests.py --proto h2tls --tool cprofile
     python scripts/profile_requests.py --proto h1 -n 20000 -c 16 --tree /tmp/ref
+    python scripts/profile_requests.py --proto ws -n 20000 -c 32 --size 64
 
 The server (``python -m blackbull`` with the bench app, uvloop, no access log, as
 ``python -m bench`` runs it) is started from ``--tree`` (default: this checkout), warmed
 up with a few requests, then its counters are zeroed, ``h2load`` sends exactly ``-n``
 requests (``--h1`` for HTTP/1.1) and the counters are read: the instructions (Ir) the
 server executed for those requests alone, divided by the requests that succeeded.
-Instruction counts do not depend on what else runs on the machine, so two trees can be
+With ``--proto ws`` the load is a small in-script client instead (:func:`ws_load`): ``-c``
+connections upgrade on ``/`` (as ``bench/wsclient.py`` does for the ws rows), then each
+sends ``--size``-byte masked binary messages one at a time and awaits each echo, ``-n``
+messages in all; the numbers are then per message. Instruction counts do not depend on what else runs on the machine, so two trees can be
 compared on a busy one; they are what the commit messages of the hot path quote.
 
 Layers come from the ELF object each instruction ran in: the interpreter (Python code
 of every layer: parsing, HPACK, streams, ASGI, the app), uvloop and libuv (the loop and
 the socket calls), OpenSSL and Python's ``_ssl`` (TLS), httptools/llhttp (HTTP/1.1
 parsing), libc (memcpy, malloc). ``--tool cprofile`` splits the Python part by module.
-Needs valgrind, h2load (Debian ``nghttp2-client``) and, for TLS, trustme.
+Needs valgrind, h2load (not for ``--proto ws``) (Debian ``nghttp2-client``) and, for TLS, trustme.
 """
 from __future__ import annotations
 
@@ -58,8 +62,12 @@ PY_LAYERS = [
     ("ASGI hand-off", r"server/(http_stream|http2_stream|http1_cycle|asgi|overload|state"
                       r"|clock)\.py|conformance/apps\.py"),
     ("asyncio tasks/futures", r"asyncio|_asyncio|method 'create_task'|Future|Task"),
+    ("WebSocket core", r"protocol/websocket/"),
+    ("WebSocket bridge", r"server/(ws_|websocket)"),
     ("transport write", r"write|writelines"),
 ]
+#: What one unit of ``-n`` is: an HTTP request, or (``--proto ws``) an echoed message.
+UNIT = ("request", "message")
 
 
 
@@ -107,8 +115,68 @@ def server_command(args: argparse.Namespace, port: int) -> list[str]:
     return cmd
 
 
+async def _ws_connection(port: int, count: int, size: int) -> int:
+    """Upgrade one connection (RFC 6455 §4.1), then echo *count* masked binary messages
+    of *size* bytes one at a time (§5.2, §5.3; fixed key, so every run is alike); the
+    number echoed in full."""
+    import asyncio
+    import base64
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(b"profile-requests").decode()
+    writer.write((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise SystemExit(f"upgrade refused: {head[:80]!r}")
+    payload = bytes(i & 0xFF for i in range(size))
+    mask = b"\x01\x02\x03\x04"
+    if size < 126:
+        length = bytes([0x80 | size])
+    elif size < 1 << 16:
+        length = bytes([0x80 | 126]) + size.to_bytes(2, "big")
+    else:
+        length = bytes([0x80 | 127]) + size.to_bytes(8, "big")
+    masked = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
+    frame = b"\x82" + length + mask + masked
+    expected = len(length) + 1 + size  # the echo: the same header, unmasked, no key
+    done = 0
+    for _ in range(count):
+        writer.write(frame)
+        echo = await reader.readexactly(expected)
+        done += echo[-size:] == payload if size else 1
+    writer.write(b"\x88\x82" + mask + bytes(b ^ mask[i] for i, b in
+                                            enumerate((1000).to_bytes(2, "big"))))
+    try:
+        await asyncio.wait_for(reader.read(), 5)
+    except (TimeoutError, ConnectionError):
+        pass
+    writer.close()
+    return done
+
+
+def ws_load(args: argparse.Namespace, port: int, n: int) -> tuple[int, str]:
+    """Echo exactly *n* messages over ``-c`` WebSocket connections; (echoed, summary)."""
+    import asyncio
+
+    async def run() -> int:
+        shares = [n // args.c + (i < n % args.c) for i in range(args.c)]
+        counts = await asyncio.gather(*(_ws_connection(port, k, args.size)
+                                        for k in shares if k))
+        return sum(counts)
+
+    done = asyncio.run(run())
+    if done != n:
+        print(f"warning: {n - done} of {n} echoes differed", file=sys.stderr)
+    return done, f"{done} messages echoed"
+
+
 def load(args: argparse.Namespace, port: int, n: int) -> tuple[int, str]:
-    """Run h2load for exactly ``n`` requests; (succeeded, output)."""
+    """Run h2load (for ``--proto ws``, :func:`ws_load`) for exactly ``n`` requests;
+    (succeeded, output)."""
+    if args.proto == "ws":
+        return ws_load(args, port, n)
     scheme = "https" if args.proto.endswith("tls") else "http"
     cmd = ["h2load", f"-n{n}", f"-c{args.c}", "-t1"]
     if args.proto.startswith("h1"):
@@ -133,7 +201,9 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run_callgrind(args: argparse.Namespace) -> None:
-    for tool in ("valgrind", "callgrind_control", "callgrind_annotate", "h2load"):
+    tools = ("valgrind", "callgrind_control", "callgrind_annotate",
+             *(() if args.proto == "ws" else ("h2load",)))
+    for tool in tools:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install valgrind nghttp2-client)")
     port = free_port()
@@ -205,9 +275,12 @@ def report(dump: Path, done: int, args: argparse.Namespace) -> None:
                 break
         else:
             layers["other"] = layers.get("other", 0) + ir
-    print(f"{args.proto}: {done} requests (-c{args.c}"
-          f"{'' if args.proto.startswith('h1') else f' -m{args.m}'}), tree {args.tree}")
-    print(f"{'layer':34} {'Ir/request':>11} {'share':>7}")
+    if args.proto == "ws":
+        print(f"ws: {done} messages of {args.size} B (-c{args.c}), tree {args.tree}")
+    else:
+        print(f"{args.proto}: {done} requests (-c{args.c}"
+              f"{'' if args.proto.startswith('h1') else f' -m{args.m}'}), tree {args.tree}")
+    print(f"{'layer':34} {'Ir/' + UNIT[args.proto == 'ws']:>11} {'share':>7}")
     for name, ir in sorted(layers.items(), key=lambda kv: -kv[1]):
         print(f"{name:34} {ir / done:11.0f} {ir / total:7.1%}")
     print(f"{'total':34} {total / done:11.0f}")
@@ -268,11 +341,12 @@ def run_cprofile(args: argparse.Namespace) -> None:
         else:
             by_layer["other (loop callbacks, builtins)"] = \
                 by_layer.get("other (loop callbacks, builtins)", 0.0) + tottime
-    print(f"{args.proto}: {done} requests, cProfile tottime (µs/request, profiler-inflated)")
+    unit = UNIT[args.proto == "ws"]
+    print(f"{args.proto}: {done} {unit}s, cProfile tottime (µs/{unit}, profiler-inflated)")
     for name, t in sorted(by_layer.items(), key=lambda kv: -kv[1]):
         print(f"{name:36} {t / done * 1e6:8.1f} {t / total:7.1%}")
     print(f"{'total':36} {total / done * 1e6:8.1f}")
-    print("\ntop functions (calls/request, µs/request):")
+    print(f"\ntop functions (calls/{unit}, µs/{unit}):")
     for tottime, calls, name in sorted(rows, reverse=True)[:args.top]:
         print(f"  {calls / done:6.2f} {tottime / done * 1e6:7.2f}  {name}")
     print(f"stats: {stats_file}")
@@ -280,11 +354,12 @@ def run_cprofile(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--proto", choices=["h1", "h1tls", "h2c", "h2tls"], default="h2c")
+    parser.add_argument("--proto", choices=["h1", "h1tls", "h2c", "h2tls", "ws"], default="h2c")
     parser.add_argument("--tool", choices=["callgrind", "cprofile"], default="callgrind")
     parser.add_argument("-n", type=int, default=20000, help="requests measured")
     parser.add_argument("-c", type=int, default=16, help="connections")
     parser.add_argument("-m", type=int, default=10, help="streams per HTTP/2 connection")
+    parser.add_argument("--size", type=int, default=64, help="message bytes (--proto ws)")
     parser.add_argument("--warmup", type=int, default=1000, help="requests before measuring")
     parser.add_argument("--tree", type=Path, default=REPO, help="checkout whose server runs")
     parser.add_argument("--timeout", type=float, default=900.0)

@@ -47,6 +47,11 @@ class State(Enum):
 _SERVER, _CLIENT = Role.SERVER, Role.CLIENT
 _CLOSED = State.CLOSED
 _TEXT, _BINARY = Opcode.TEXT, Opcode.BINARY
+#: The server's heads of an unfragmented, uncompressed text / binary message shorter
+#: than 126 bytes (RFC 6455 §5.2: FIN, opcode, the 7-bit length, no mask), by length:
+#: what :func:`frame_head` would build, built once for the common small message.
+_TEXT_HEADS = [bytes((0x80 | _TEXT, n)) for n in range(126)]
+_BINARY_HEADS = [bytes((0x80 | _BINARY, n)) for n in range(126)]
 
 
 class WebSocketConnection:
@@ -142,6 +147,9 @@ class WebSocketConnection:
             raise InvalidState("a Close was sent: no more data frames (RFC 6455 §5.5.1)")
         if self.deflate is not None:
             self._frame(opcode, self.deflate.compress(payload), rsv1=True)
+        elif len(payload) < 126 and self.role is _SERVER:
+            heads = _TEXT_HEADS if opcode is _TEXT else _BINARY_HEADS
+            self._out.append(heads[len(payload)] + payload)
         else:
             self._frame(opcode, payload)
 

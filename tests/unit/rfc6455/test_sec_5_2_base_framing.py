@@ -145,3 +145,15 @@ def test_binary_frame_over_the_message_limit_fails_before_it_ends() -> None:
     core = server_core(max_message_size=1000, max_frame_size=100_000)
     frame = client_frame(Opcode.BINARY, b"x" * 5000)
     assert failure(feed(core, frame[:2000])).code == CloseCode.MESSAGE_TOO_BIG
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 4096])
+def test_server_data_frames_match_the_general_encoder(size: int) -> None:
+    """RFC 6455 §5.2: the server's prebuilt heads for messages under 126 bytes give the
+    same octets as :func:`encode_frame` (FIN, opcode, minimal length, no mask)."""
+    payload = bytes(i & 0xFF for i in range(size))
+    core = server_core()
+    core.send_bytes(payload)
+    core.send_text("é" * (size // 2))
+    assert core.data_to_send() == (encode_frame(Opcode.BINARY, payload)
+                                   + encode_frame(Opcode.TEXT, ("é" * (size // 2)).encode()))
