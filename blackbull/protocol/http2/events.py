@@ -2,47 +2,18 @@
 
 Events are frozen dataclasses: the core emits each once and drivers only read
 them; a driver that needs more state keeps it beside the event. The events of every
-request (:func:`_quick_init`) are built by an ``__init__`` that sets their slots
-directly."""
+request (:func:`~blackbull.protocol.quick_init.quick_init`) are built by an
+``__init__`` that sets their slots directly."""
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
 
+from ..quick_init import quick_init
 from .errors import ErrorCode
 from .priority import Priority
 
 Headers = list[tuple[bytes, bytes]]
 
-_E = TypeVar("_E")
-
-
-def _quick_init(cls: type[_E]) -> type[_E]:
-    """Give a frozen slots dataclass an ``__init__`` of the same signature that sets
-    each field through its slot's own descriptor. The generated one goes through
-    ``object.__setattr__`` per field, which costs a frozen class several times as
-    much in CPython 3.11 (callgrind: ~10k instructions for a six-field
-    :class:`RequestReceived`, ~5.5k this way); the instance is as frozen afterwards."""
-    namespace: dict[str, Any] = {}
-    params = []
-    lines = []
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.default_factory is not MISSING:
-            raise TypeError(f"{cls.__name__}.{f.name}: default factories are not supported")
-        slot = next(k.__dict__[f.name] for k in cls.__mro__ if f.name in k.__dict__)
-        namespace[f"_set_{f.name}"] = slot.__set__
-        if f.default is MISSING:
-            params.append(f.name)
-        else:
-            namespace[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        lines.append(f"    _set_{f.name}(self, {f.name})")
-    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(lines or ["    pass"])
-    exec(source, namespace)  # noqa: S102 - the same technique as dataclasses itself
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    setattr(cls, "__init__", init)  # noqa: B010 - mypy: no assignment to a method
-    return cls
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +30,7 @@ class PriorityInfo:
     exclusive: bool
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RequestReceived(Event):
     """A request's header block (server role), RFC 9113 §8.3.1."""
@@ -75,7 +46,7 @@ class RequestReceived(Event):
     field_section_size: int = field(default=0, compare=False)
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ResponseReceived(Event):
     """A final or informational response's header block (client role), §8.3.2."""
@@ -91,7 +62,7 @@ class InformationalResponseReceived(ResponseReceived):
     """A 1xx response (RFC 9113 §8.1)."""
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TrailersReceived(Event):
     """A trailing header block, which always ends the stream (§8.1)."""
@@ -101,7 +72,7 @@ class TrailersReceived(Event):
     priority: PriorityInfo | None = None
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DataReceived(Event):
     """DATA payload; ``flow_controlled_length`` includes padding (RFC 9113 §6.1) and is
@@ -113,7 +84,7 @@ class DataReceived(Event):
     end_stream: bool = False
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StreamEnded(Event):
     stream_id: int
@@ -128,7 +99,7 @@ class StreamReset(Event):
     remote: bool = True
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WindowUpdated(Event):
     """Send credit grew (stream 0 = connection), RFC 9113 §6.9; also emitted when a

@@ -1,16 +1,16 @@
 """Events the WebSocket core reports for received bytes (RFC 6455 §6.2).
 
-The two message events, built once per received message, get the HTTP/2 core's
-cheaper ``__init__`` (:func:`~blackbull.protocol.http2.events._quick_init`: each slot
+The two message events, built once per received message, get the cores' shared
+cheaper ``__init__`` (:func:`~blackbull.protocol.quick_init.quick_init`: each slot
 set through its own descriptor, not ``object.__setattr__``); they stay frozen."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..http2.events import _quick_init
+from ..quick_init import quick_init
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TextMessage:
     """A complete text message (opcode 0x1, valid UTF-8, §5.6)."""
@@ -18,7 +18,7 @@ class TextMessage:
     data: str
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BytesMessage:
     """A complete binary message (opcode 0x2, §5.6)."""
