@@ -460,8 +460,14 @@ class HTTP2Handler(ProtocolHandler):
         if self._pump_wanted:
             self._pump_wanted = False
             self.sender.pump()
-        data = self.h2.data_to_send()
-        if data:
-            self.conn.write(data)
+        h2 = self.h2
+        if h2.large_data_queued and not self.conn.scheme_secure:
+            # big DATA payloads: one writev of the views, no join copy (TLS keeps the
+            # join: each buffer would become a TLS record of its own)
+            self.conn.writelines(h2.buffers_to_send())  # type: ignore[arg-type]
+        else:
+            data = h2.data_to_send()
+            if data:
+                self.conn.write(data)
         if self.h2.terminated or (self.closer.closing and not self.streams):
             self.closer.finish()

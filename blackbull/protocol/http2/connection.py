@@ -477,7 +477,24 @@ class H2Connection:
             return b""
         data = b"".join(out)
         out.clear()
+        self._outbox.views = False
         return data
+
+    @property
+    def large_data_queued(self) -> bool:
+        """True when DATA payloads larger than one frame wait as views of the app's
+        buffers: :meth:`buffers_to_send` hands them to a vectored write without the
+        copy that :meth:`data_to_send`'s join makes."""
+        return self._outbox.views
+
+    def buffers_to_send(self) -> list[bytes | memoryview]:
+        """Every queued frame as its buffers, in order (frame headers and payload views),
+        for one vectored write; the queue is empty afterwards."""
+        out = self._out
+        parts = out.copy()
+        out.clear()
+        self._outbox.views = False
+        return parts
 
     @property
     def has_data_to_send(self) -> bool:

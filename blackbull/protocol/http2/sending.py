@@ -20,11 +20,14 @@ Headers = list[tuple[bytes, bytes]]
 class Outbox:
     """Frames waiting to be written, and the encoder whose blocks they carry."""
 
-    __slots__ = ("frames", "encoder", "encoder_table_limit", "_remote")
+    __slots__ = ("frames", "views", "encoder", "encoder_table_limit", "_remote")
 
     def __init__(self, remote: PeerSettings, encoder_table_size: int = 4096) -> None:
         #: Serialised frames (and DATA payload views) in the order they go out.
         self.frames: list[bytes | memoryview] = []
+        #: True once a DATA payload larger than one frame was queued as views of the
+        #: app's buffer (cleared when the frames are taken).
+        self.views = False
         self.encoder = HeaderEncoder()
         #: RFC 7541 §4.2: the encoder may use any table size up to the peer's
         #: SETTINGS_HEADER_TABLE_SIZE; ours stays at most this, since a table search
@@ -68,6 +71,7 @@ class Outbox:
                                     stream_id, n))
             out.append(data)
             return
+        self.views = True
         view = memoryview(data)
         for pos in range(0, n, size):
             chunk = view[pos:pos + size]

@@ -50,6 +50,32 @@ def test_data_is_cut_at_the_peers_max_frame_size() -> None:
     assert sizes == [16384, 16384, 40000 - 32768]
 
 
+def test_large_data_goes_out_as_buffers_an_independent_peer_reads() -> None:
+    """RFC 9113 §4.2/§6.1: DATA larger than one frame is queued as views of the app's
+    body; ``buffers_to_send`` (the server's vectored write) hands the frame headers and
+    those views out in order, and the h2 library reads the same DATA the joined write
+    carries. A small body takes the join."""
+    server, client = connected_pair()
+    client.increment_flow_control_window(1 << 20)
+    sid = client.get_next_available_stream_id()
+    client.send_headers(sid, REQUEST, end_stream=True)
+    client.update_settings({4: 1 << 20})
+    server.receive_data(client.data_to_send())
+    server.data_to_send()
+    server.send_headers(sid, [(b":status", b"200")])
+    assert not server.large_data_queued
+    body = bytes(range(256)) * 160  # 40 960 bytes, three frames at 16 384
+    server.send_data(sid, body, end_stream=True)
+    assert server.large_data_queued
+    parts = server.buffers_to_send()
+    assert any(isinstance(p, memoryview) for p in parts)
+    assert not server.large_data_queued and server.data_to_send() == b""
+    events = client.receive_data(b"".join(parts))
+    received = b"".join(e.data for e in events if type(e).__name__ == "DataReceived")
+    assert received == body
+    assert any(type(e).__name__ == "StreamEnded" for e in events)
+
+
 def test_header_block_larger_than_a_frame_goes_out_as_continuation() -> None:
     """RFC 9113 §4.3/§6.10: a header block is split into HEADERS + CONTINUATION, which
     an independent peer (h2) reassembles."""
