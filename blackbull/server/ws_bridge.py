@@ -91,6 +91,9 @@ class WebSocketBridge:
         # budgets
         self._inbound = InboundAccount(budget, self.settings, self.inbox, self, self._loop)
         self._connect_delivered = False
+        #: Bytes of the message the app took last: still held (by the app) until it asks
+        #: for the next one, so they stay on the budgets until then (RFC 6455 §10.4).
+        self._app_holds = 0
         self._denial: Denial | None = None
         self._close_timer: asyncio.TimerHandle | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
@@ -237,6 +240,14 @@ class WebSocketBridge:
         if not self._connect_delivered:
             self._connect_delivered = True
             return {"type": "websocket.connect"}
+        inbound = self._inbound
+        if self._app_holds:
+            # the app is done with the message it took last: its bytes leave the budgets
+            inbound.queued -= self._app_holds
+            self._app_holds = 0
+            inbound.report()
+            if inbound.starved:
+                inbound.feed_again()
         while not self.inbox:
             if self.disconnect is not None:
                 return self.disconnect
@@ -250,13 +261,13 @@ class WebSocketBridge:
             self._complete_close()
             assert self.disconnect is not None
             return self.disconnect
-        inbound = self._inbound
         data = message.get("bytes")  # what it held: bytes, or characters for text
         if data is None:
             data = message.get("text")
         if data:
-            inbound.queued -= len(data)
-            inbound.report()
+            # counted until the app's next receive (above): an app that holds one
+            # message while the next ones inflate holds them all
+            self._app_holds = len(data)
         if self._queue_full and len(self.inbox) < self.settings.ws_queue_depth \
                 and not self._backlogged and not inbound.starved:
             self._queue_full = False
@@ -489,7 +500,7 @@ class WebSocketBridge:
             # Messages the app will never take give their bytes back to the worker.
             self.inbox.clear()
             inbound = self._inbound
-            inbound.queued = 0
+            inbound.queued = self._app_holds = 0
             inbound.report()
             inbound.feed_again()  # input waiting for that room is parsed (a Close, say)
 

@@ -102,6 +102,16 @@ class ServerProcess:
     def hwm_kb(self) -> int:
         return proc_status(self.pid)["VmHWM"]
 
+    def reset_hwm(self) -> None:
+        """Start a new peak: VmHWM becomes the current resident size (Linux
+        ``clear_refs`` value 5), so a measurement's peak is its own, not an earlier one's.
+        Where the kernel refuses, the peak stays the process's whole life (stricter)."""
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w", encoding="ascii") as fh:
+                fh.write("5")
+        except OSError:
+            pass
+
     def fds(self) -> int:
         return fd_count(self.pid)
 
@@ -259,6 +269,7 @@ async def _windows(server: ServerProcess, attack: Attack, result: Measurement,
                    windows: list[tuple[str, float, float]], rounds: int, window: float,
                    gap: float) -> None:
     await asyncio.sleep(0.5)  # the honest client's interpreter starts and warms up
+    server.reset_hwm()
     result.rss_start_kb = server.rss_kb()
     cpu_start = server.cpu_s()
     # One unmeasured attack burst first: the server's first-use costs (lazy imports,

@@ -107,3 +107,43 @@ async def test_the_worker_budget_bounds_all_websockets_together(serve) -> None:
     assert await settle(srv) == 0
     for _, writer in peers:
         writer.close()
+
+
+async def holding_app(scope: dict, receive: Any, send: Any) -> None:
+    """Takes one message and works on it (holds it) until the test opens the gate."""
+    box = scope["state"]
+    await receive()
+    await send({"type": "websocket.accept"})
+    seen = box["seen"]  # the scope's state is a copy: write into a shared dict
+    seen["first"] = await receive()
+    box["took"].set()
+    await box["gate"].wait()
+    seen["next"] = await receive()
+
+
+async def test_a_message_the_app_took_counts_until_it_asks_for_the_next(serve) -> None:
+    """§10.4: the message the app took last is still held, by the app, until it calls
+    ``receive`` again; its bytes stay on the budgets until then, so an app that works on
+    one message while more inflate holds them all within the budget (a 4-connection
+    deflate-bomb burst peaked at 73 MB over a 32 MiB worker budget before). Once the app
+    asks for the next message they are given back."""
+    settings = Settings(ws_max_worker_bytes=32 * MiB, ws_max_message_size=4 * MiB)
+    srv = await serve(holding_app, settings)
+    box = srv.state.lifespan_state
+    box.update(gate=asyncio.Event(), took=asyncio.Event(), seen={})
+    reader, writer = await open_ws(srv.bound_port, 0)
+    writer.write(bomb(7, 3 * MiB))
+    await writer.drain()
+    await asyncio.wait_for(box["took"].wait(), 10)
+    assert len(box["seen"]["first"]["bytes"]) == 3 * MiB
+    assert await settle(srv) >= 3 * MiB  # the app holds it
+    box["gate"].set()  # the app asks for the next message: the first is given back
+    assert await settle(srv) < 64 * 1024
+    writer.close()
+    await asyncio.wait_for(_wait_for(box["seen"], "next"), 10)
+    assert box["seen"]["next"]["type"] == "websocket.disconnect"
+
+
+async def _wait_for(box: dict, key: str) -> None:
+    while key not in box:
+        await asyncio.sleep(0.02)
