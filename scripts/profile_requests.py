@@ -14,14 +14,16 @@ server executed for those requests alone, divided by the requests that succeeded
 With ``--proto ws`` the load is a small in-script client instead (:func:`ws_load`): ``-c``
 connections upgrade on ``/`` (as ``bench/wsclient.py`` does for the ws rows), then each
 sends ``--size``-byte masked binary messages one at a time and awaits each echo, ``-n``
-messages in all; the numbers are then per message. Instruction counts do not depend on what else runs on the machine, so two trees can be
-compared on a busy one; they are what the commit messages of the hot path quote.
+messages in all; the numbers are then per message. Instruction counts do not depend on
+what else runs on the machine, so two trees can be compared on a busy one; they are what
+the commit messages of the hot path quote.
 
 Layers come from the ELF object each instruction ran in: the interpreter (Python code
 of every layer: parsing, HPACK, streams, ASGI, the app), uvloop and libuv (the loop and
 the socket calls), OpenSSL and Python's ``_ssl`` (TLS), httptools/llhttp (HTTP/1.1
 parsing), libc (memcpy, malloc). ``--tool cprofile`` splits the Python part by module.
-Needs valgrind, h2load (not for ``--proto ws``) (Debian ``nghttp2-client``) and, for TLS, trustme.
+Needs valgrind, h2load (Debian ``nghttp2-client``; not for ``--proto ws``) and, for TLS,
+trustme.
 """
 from __future__ import annotations
 
@@ -122,6 +124,8 @@ async def _ws_connection(port: int, count: int, size: int) -> int:
     import asyncio
     import base64
 
+    from blackbull.protocol.websocket import Opcode, encode_frame  # on sys.path: ws_load
+
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     key = base64.b64encode(b"profile-requests").decode()
     writer.write((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
@@ -132,22 +136,14 @@ async def _ws_connection(port: int, count: int, size: int) -> int:
         raise SystemExit(f"upgrade refused: {head[:80]!r}")
     payload = bytes(i & 0xFF for i in range(size))
     mask = b"\x01\x02\x03\x04"
-    if size < 126:
-        length = bytes([0x80 | size])
-    elif size < 1 << 16:
-        length = bytes([0x80 | 126]) + size.to_bytes(2, "big")
-    else:
-        length = bytes([0x80 | 127]) + size.to_bytes(8, "big")
-    masked = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
-    frame = b"\x82" + length + mask + masked
-    expected = len(length) + 1 + size  # the echo: the same header, unmasked, no key
+    frame = encode_frame(Opcode.BINARY, payload, mask=mask)
+    expected = len(encode_frame(Opcode.BINARY, payload))  # the echo: unmasked, no key
     done = 0
     for _ in range(count):
         writer.write(frame)
         echo = await reader.readexactly(expected)
         done += echo[-size:] == payload if size else 1
-    writer.write(b"\x88\x82" + mask + bytes(b ^ mask[i] for i, b in
-                                            enumerate((1000).to_bytes(2, "big"))))
+    writer.write(encode_frame(Opcode.CLOSE, (1000).to_bytes(2, "big"), mask=mask))
     try:
         await asyncio.wait_for(reader.read(), 5)
     except (TimeoutError, ConnectionError):
@@ -159,6 +155,8 @@ async def _ws_connection(port: int, count: int, size: int) -> int:
 def ws_load(args: argparse.Namespace, port: int, n: int) -> tuple[int, str]:
     """Echo exactly *n* messages over ``-c`` WebSocket connections; (echoed, summary)."""
     import asyncio
+
+    sys.path.insert(0, str(REPO))  # the frames are this checkout's encoder's
 
     async def run() -> int:
         shares = [n // args.c + (i < n % args.c) for i in range(args.c)]

@@ -54,3 +54,21 @@ def base_scope(
     if scope_type == "http":
         scope["method"] = method
     return scope
+
+
+def scope_from_template(template: dict[str, Any], conn: Connection, http_version: str,
+                        method: str, path: str, raw_path: bytes, query_string: bytes,
+                        headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """:func:`base_scope` of an ``http`` request, from ``template`` (a ``base_scope`` of
+    the same connection, built once): a copy with the request's own keys set costs less
+    than building all of them again."""
+    scope = template.copy()
+    scope["http_version"] = http_version
+    scope["method"] = method
+    scope["path"] = path
+    scope["raw_path"] = raw_path
+    scope["query_string"] = query_string
+    scope["headers"] = headers
+    scope["state"] = conn.state.lifespan_state.copy()
+    scope["extensions"] = {}
+    return scope

@@ -14,6 +14,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .negotiate import Negotiator
     from .state import ServerState
 
@@ -128,7 +130,7 @@ class Connection(asyncio.Protocol):
         if not self.closed:
             self.transport.write(data)  # type: ignore[union-attr]
 
-    def writelines(self, parts: list[bytes]) -> None:
+    def writelines(self, parts: Sequence[bytes | memoryview]) -> None:
         """Several buffers in one vectored write (uvloop: writev, no join)."""
         if not self.closed:
             self.transport.writelines(parts)  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..protocol.http1.events import Request
 from ..protocol.http1.response import ResponseWriter, complete_response, simple_response
-from .asgi import ClientDisconnected
+from .asgi import ClientDisconnected, scope_from_template
 from .clock import http_date
 from .http_stream import Headers, HTTPStream, Message
 
@@ -38,19 +38,10 @@ class RequestCycle(HTTPStream):
         self.request = request
         self.writer: ResponseWriter | None = None
         self.keep_alive = request.keep_alive
-        # base_scope's keys, from the connection's template: a copy and the request's
-        # own keys cost less than building all of them again.
-        scope = handler.scope_template.copy()
-        scope["http_version"] = request.http_version
-        scope["method"] = request.method
-        scope["path"] = request.path
-        scope["raw_path"] = request.raw_path
-        scope["query_string"] = request.query_string
-        scope["headers"] = request.headers
-        scope["state"] = handler.conn.state.lifespan_state.copy()
-        scope["extensions"] = {}
-        HTTPStream.__init__(self, scope, handler.loop, not request.has_body,
-                            request.expect_continue)
+        HTTPStream.__init__(self, scope_from_template(
+            handler.scope_template, handler.conn, request.http_version, request.method,
+            request.path, request.raw_path, request.query_string, request.headers),
+            handler.loop, not request.has_body, request.expect_continue)
 
     def feed_body(self, data: bytes) -> None:
         self.add_body(data, len(data))  # refused once the app is done: discarded

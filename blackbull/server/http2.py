@@ -464,7 +464,7 @@ class HTTP2Handler(ProtocolHandler):
         if h2.large_data_queued and not self.conn.scheme_secure:
             # big DATA payloads: one writev of the views, no join copy (TLS keeps the
             # join: each buffer would become a TLS record of its own)
-            self.conn.writelines(h2.buffers_to_send())  # type: ignore[arg-type]
+            self.conn.writelines(h2.buffers_to_send())
         else:
             data = h2.data_to_send()
             if data:

@@ -1,6 +1,8 @@
 """RFC 9113 §4: frame format, frame size and header compression on the core."""
 from __future__ import annotations
 
+from typing import Any
+
 from blackbull.protocol.http2 import ErrorCode, RequestReceived, SettingCode
 from tests.conftest_h2 import (
     REQUEST,
@@ -35,14 +37,21 @@ def test_larger_frames_accepted_after_advertising_a_larger_max_frame_size() -> N
     assert isinstance(events[0], RequestReceived)
 
 
-def test_data_is_cut_at_the_peers_max_frame_size() -> None:
-    """RFC 9113 §4.2: we never send a frame above the peer's SETTINGS_MAX_FRAME_SIZE."""
+def _request_with_room() -> tuple[Any, Any, int]:
+    """A server core that received a GET from an h2 client whose windows are 1 MiB, so
+    the response's DATA is cut by SETTINGS_MAX_FRAME_SIZE alone: (server, client, id)."""
     server, client = connected_pair()
     client.increment_flow_control_window(1 << 20)
     sid = client.get_next_available_stream_id()
     client.send_headers(sid, REQUEST, end_stream=True)
     client.update_settings({4: 1 << 20})
     server.receive_data(client.data_to_send())
+    return server, client, sid
+
+
+def test_data_is_cut_at_the_peers_max_frame_size() -> None:
+    """RFC 9113 §4.2: we never send a frame above the peer's SETTINGS_MAX_FRAME_SIZE."""
+    server, client, sid = _request_with_room()
     server.send_headers(sid, [(b":status", b"200")])
     server.send_data(sid, b"z" * 40000, end_stream=True)
     frames = parse_frames(server.data_to_send())
@@ -55,14 +64,10 @@ def test_large_data_goes_out_as_buffers_an_independent_peer_reads() -> None:
     body; ``buffers_to_send`` (the server's vectored write) hands the frame headers and
     those views out in order, and the h2 library reads the same DATA the joined write
     carries. A small body takes the join."""
-    server, client = connected_pair()
-    client.increment_flow_control_window(1 << 20)
-    sid = client.get_next_available_stream_id()
-    client.send_headers(sid, REQUEST, end_stream=True)
-    client.update_settings({4: 1 << 20})
-    server.receive_data(client.data_to_send())
+    server, client, sid = _request_with_room()
     server.data_to_send()
     server.send_headers(sid, [(b":status", b"200")])
+    server.send_data(sid, b"small", end_stream=False)  # one frame: the join's case
     assert not server.large_data_queued
     body = bytes(range(256)) * 160  # 40 960 bytes, three frames at 16 384
     server.send_data(sid, body, end_stream=True)
@@ -72,7 +77,7 @@ def test_large_data_goes_out_as_buffers_an_independent_peer_reads() -> None:
     assert not server.large_data_queued and server.data_to_send() == b""
     events = client.receive_data(b"".join(parts))
     received = b"".join(e.data for e in events if type(e).__name__ == "DataReceived")
-    assert received == body
+    assert received == b"small" + body
     assert any(type(e).__name__ == "StreamEnded" for e in events)
 
 
