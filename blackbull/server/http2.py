@@ -44,7 +44,7 @@ from .connection import ProtocolHandler
 from .http2_close import ConnectionCloser
 from .http2_guard import ResponseBudget, budget_of
 from .http2_input import InputPacer
-from .http2_scope import RequestHead, build_scope, push_request, request_head
+from .http2_scope import RequestHead, build_scope, push_request, request_head, scope_template
 from .http2_setup import H2cUpgrade, open_core
 from .http2_spawn import StreamSpawner
 from .http2_stream import H2Stream, StreamWindowView
@@ -64,6 +64,8 @@ class HTTP2Handler(ProtocolHandler):
         self.h2: H2Connection = None  # type: ignore[assignment]  # made in start()
         self.sender: OutboundScheduler = None  # type: ignore[assignment]
         self.streams: dict[int, H2Stream | H2WebSocketStream] = {}
+        #: The connection's keys of every request scope (see http2_scope.scope_template).
+        self._scope_template: dict[str, Any] | None = None
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._upgrade: H2cUpgrade | None = None
         self._flush_scheduled = False
@@ -238,13 +240,17 @@ class HTTP2Handler(ProtocolHandler):
                       head: RequestHead | None = None) -> H2Stream:
         """A request stream and its app task: now, or in a later turn when ``defer``
         (see :class:`StreamSpawner`)."""
-        scope = build_scope(self.conn, headers, head=head)
+        template = self._scope_template
+        if template is None:
+            template = self._scope_template = scope_template(self.conn)
+        scope = build_scope(self.conn, headers, head=head, template=template)
         stream = H2Stream(self, sid, scope, priority, end_stream)
-        ext = scope["extensions"]
-        ext["http.response.priority"] = stream.priority
         scope["http2_priority"] = stream.priority
-        ext["http.response.http2_stream"] = StreamWindowView(self.h2, sid)
-        ext["http.response.trailers"] = {}
+        ext = scope["extensions"] = {
+            "http.response.priority": stream.priority,
+            "http.response.http2_stream": StreamWindowView(self.h2, sid),
+            "http.response.trailers": {},
+        }
         if (not pushed and self.h2.remote.enable_push
                 and self.conn.state.settings.h2_enable_push):
             ext["http.response.push"] = {}
@@ -298,7 +304,8 @@ class HTTP2Handler(ProtocolHandler):
 
     def _on_stream_ended(self, event: StreamEnded | TrailersReceived) -> None:
         stream = self.streams.get(event.stream_id)
-        if stream is not None:
+        if stream is not None and not stream.body_complete:
+            # (a request without body was opened complete: nothing to wake)
             stream.end_body()
 
     def _on_reset(self, event: StreamReset) -> None:

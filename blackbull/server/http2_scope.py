@@ -17,7 +17,7 @@ from urllib.parse import unquote_to_bytes
 
 from ..protocol.http2.priority import Priority, parse_priority_field
 from ..protocol.memo import remember
-from .asgi import base_scope
+from .asgi import base_scope, scope_from_template
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -105,14 +105,25 @@ def _request_head(headers: Headers) -> RequestHead:
 
 
 def build_scope(conn: Connection, headers: Headers, kind: str = "http",
-                head: RequestHead | None = None) -> dict[str, Any]:
+                head: RequestHead | None = None,
+                template: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ASGI scope of a request stream (``kind`` ``http``, or ``websocket`` for
     RFC 8441), from its field section (see :func:`request_head`, whose result the
-    caller may pass as ``head``)."""
+    caller may pass as ``head``). An ``http`` scope is copied from ``template`` when
+    given (:func:`scope_template`): the connection's keys are not built again."""
     if head is None:
         head = request_head(headers)
+    if template is not None and kind == "http":
+        return scope_from_template(template, conn, "2", head.method, head.path,
+                                   head.raw_path, head.query, list(head.fields))
     return base_scope(conn, kind, "2", head.method, head.path, head.raw_path, head.query,
                       list(head.fields))
+
+
+def scope_template(conn: Connection) -> dict[str, Any]:
+    """The keys of an ``http`` scope that are the connection's (scheme, client, server,
+    root path), built once per connection for :func:`build_scope`."""
+    return base_scope(conn, "http", "2", "GET", "/", b"/", b"", [])
 
 
 def push_request(parent: Mapping[str, Any], message: Mapping[str, Any]) -> Headers:

@@ -34,6 +34,10 @@ class H2WebSocketStream:
         "out_end", "_held", "_paused", "_ended", "_lost", "_timer", "_refused",
     )
 
+    #: Read by the handler before it passes the client's END_STREAM on (as for a
+    #: request stream): a WebSocket stream is never opened with its input complete.
+    body_complete = False
+
     def __init__(self, handler: HTTP2Handler, stream_id: int) -> None:
         self.handler = handler
         self.stream_id = stream_id

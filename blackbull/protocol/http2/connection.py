@@ -54,12 +54,22 @@ from .settings import (
     SettingsMap,
     decode_settings_header,
 )
-from .stream import LOCAL_OPEN, REMOTE_OPEN, CloseReason, Stream, StreamState
+from .stream import (
+    BY_END_STREAM,
+    CLOSED,
+    HALF_CLOSED_REMOTE,
+    LOCAL_OPEN,
+    REMOTE_OPEN,
+    CloseReason,
+    Stream,
+    StreamState,
+)
 
 __all__ = ["PREFACE", "H2Connection"]
 
 Handler = Callable[[int, int, bytes, list[ev.Event]], None]
 Headers = list[tuple[bytes, bytes]]
+_HEADERS = FrameType.HEADERS  # a global: enum members cost a slow lookup (see stream.py)
 
 
 class H2Connection:
@@ -330,7 +340,7 @@ class H2Connection:
         """HEADERS (+ CONTINUATION when over the peer's MAX_FRAME_SIZE, §4.3)."""
         stream = self._local_stream(stream_id)
         stream.on_headers_sent(end_stream)  # first: a refused call must not touch HPACK
-        self._outbox.header_block(FrameType.HEADERS, END_STREAM if end_stream else 0, stream_id, headers)
+        self._outbox.header_block(_HEADERS, END_STREAM if end_stream else 0, stream_id, headers)
         self._registry.after_transition(stream)
 
     def send_headers_and_data(self, stream_id: int, headers: Headers, data: bytes) -> bool:
@@ -339,12 +349,12 @@ class H2Connection:
         Returns False when only the HEADERS went out: ``data`` is the caller's to
         queue until the windows allow it."""
         stream = self.streams.get(stream_id) or self._local_stream(stream_id)
-        if stream.state is StreamState.HALF_CLOSED_REMOTE:  # a request read whole
+        if stream.state is HALF_CLOSED_REMOTE:  # a request read whole
             stream.headers_sent = True
         else:
             stream.on_headers_sent(False)  # first: a refused call must not touch HPACK
         outbox = self._outbox
-        outbox.header_block(FrameType.HEADERS, 0, stream_id, headers)
+        outbox.header_block(_HEADERS, 0, stream_id, headers)
         n = len(data)
         conn_window = self._send_window
         send = stream.send
@@ -355,9 +365,9 @@ class H2Connection:
         self.data_octets_sent += n
         stream.octets_sent += n
         outbox.data(stream_id, data, True)
-        if stream.state is StreamState.HALF_CLOSED_REMOTE:
-            stream.state = StreamState.CLOSED  # mark_locally_closed, inline
-            stream.close_reason = CloseReason.END_STREAM
+        if stream.state is HALF_CLOSED_REMOTE:
+            stream.state = CLOSED  # mark_locally_closed, inline
+            stream.close_reason = BY_END_STREAM
             self._registry.forget(stream)
         else:
             stream.mark_locally_closed()

@@ -35,7 +35,7 @@ from .headers import validate_request, validate_response, validate_trailers
 from .hpack_codec import HeaderDecoder
 from .registry import StreamRegistry
 from .settings import LocalSettings, PeerSettings, SettingCode
-from .stream import CloseReason, Stream, StreamState
+from .stream import BY_RESET_SENT, CLOSED, Stream, StreamState
 
 __all__ = ["MEMO_MAX_OCTETS", "HeaderReceiver"]
 
@@ -156,7 +156,7 @@ class HeaderReceiver:
             if stream is None:
                 return
         trailers = stream.on_headers_received(end)
-        if stream.state is StreamState.CLOSED and stream.close_reason is CloseReason.RESET_SENT:
+        if stream.state is CLOSED and stream.close_reason is BY_RESET_SENT:
             return
         self._deliver(stream, headers, end, trailers, priority, events)
 
@@ -189,7 +189,7 @@ class HeaderReceiver:
         events.append(event)
         if end:
             events.append(ev.StreamEnded(sid))
-            if stream.state is StreamState.CLOSED:
+            if stream.state is CLOSED:
                 self._registry.forget(stream)
 
     def _validate_request(self, headers: Headers) -> tuple[int | None, int]:

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from .errors import ErrorCode, ProtocolError, StreamError, UsageError
 from .frames import MAX_STREAM_ID
 from .priority import Priority
-from .stream import CloseReason, Stream, StreamState, closed_stream_error
+from .stream import CLOSED, CloseReason, Stream, StreamState, closed_stream_error
 
 __all__ = ["StreamRegistry"]
 
@@ -53,7 +53,10 @@ class StreamRegistry:
                 self.active_remote -= 1
             else:
                 self.active_local -= 1
-        self.remember_closed(stream.stream_id, stream.close_reason or CloseReason.RESET_SENT)
+        closed = self.closed  # remember_closed, inline: once per stream
+        closed[stream.stream_id] = stream.close_reason or CloseReason.RESET_SENT
+        if len(closed) > self.max_closed:
+            closed.popitem(last=False)
 
     def remember_closed(self, sid: int, reason: CloseReason) -> None:
         closed = self.closed
@@ -62,7 +65,7 @@ class StreamRegistry:
             closed.popitem(last=False)
 
     def after_transition(self, stream: Stream) -> None:
-        if stream.state is StreamState.CLOSED:
+        if stream.state is CLOSED:
             self.forget(stream)
 
     def lookup(self, sid: int, what: str) -> Stream | None:

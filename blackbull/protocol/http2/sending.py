@@ -15,6 +15,7 @@ from .settings import PeerSettings
 __all__ = ["Outbox"]
 
 Headers = list[tuple[bytes, bytes]]
+_DATA = FrameType.DATA  # a global: enum members cost a slow lookup (see stream.py)
 
 
 class Outbox:
@@ -67,7 +68,7 @@ class Outbox:
         n = len(data)
         size = self._remote.max_frame_size
         if n <= size:
-            out.append(frame_header(FrameType.DATA, END_STREAM if end_stream else 0,
+            out.append(frame_header(_DATA, END_STREAM if end_stream else 0,
                                     stream_id, n))
             out.append(data)
             return

@@ -31,13 +31,26 @@ class CloseReason(Enum):
     RESET_SENT = "reset_sent"
 
 
-_S = StreamState
+#: The states and close reasons as module constants, for the per-request paths here and
+#: in the core: ``StreamState.OPEN`` is an attribute of a class whose metaclass defines
+#: ``__getattr__`` (``EnumType``), which CPython 3.11 looks up on its slow path (timeit:
+#: ~80 ns, against ~7 ns for a global).
+IDLE = StreamState.IDLE
+OPEN = StreamState.OPEN
+HALF_CLOSED_LOCAL = StreamState.HALF_CLOSED_LOCAL
+HALF_CLOSED_REMOTE = StreamState.HALF_CLOSED_REMOTE
+RESERVED_LOCAL = StreamState.RESERVED_LOCAL
+RESERVED_REMOTE = StreamState.RESERVED_REMOTE
+CLOSED = StreamState.CLOSED
+BY_END_STREAM = CloseReason.END_STREAM
+BY_RESET_SENT = CloseReason.RESET_SENT
+BY_RESET_RECEIVED = CloseReason.RESET_RECEIVED
 # Tuples, not sets: ``in`` on a tuple compares enum members by identity, a set
 # would call Enum.__hash__ (Python code) on every frame.
 #: States in which the peer may still send DATA/HEADERS (§5.1).
-REMOTE_OPEN = (_S.OPEN, _S.HALF_CLOSED_LOCAL)
+REMOTE_OPEN = (OPEN, HALF_CLOSED_LOCAL)
 #: States in which we may still send DATA/HEADERS.
-LOCAL_OPEN = (_S.OPEN, _S.HALF_CLOSED_REMOTE)
+LOCAL_OPEN = (OPEN, HALF_CLOSED_REMOTE)
 
 
 def closed_stream_error(stream_id: int, reason: CloseReason | None) -> None:
@@ -47,9 +60,9 @@ def closed_stream_error(stream_id: int, reason: CloseReason | None) -> None:
     After the peer's RST_STREAM it is a stream error STREAM_CLOSED; after the peer's
     END_STREAM a connection error STREAM_CLOSED.
     """
-    if reason is CloseReason.RESET_SENT:
+    if reason is BY_RESET_SENT:
         return
-    if reason is CloseReason.RESET_RECEIVED:
+    if reason is BY_RESET_RECEIVED:
         raise StreamError(stream_id, ErrorCode.STREAM_CLOSED, "frame after RST_STREAM")
     raise H2ConnectionError(ErrorCode.STREAM_CLOSED, f"frame on closed stream {stream_id}")
 
@@ -66,7 +79,7 @@ class Stream:
     def __init__(self, stream_id: int, outbound_window: int, inbound_window: int,
                  remote_initiated: bool) -> None:
         self.stream_id = stream_id
-        self.state = StreamState.IDLE
+        self.state = IDLE
         self.close_reason: CloseReason | None = None
         #: Send credit the peer gave this stream, receive credit we gave it (§6.9).
         self.send = Window(outbound_window)
@@ -88,7 +101,7 @@ class Stream:
 
     @property
     def closed(self) -> bool:
-        return self.state is StreamState.CLOSED
+        return self.state is CLOSED
 
     @property
     def outbound_window(self) -> int:
@@ -109,15 +122,15 @@ class Stream:
         """A HEADERS block arrived; returns True when it is a trailer block (§8.1)."""
         state = self.state
         sid = self.stream_id
-        if state is _S.IDLE:
-            self.state = _S.HALF_CLOSED_REMOTE if end_stream else _S.OPEN
+        if state is IDLE:
+            self.state = HALF_CLOSED_REMOTE if end_stream else OPEN
             self.headers_received = True
             return False
-        if state is _S.RESERVED_REMOTE:
+        if state is RESERVED_REMOTE:
             # §5.1: the pushed response's HEADERS move us to half-closed (local).
-            self.state = _S.CLOSED if end_stream else _S.HALF_CLOSED_LOCAL
+            self.state = CLOSED if end_stream else HALF_CLOSED_LOCAL
             if end_stream:
-                self.close_reason = CloseReason.END_STREAM
+                self.close_reason = BY_END_STREAM
             self.headers_received = True
             return False
         if state in REMOTE_OPEN:
@@ -129,9 +142,9 @@ class Stream:
             if end_stream:
                 self.mark_remotely_closed()
             return trailers
-        if state is _S.HALF_CLOSED_REMOTE:
+        if state is HALF_CLOSED_REMOTE:
             raise StreamError(sid, ErrorCode.STREAM_CLOSED, "HEADERS on half-closed stream")
-        if state is _S.CLOSED:
+        if state is CLOSED:
             closed_stream_error(sid, self.close_reason)
             return False
         raise ProtocolError(f"HEADERS on stream {sid} in state {state.value}")
@@ -141,9 +154,9 @@ class Stream:
         state = self.state
         sid = self.stream_id
         if state not in REMOTE_OPEN:
-            if state is _S.HALF_CLOSED_REMOTE:
+            if state is HALF_CLOSED_REMOTE:
                 raise StreamError(sid, ErrorCode.STREAM_CLOSED, "DATA on half-closed stream")
-            if state is _S.CLOSED:
+            if state is CLOSED:
                 closed_stream_error(sid, self.close_reason)
                 return
             raise ProtocolError(f"DATA on stream {sid} in state {state.value}")
@@ -159,9 +172,9 @@ class Stream:
 
     def on_rst_received(self) -> None:
         """RST_STREAM (§6.4) closes the stream from any state but idle."""
-        if self.state is _S.IDLE:
+        if self.state is IDLE:
             raise ProtocolError(f"RST_STREAM on idle stream {self.stream_id}")
-        self._close(CloseReason.RESET_RECEIVED)
+        self._close(BY_RESET_RECEIVED)
 
     def check_remote_end(self) -> None:
         """END_STREAM on a HEADERS without DATA: a declared non-zero length is unmet."""
@@ -171,10 +184,10 @@ class Stream:
     # --- frames sent -------------------------------------------------------------------
     def on_headers_sent(self, end_stream: bool) -> None:
         state = self.state
-        if state is _S.IDLE:
-            self.state = _S.OPEN
-        elif state is _S.RESERVED_LOCAL:
-            self.state = _S.HALF_CLOSED_REMOTE
+        if state is IDLE:
+            self.state = OPEN
+        elif state is RESERVED_LOCAL:
+            self.state = HALF_CLOSED_REMOTE
         elif state not in LOCAL_OPEN:
             raise UsageError(f"cannot send HEADERS in state {state.value}")
         self.headers_sent = True
@@ -183,31 +196,31 @@ class Stream:
 
     def on_push_promise_sent(self) -> None:
         """§8.4: PUSH_PROMISE reserves an idle stream for the server."""
-        self.state = _S.RESERVED_LOCAL
+        self.state = RESERVED_LOCAL
         self.is_push = True
 
     def on_push_promise_received(self) -> None:
-        self.state = _S.RESERVED_REMOTE
+        self.state = RESERVED_REMOTE
         self.is_push = True
 
     def mark_locally_closed(self) -> None:
         """We sent END_STREAM: open → half-closed (local), half-closed (remote) → closed."""
-        if self.state is _S.OPEN:
-            self.state = _S.HALF_CLOSED_LOCAL
-        elif self.state is _S.HALF_CLOSED_REMOTE:
-            self._close(CloseReason.END_STREAM)
+        if self.state is OPEN:
+            self.state = HALF_CLOSED_LOCAL
+        elif self.state is HALF_CLOSED_REMOTE:
+            self._close(BY_END_STREAM)
 
     def mark_remotely_closed(self) -> None:
         """The peer sent END_STREAM: open → half-closed (remote), half-closed (local) → closed."""
-        if self.state is _S.OPEN:
-            self.state = _S.HALF_CLOSED_REMOTE
-        elif self.state is _S.HALF_CLOSED_LOCAL:
-            self._close(CloseReason.END_STREAM)
+        if self.state is OPEN:
+            self.state = HALF_CLOSED_REMOTE
+        elif self.state is HALF_CLOSED_LOCAL:
+            self._close(BY_END_STREAM)
 
     def reset_locally(self) -> None:
         """We sent RST_STREAM (§6.4)."""
-        self._close(CloseReason.RESET_SENT)
+        self._close(BY_RESET_SENT)
 
     def _close(self, reason: CloseReason) -> None:
-        self.state = _S.CLOSED
+        self.state = CLOSED
         self.close_reason = reason
