@@ -119,7 +119,9 @@ class H2Connection:
             registry, self._settings, self.remote, self._headers, self._outbox,
             self._send_window, self._recv_window, self._reader, self._limits)
         headers = self._headers
-        self._handlers: dict[int, Handler] = {
+        # Keyed by plain ints, the parsed frame types' own kind: a lookup then matches
+        # by identity, not by an int-to-IntEnum comparison per frame.
+        self._handlers: dict[int, Handler] = {int(t): h for t, h in {
             FrameType.DATA: inbound.on_data,
             FrameType.HEADERS: headers.on_headers,
             FrameType.PRIORITY: inbound.on_priority,
@@ -131,7 +133,7 @@ class H2Connection:
             FrameType.WINDOW_UPDATE: inbound.on_window_update,
             FrameType.CONTINUATION: headers.on_continuation,
             FrameType.PRIORITY_UPDATE: inbound.on_priority_update,
-        }
+        }.items()}
 
     def release(self) -> None:
         """The connection is gone: drop the frame-handler table; further input is
