@@ -55,6 +55,7 @@ from .overload import request_app
 log = logging.getLogger("blackbull.server")
 
 Headers = list[tuple[bytes, bytes]]
+_NO_ERROR = ErrorCode.NO_ERROR  # a global: enum members cost a slow lookup (stream.py)
 
 
 class HTTP2Handler(ProtocolHandler):
@@ -339,7 +340,7 @@ class HTTP2Handler(ProtocolHandler):
         # The peer opens no more streams; the ones it named still finish. We do not
         # close first: the peer closes, or the idle timer does (it may still send
         # frames, and closing with unread input would reset the TCP connection).
-        if event.error_code != ErrorCode.NO_ERROR:
+        if event.error_code != _NO_ERROR:
             self.disconnect_streams()
 
     # --- used by the streams -----------------------------------------------------------

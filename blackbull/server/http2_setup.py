@@ -14,8 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..protocol.http2 import H2Connection, SettingCode
-from ..protocol.http2.settings import decode_settings_header
+from ..protocol.http2 import H2Connection
+from ..protocol.http2.settings import (
+    ENABLE_CONNECT_PROTOCOL,
+    HEADER_TABLE_SIZE,
+    INITIAL_WINDOW_SIZE,
+    MAX_CONCURRENT_STREAMS,
+    MAX_FRAME_SIZE,
+    MAX_HEADER_LIST_SIZE,
+    decode_settings_header,
+)
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -55,16 +63,16 @@ class H2cUpgrade:
         return fields
 
 
-def local_settings(settings: Settings) -> dict[SettingCode, int]:
+def local_settings(settings: Settings) -> dict[int, int]:
     local = {
-        SettingCode.HEADER_TABLE_SIZE: settings.h2_header_table_size,
-        SettingCode.MAX_CONCURRENT_STREAMS: settings.h2_max_concurrent_streams,
-        SettingCode.INITIAL_WINDOW_SIZE: settings.h2_initial_window_size,
-        SettingCode.MAX_FRAME_SIZE: settings.h2_max_frame_size,
-        SettingCode.MAX_HEADER_LIST_SIZE: settings.h2_max_header_list_size,
+        HEADER_TABLE_SIZE: settings.h2_header_table_size,
+        MAX_CONCURRENT_STREAMS: settings.h2_max_concurrent_streams,
+        INITIAL_WINDOW_SIZE: settings.h2_initial_window_size,
+        MAX_FRAME_SIZE: settings.h2_max_frame_size,
+        MAX_HEADER_LIST_SIZE: settings.h2_max_header_list_size,
     }
     if settings.h2_enable_websocket:
-        local[SettingCode.ENABLE_CONNECT_PROTOCOL] = 1
+        local[ENABLE_CONNECT_PROTOCOL] = 1
     return local
 
 

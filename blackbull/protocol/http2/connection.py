@@ -48,9 +48,9 @@ from .receive_headers import HeaderReceiver
 from .registry import StreamRegistry
 from .sending import Outbox
 from .settings import (
+    MAX_FRAME_SIZE,
     LocalSettings,
     PeerSettings,
-    SettingCode,
     SettingsMap,
     decode_settings_header,
 )
@@ -70,6 +70,13 @@ __all__ = ["PREFACE", "H2Connection"]
 Handler = Callable[[int, int, bytes, list[ev.Event]], None]
 Headers = list[tuple[bytes, bytes]]
 _HEADERS = FrameType.HEADERS  # a global: enum members cost a slow lookup (see stream.py)
+#: The frame types with a handler, in the order ``H2Connection`` lists the handlers.
+_HANDLED_TYPES = tuple(int(t) for t in (
+    FrameType.DATA, FrameType.HEADERS, FrameType.PRIORITY, FrameType.RST_STREAM,
+    FrameType.SETTINGS, FrameType.PUSH_PROMISE, FrameType.PING, FrameType.GOAWAY,
+    FrameType.WINDOW_UPDATE, FrameType.CONTINUATION, FrameType.PRIORITY_UPDATE))
+_CONTINUATION = int(FrameType.CONTINUATION)
+_SETTINGS = int(FrameType.SETTINGS)
 
 
 class H2Connection:
@@ -119,21 +126,13 @@ class H2Connection:
             registry, self._settings, self.remote, self._headers, self._outbox,
             self._send_window, self._recv_window, self._reader, self._limits)
         headers = self._headers
-        # Keyed by plain ints, the parsed frame types' own kind: a lookup then matches
-        # by identity, not by an int-to-IntEnum comparison per frame.
-        self._handlers: dict[int, Handler] = {int(t): h for t, h in {
-            FrameType.DATA: inbound.on_data,
-            FrameType.HEADERS: headers.on_headers,
-            FrameType.PRIORITY: inbound.on_priority,
-            FrameType.RST_STREAM: inbound.on_rst_stream,
-            FrameType.SETTINGS: inbound.on_settings,
-            FrameType.PUSH_PROMISE: headers.on_push_promise,
-            FrameType.PING: inbound.on_ping,
-            FrameType.GOAWAY: inbound.on_goaway,
-            FrameType.WINDOW_UPDATE: inbound.on_window_update,
-            FrameType.CONTINUATION: headers.on_continuation,
-            FrameType.PRIORITY_UPDATE: inbound.on_priority_update,
-        }.items()}
+        # Keyed by plain ints, as the reader parses the types: a lookup then matches by
+        # identity, with no int-to-IntEnum comparison per frame.
+        self._handlers: dict[int, Handler] = dict(zip(_HANDLED_TYPES, (
+            inbound.on_data, headers.on_headers, inbound.on_priority,
+            inbound.on_rst_stream, inbound.on_settings, headers.on_push_promise,
+            inbound.on_ping, inbound.on_goaway, inbound.on_window_update,
+            headers.on_continuation, inbound.on_priority_update), strict=True))
 
     def release(self) -> None:
         """The connection is gone: drop the frame-handler table; further input is
@@ -217,10 +216,10 @@ class H2Connection:
             handlers = self._handlers
             blocks = self._headers.blocks
             for ftype, flags, sid, payload in frames:
-                if blocks.pending is not None and ftype != FrameType.CONTINUATION:
+                if blocks.pending is not None and ftype != _CONTINUATION:
                     raise ProtocolError("header block interrupted by another frame")  # §6.10
                 if self._awaiting_settings:
-                    if ftype != FrameType.SETTINGS or flags & ACK:
+                    if ftype != _SETTINGS or flags & ACK:
                         raise ProtocolError("connection preface must begin with SETTINGS")  # §3.4
                     self._awaiting_settings = False
                 handler = handlers.get(ftype)
@@ -305,7 +304,7 @@ class H2Connection:
         before = settings.inbound_initial_window
         recorded = settings.sent(values)
         self._registry.shift_recv_windows(settings.inbound_initial_window - before)
-        frame_size = recorded.get(SettingCode.MAX_FRAME_SIZE)
+        frame_size = recorded.get(MAX_FRAME_SIZE)
         if frame_size and frame_size > self._reader.max_frame_size:
             # The peer may use a larger size as soon as it reads our SETTINGS.
             self._reader.max_frame_size = frame_size

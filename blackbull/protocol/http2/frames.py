@@ -53,6 +53,17 @@ class FrameType(IntEnum):
     PRIORITY_UPDATE = 0x10
 
 
+# Control frame types as plain ints for the frame builders below (per connection, per
+# WINDOW_UPDATE): ``FrameType.X`` is a lookup through the enum metaclass, which CPython
+# 3.11 makes on its slow path (see ``stream.py``).
+_SETTINGS = int(FrameType.SETTINGS)
+_WINDOW_UPDATE = int(FrameType.WINDOW_UPDATE)
+_RST_STREAM = int(FrameType.RST_STREAM)
+_GOAWAY = int(FrameType.GOAWAY)
+_PING = int(FrameType.PING)
+_PRIORITY_UPDATE = int(FrameType.PRIORITY_UPDATE)
+
+
 class Flag(IntFlag):
     END_STREAM = 0x1
     ACK = 0x1
@@ -80,34 +91,34 @@ def frame_header(ftype: int, flags: int, stream_id: int, length: int) -> bytes:
 def settings_frame(values: dict[int, int] | None = None, ack: bool = False) -> bytes:
     """RFC 9113 §6.5: a SETTINGS frame, or its empty ACK."""
     if ack:
-        return frame(FrameType.SETTINGS, ACK, 0)
+        return frame(_SETTINGS, ACK, 0)
     payload = b"".join(struct.pack(">HI", k, v) for k, v in (values or {}).items())
-    return frame(FrameType.SETTINGS, 0, 0, payload)
+    return frame(_SETTINGS, 0, 0, payload)
 
 
 def window_update_frame(stream_id: int, increment: int) -> bytes:
     """RFC 9113 §6.9."""
-    return frame(FrameType.WINDOW_UPDATE, 0, stream_id, _U32.pack(increment))
+    return frame(_WINDOW_UPDATE, 0, stream_id, _U32.pack(increment))
 
 
 def rst_stream_frame(stream_id: int, code: int) -> bytes:
     """RFC 9113 §6.4."""
-    return frame(FrameType.RST_STREAM, 0, stream_id, _U32.pack(code))
+    return frame(_RST_STREAM, 0, stream_id, _U32.pack(code))
 
 
 def goaway_frame(last_stream_id: int, code: int, debug: bytes = b"") -> bytes:
     """RFC 9113 §6.8."""
-    return frame(FrameType.GOAWAY, 0, 0, _U32_U32.pack(last_stream_id, code) + debug)
+    return frame(_GOAWAY, 0, 0, _U32_U32.pack(last_stream_id, code) + debug)
 
 
 def ping_frame(opaque: bytes, ack: bool = False) -> bytes:
     """RFC 9113 §6.7."""
-    return frame(FrameType.PING, ACK if ack else 0, 0, opaque)
+    return frame(_PING, ACK if ack else 0, 0, opaque)
 
 
 def priority_update_frame(stream_id: int, field_value: bytes) -> bytes:
     """RFC 9218 §7.1: sent on stream 0, naming the prioritised stream in the payload."""
-    return frame(FrameType.PRIORITY_UPDATE, 0, 0, _U32.pack(stream_id) + field_value)
+    return frame(_PRIORITY_UPDATE, 0, 0, _U32.pack(stream_id) + field_value)
 
 
 def parse_settings(payload: bytes) -> list[tuple[int, int]]:

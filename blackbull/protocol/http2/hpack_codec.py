@@ -22,9 +22,11 @@ from hpack.exceptions import (
     InvalidTableSizeError,
     OversizedHeaderListError,
 )
+from hpack.huffman import HuffmanEncoder
 from hpack.huffman_table import decode_huffman
 from hpack.table import HeaderTable
 
+from ..memo import remember
 from .errors import EmptyFieldName
 
 __all__ = ["EmptyFieldName", "HeaderDecoder", "HeaderEncoder"]
@@ -38,6 +40,16 @@ _CACHE_LIMIT = 256
 #: Indexed-only blocks decoding to more fields than this are not memoised: a block of
 #: 16 000 one-octet references would keep a 16 000-entry list per cache slot (§10.5).
 _MEMO_MAX_FIELDS = 64
+
+#: Huffman code (§5.2) ↔ text of short strings, for every connection of the process:
+#: ``hpack`` codes bit by bit in Python, and each new connection's first requests and
+#: responses repeat the same literals (user-agent, authority, content-type, the date).
+#: The code is a fixed function (Appendix B), so a memo cannot be wrong; bounded, and
+#: only strings of at most ``_HUFFMAN_MEMO_OCTETS`` are kept (§10.5).
+_HUFFMAN_DECODED: dict[bytes, bytes] = {}
+_HUFFMAN_ENCODED: dict[bytes, bytes] = {}
+_HUFFMAN_MEMO_MAX = 1024
+_HUFFMAN_MEMO_OCTETS = 256
 
 #: §5.1: integers longer than this many continuation octets are a decoding error
 #: (the same bound as hpack's own decoder).
@@ -74,8 +86,28 @@ def _string(data: bytes, pos: int) -> tuple[bytes, int]:
     if len(text) != length:
         raise HPACKDecodingError("Truncated header block")
     if first & 0x80:
-        text = decode_huffman(text)
+        decoded = _HUFFMAN_DECODED.get(text)
+        if decoded is None:
+            decoded = decode_huffman(text)  # raises on an invalid code: not memoised
+            if length <= _HUFFMAN_MEMO_OCTETS:
+                remember(_HUFFMAN_DECODED, text, decoded, _HUFFMAN_MEMO_MAX)
+        text = decoded
     return text, end
+
+
+class _MemoHuffmanEncoder(HuffmanEncoder):
+    """An ``hpack.Encoder``'s ``huffman_coder`` with the same table whose codes of short
+    strings are computed once per process (see ``_HUFFMAN_ENCODED``)."""
+
+    def encode(self, bytes_to_encode: bytes | None) -> bytes:
+        if not bytes_to_encode:
+            return b""
+        code = _HUFFMAN_ENCODED.get(bytes_to_encode)
+        if code is None:
+            code = super().encode(bytes_to_encode)
+            if len(bytes_to_encode) <= _HUFFMAN_MEMO_OCTETS:
+                remember(_HUFFMAN_ENCODED, bytes_to_encode, code, _HUFFMAN_MEMO_MAX)
+        return code
 
 
 class HeaderDecoder:
@@ -194,6 +226,9 @@ class HeaderEncoder:
 
     def __init__(self) -> None:
         self.encoder = Encoder()
+        coder = self.encoder.huffman_coder
+        self.encoder.huffman_coder = _MemoHuffmanEncoder(
+            coder.huffman_code_list, coder.huffman_code_list_lengths)
         self._cache: dict[tuple[tuple[bytes, bytes], ...], bytes] = {}
 
     def encode(self, headers: Headers) -> bytes:

@@ -33,7 +33,18 @@ from .priority import parse_priority_field
 from .receive_headers import HeaderReceiver
 from .registry import StreamRegistry
 from .sending import Outbox
-from .settings import LocalSettings, PeerSettings, SettingCode, validate_setting
+from .settings import (
+    ENABLE_CONNECT_PROTOCOL,
+    ENABLE_PUSH,
+    HEADER_TABLE_SIZE,
+    INITIAL_WINDOW_SIZE,
+    KNOWN_CODES,
+    MAX_FRAME_SIZE,
+    MAX_HEADER_LIST_SIZE,
+    LocalSettings,
+    PeerSettings,
+    validate_setting,
+)
 from .stream import REMOTE_OPEN, CloseReason, closed_stream_error
 
 __all__ = ["SMALL_WINDOW_UPDATE", "InboundFrames", "Limits"]
@@ -185,12 +196,12 @@ class InboundFrames:
         changed: dict[int, int] = {}
         for code, value in parse_settings(payload):
             validate_setting(code, value)
-            if code == SettingCode.ENABLE_PUSH and value and self.client_side:
+            if code == ENABLE_PUSH and value and self.client_side:
                 raise ProtocolError("server sent SETTINGS_ENABLE_PUSH=1")
-            if (code == SettingCode.ENABLE_CONNECT_PROTOCOL and not value
+            if (code == ENABLE_CONNECT_PROTOCOL and not value
                     and self.remote.enable_connect_protocol):
                 raise ProtocolError("SETTINGS_ENABLE_CONNECT_PROTOCOL withdrawn")  # RFC 8441 §3
-            if code in SettingCode._value2member_map_:
+            if code in KNOWN_CODES:
                 changed[code] = value
         self.apply_remote_settings(changed)
         self.out.append(settings_frame(ack=True))
@@ -198,14 +209,14 @@ class InboundFrames:
 
     def apply_remote_settings(self, changed: dict[int, int]) -> None:
         for code, value in changed.items():
-            if code == SettingCode.INITIAL_WINDOW_SIZE:
+            if code == INITIAL_WINDOW_SIZE:
                 delta = value - self.remote.initial_window_size
                 # §6.9.2: the change applies to every stream's send window.
                 for stream in self.registry.streams.values():
                     if not stream.send.grow(delta):
                         raise H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR,
                                                 "INITIAL_WINDOW_SIZE overflows a stream window")
-            elif code == SettingCode.HEADER_TABLE_SIZE:
+            elif code == HEADER_TABLE_SIZE:
                 self.outbox.peer_table_size(value)  # RFC 7541 §4.2
             self.remote.update({code: value})
 
@@ -214,11 +225,11 @@ class InboundFrames:
         before = settings.inbound_initial_window
         applied = settings.acknowledged()
         for code, value in applied.items():
-            if code == SettingCode.HEADER_TABLE_SIZE:
+            if code == HEADER_TABLE_SIZE:
                 self.headers.decoder.max_allowed_table_size = value
-            elif code == SettingCode.MAX_FRAME_SIZE:
+            elif code == MAX_FRAME_SIZE:
                 self.reader.max_frame_size = value
-            elif code == SettingCode.MAX_HEADER_LIST_SIZE:
+            elif code == MAX_HEADER_LIST_SIZE:
                 self.headers.max_header_list_size_acked(value)
         self.registry.shift_recv_windows(settings.inbound_initial_window - before)
         events.append(ev.SettingsAcknowledged(applied))

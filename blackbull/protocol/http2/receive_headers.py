@@ -34,7 +34,7 @@ from .header_block import HeaderBlock, HeaderBlockAssembler
 from .headers import validate_request, validate_response, validate_trailers
 from .hpack_codec import HeaderDecoder
 from .registry import StreamRegistry
-from .settings import LocalSettings, PeerSettings, SettingCode
+from .settings import ENABLE_CONNECT_PROTOCOL, ENABLE_PUSH, LocalSettings, PeerSettings
 from .stream import BY_RESET_SENT, CLOSED, Stream, StreamState
 
 __all__ = ["MEMO_MAX_OCTETS", "HeaderReceiver"]
@@ -106,7 +106,7 @@ class HeaderReceiver:
         """§6.6: only servers push; a client with push disabled rejects it (§8.4)."""
         if not self._client_side:
             raise ProtocolError("client sent PUSH_PROMISE")
-        if not self._local.announced(SettingCode.ENABLE_PUSH):
+        if not self._local.announced(ENABLE_PUSH):
             raise ProtocolError("PUSH_PROMISE with push disabled")
         block, _ = strip_padding(payload, flags)
         if len(block) < 4:
@@ -204,7 +204,7 @@ class HeaderReceiver:
         if hit is not None:
             return hit
         # RFC 8441 §3: the peer may act on our SETTINGS before its ACK reaches us.
-        extended = self._local.announced(SettingCode.ENABLE_CONNECT_PROTOCOL)
+        extended = self._local.announced(ENABLE_CONNECT_PROTOCOL)
         _, length = validate_request(headers, extended)
         octets = sum(len(n) + len(v) for n, v in headers)
         result = (length, octets + 32 * len(headers))

@@ -22,6 +22,20 @@ class SettingCode(IntEnum):
     NO_RFC7540_PRIORITIES = 0x9  # RFC 9218 §2.1
 
 
+# The codes as module constants (plain ints) for the paths run per connection and per
+# SETTINGS frame: ``SettingCode.X`` is a lookup through the enum metaclass, which CPython
+# 3.11 makes on its slow path (see ``stream.py``).
+HEADER_TABLE_SIZE = int(SettingCode.HEADER_TABLE_SIZE)
+ENABLE_PUSH = int(SettingCode.ENABLE_PUSH)
+MAX_CONCURRENT_STREAMS = int(SettingCode.MAX_CONCURRENT_STREAMS)
+INITIAL_WINDOW_SIZE = int(SettingCode.INITIAL_WINDOW_SIZE)
+MAX_FRAME_SIZE = int(SettingCode.MAX_FRAME_SIZE)
+MAX_HEADER_LIST_SIZE = int(SettingCode.MAX_HEADER_LIST_SIZE)
+ENABLE_CONNECT_PROTOCOL = int(SettingCode.ENABLE_CONNECT_PROTOCOL)
+NO_RFC7540_PRIORITIES = int(SettingCode.NO_RFC7540_PRIORITIES)
+#: The codes this endpoint knows (§6.5.2: others are ignored).
+KNOWN_CODES = frozenset(int(c) for c in SettingCode)
+
 #: SETTINGS values as callers write them: by :class:`SettingCode` or by number.
 SettingsMap = Mapping["SettingCode", int] | Mapping[int, int]
 
@@ -39,17 +53,17 @@ INITIAL_VALUES: dict[int, int | None] = {
 
 def validate_setting(code: int, value: int) -> None:
     """RFC 9113 §6.5.2 bounds; each violation is a connection error of the given type."""
-    if code == SettingCode.ENABLE_PUSH and value not in (0, 1):
+    if code == ENABLE_PUSH and value not in (0, 1):
         raise ProtocolError("SETTINGS_ENABLE_PUSH must be 0 or 1")
-    if code == SettingCode.INITIAL_WINDOW_SIZE and value > MAX_WINDOW:
+    if code == INITIAL_WINDOW_SIZE and value > MAX_WINDOW:
         raise ProtocolError("SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1",
                             ErrorCode.FLOW_CONTROL_ERROR)
-    if code == SettingCode.MAX_FRAME_SIZE and not (
+    if code == MAX_FRAME_SIZE and not (
             DEFAULT_MAX_FRAME_SIZE <= value <= MAX_MAX_FRAME_SIZE):
         raise ProtocolError("SETTINGS_MAX_FRAME_SIZE out of range")
-    if code == SettingCode.ENABLE_CONNECT_PROTOCOL and value not in (0, 1):
+    if code == ENABLE_CONNECT_PROTOCOL and value not in (0, 1):
         raise ProtocolError("SETTINGS_ENABLE_CONNECT_PROTOCOL must be 0 or 1")
-    if code == SettingCode.NO_RFC7540_PRIORITIES and value not in (0, 1):
+    if code == NO_RFC7540_PRIORITIES and value not in (0, 1):
         raise ProtocolError("SETTINGS_NO_RFC7540_PRIORITIES must be 0 or 1")  # RFC 9218 §2.1
 
 
@@ -82,13 +96,13 @@ class PeerSettings:
 
     def _refresh(self) -> None:
         values = self.values
-        self.header_table_size: int = values[SettingCode.HEADER_TABLE_SIZE] or 0
-        self.enable_push = bool(values[SettingCode.ENABLE_PUSH])
-        self.max_concurrent_streams: int | None = values[SettingCode.MAX_CONCURRENT_STREAMS]
-        self.initial_window_size: int = values[SettingCode.INITIAL_WINDOW_SIZE]  # type: ignore[assignment]
-        self.max_frame_size: int = values[SettingCode.MAX_FRAME_SIZE]  # type: ignore[assignment]
-        self.max_header_list_size: int | None = values[SettingCode.MAX_HEADER_LIST_SIZE]
-        self.enable_connect_protocol = bool(values[SettingCode.ENABLE_CONNECT_PROTOCOL])
+        self.header_table_size: int = values[HEADER_TABLE_SIZE] or 0
+        self.enable_push = bool(values[ENABLE_PUSH])
+        self.max_concurrent_streams: int | None = values[MAX_CONCURRENT_STREAMS]
+        self.initial_window_size: int = values[INITIAL_WINDOW_SIZE]  # type: ignore[assignment]
+        self.max_frame_size: int = values[MAX_FRAME_SIZE]  # type: ignore[assignment]
+        self.max_header_list_size: int | None = values[MAX_HEADER_LIST_SIZE]
+        self.enable_connect_protocol = bool(values[ENABLE_CONNECT_PROTOCOL])
 
 
 #: RFC 7540 §3.2.1 / RFC 4648 §5: the base64url alphabet (a stray "=" pad is let by).
@@ -111,7 +125,7 @@ def decode_settings_header(value: bytes) -> dict[int, int]:
     changed: dict[int, int] = {}
     for code, setting in parse_settings(payload):
         validate_setting(code, setting)
-        if code in SettingCode._value2member_map_:
+        if code in KNOWN_CODES:
             changed[code] = setting
     return changed
 
@@ -170,5 +184,5 @@ class LocalSettings:
     def _refresh(self) -> None:
         value = self.acked.initial_window_size
         for pending in self.pending:
-            value = max(value, pending.get(SettingCode.INITIAL_WINDOW_SIZE, value))
+            value = max(value, pending.get(INITIAL_WINDOW_SIZE, value))
         self.inbound_initial_window = value

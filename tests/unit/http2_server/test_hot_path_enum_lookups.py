@@ -62,11 +62,28 @@ async def test_requests_on_an_open_connection_look_up_no_enum_member(serve) -> N
     assert dict(seen) == {}
 
 
-def test_the_counter_sees_a_lookup_by_the_servers_code() -> None:
-    """The guard can fail: a per-connection frame builder that reads
-    ``FrameType.SETTINGS`` by its class is counted."""
-    from blackbull.protocol.http2.frames import settings_frame
-
+async def test_a_new_connection_and_its_first_request_look_up_no_enum_member(serve) -> None:
+    """§3.4, §6.5: the preface, both SETTINGS and their ACKs, one request and the
+    client's GOAWAY: what every new connection costs (the churn and many-connection
+    loads) reads no enum member by its class either."""
+    srv = await serve(app)
+    warm = await H2Client.connect(srv.bound_port)  # imports and memos of a first use
+    await warm.request(REQUEST)
+    await warm.close()
     with enum_member_lookups() as seen:
-        settings_frame(ack=True)
-    assert seen == {"FrameType.SETTINGS in settings_frame": 1}
+        client = await H2Client.connect(srv.bound_port)
+        headers, body, _ = await client.request(REQUEST)
+        assert headers[b":status"] == b"200" and body == b"hello"
+        await client.close()
+    assert dict(seen) == {}
+
+
+def test_the_counter_sees_a_lookup_by_the_servers_code() -> None:
+    """The guard can fail: ``StreamState.OPEN`` read by code compiled as one of the
+    package's modules is counted; the same read from a test is not."""
+    from blackbull.protocol.http2.stream import StreamState
+
+    probe = compile("StreamState.OPEN", f"{PACKAGE}/probe.py", "eval")
+    with enum_member_lookups() as seen:
+        assert eval(probe, {"StreamState": StreamState}) is StreamState.OPEN  # noqa: S307
+    assert seen == {"StreamState.OPEN in <module>": 1}
