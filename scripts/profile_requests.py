@@ -5,6 +5,8 @@ by layer, or a Python-level profile (cProfile) by module.
     python scripts/profile_requests.py --proto h2tls --tool cprofile
     python scripts/profile_requests.py --proto h1 -n 20000 -c 16 --tree /tmp/ref
     python scripts/profile_requests.py --proto ws -n 20000 -c 32 --size 64
+    python scripts/profile_requests.py --proto h1 --close -n 5000 -c 4
+    python scripts/profile_requests.py --proto h2c --path /1m --window-bits 16 -n 200 -c 1 -m 1
 
 The server (``python -m blackbull`` with the bench app, uvloop, no access log, as
 ``python -m bench`` runs it) is started from ``--tree`` (default: this checkout), warmed
@@ -179,9 +181,13 @@ def load(args: argparse.Namespace, port: int, n: int) -> tuple[int, str]:
     cmd = ["h2load", f"-n{n}", f"-c{args.c}", "-t1"]
     if args.proto.startswith("h1"):
         cmd.append("--h1")
+        if args.close:  # RFC 9112 §9.6: h2load reconnects after each response
+            cmd += ["-H", "connection: close"]
     else:
         cmd.append(f"-m{args.m}")
-    cmd.append(f"{scheme}://127.0.0.1:{port}/")
+        if args.window_bits is not None:  # RFC 9113 §6.9: the client's receive windows
+            cmd += [f"-w{args.window_bits}", f"-W{args.window_bits}"]
+    cmd.append(f"{scheme}://127.0.0.1:{port}{args.path}")
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
     match = re.search(r"(\d+) succeeded, (\d+) failed, (\d+) errored", out)
     if match is None:
@@ -358,6 +364,12 @@ def main() -> None:
     parser.add_argument("-c", type=int, default=16, help="connections")
     parser.add_argument("-m", type=int, default=10, help="streams per HTTP/2 connection")
     parser.add_argument("--size", type=int, default=64, help="message bytes (--proto ws)")
+    parser.add_argument("--path", default="/",
+                        help="request path (the bench app's /1m and /64m are large bodies)")
+    parser.add_argument("--window-bits", type=int, default=None, metavar="B",
+                        help="HTTP/2: h2load -wB -WB (16: the 64 KiB default windows)")
+    parser.add_argument("--close", action="store_true",
+                        help="HTTP/1.1: a new connection per request (Connection: close)")
     parser.add_argument("--warmup", type=int, default=1000, help="requests before measuring")
     parser.add_argument("--tree", type=Path, default=REPO, help="checkout whose server runs")
     parser.add_argument("--timeout", type=float, default=900.0)
