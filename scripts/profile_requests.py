@@ -187,7 +187,11 @@ def load(args: argparse.Namespace, port: int, n: int) -> tuple[int, str]:
         cmd.append(f"-m{args.m}")
         if args.window_bits is not None:  # RFC 9113 §6.9: the client's receive windows
             cmd += [f"-w{args.window_bits}", f"-W{args.window_bits}"]
-    cmd.append(f"{scheme}://127.0.0.1:{port}{args.path}")
+    base = f"{scheme}://127.0.0.1:{port}"
+    # --vary: h2load cycles through the URIs, so no two requests in a row are alike
+    # (what a memo of the last request cannot serve; the other rows repeat one request).
+    cmd += [f"{base}{args.path}"] if not args.vary else [
+        f"{base}{args.path}{'&' if '?' in args.path else '?'}v={i}" for i in range(args.vary)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout).stdout
     match = re.search(r"(\d+) succeeded, (\d+) failed, (\d+) errored", out)
     if match is None:
@@ -368,6 +372,8 @@ def main() -> None:
                         help="request path (the bench app's /1m and /64m are large bodies)")
     parser.add_argument("--window-bits", type=int, default=None, metavar="B",
                         help="HTTP/2: h2load -wB -WB (16: the 64 KiB default windows)")
+    parser.add_argument("--vary", type=int, default=0, metavar="K",
+                        help="cycle through K request targets (?v=0..K-1), not one")
     parser.add_argument("--close", action="store_true",
                         help="HTTP/1.1: a new connection per request (Connection: close)")
     parser.add_argument("--warmup", type=int, default=1000, help="requests before measuring")
