@@ -261,7 +261,8 @@ class HTTP1Handler(ProtocolHandler):
         elif step is SWITCH:
             self._try_upgrade()
             return
-        self.body_consumed()
+        if self.conn.paused_reading or self._unparsed:
+            self.body_consumed()  # else nothing is held back: nothing to resume
         self._update_timer()
 
     # --- upgrades ----------------------------------------------------------------------
