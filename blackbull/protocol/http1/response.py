@@ -175,6 +175,10 @@ _HEAD_CACHE_MAX = 256
 #: The Date line of the last date seen (the value changes once a second).
 _date_value: bytes | None = None
 _date_line = b""
+#: The last whole response: (head, date, body, (bytes, keep_alive)). An app answering
+#: the same body again within the second gets the same bytes again, without a join.
+_last_response: tuple[_Head | None, bytes | None, bytes | None, tuple[bytes, bool]] = (
+    None, None, None, (b"", False))
 
 
 class _Head(NamedTuple):
@@ -193,7 +197,7 @@ def complete_response(status: int, headers: list[tuple[bytes, bytes]], data: byt
     """A whole response whose body is ``data`` (the app's last body piece came with its
     start): the bytes ``ResponseWriter(...).body(data, False)`` returns and the writer's
     final ``keep_alive``, without building the writer (the usual response's path)."""
-    global _date_value, _date_line
+    global _date_value, _date_line, _last_response
     key: tuple[Any, ...] | None
     try:
         key = (status, head_request, version, keep_alive, *headers)
@@ -204,22 +208,30 @@ def complete_response(status: int, headers: list[tuple[bytes, bytes]], data: byt
         head = _complete_head(status, headers, head_request, version, keep_alive)
         if key is not None:
             remember(_HEAD_CACHE, key, head, _HEAD_CACHE_MAX)
+    last = _last_response
+    if head is last[0] and date is last[1] and data is last[2]:
+        return last[3]
     before, dated, add_length, after, content_length, keep_alive, no_body = head
+    date_line = length_line = b""
     if dated and date is not None:
         if date is not _date_value:
             _date_line = b"date: %s\r\n" % date
             _date_value = date
-        before += _date_line
+        date_line = _date_line
     if add_length:
-        before += b"content-length: %d\r\n" % len(data)
+        length_line = b"content-length: %d\r\n" % len(data)
     elif content_length is not None and not no_body:
         if len(data) > content_length:
             raise ResponseError("body longer than Content-Length")
         if len(data) < content_length:
             keep_alive = False  # the body fell short: only closing can tell
     if data and not no_body:
-        return b"".join((before, after, data)), keep_alive
-    return before + after, keep_alive
+        result = b"".join((before, date_line, length_line, after, data)), keep_alive
+    else:
+        result = b"".join((before, date_line, length_line, after)), keep_alive
+    if type(data) is bytes:  # immutable: the same object is the same body
+        _last_response = (head, date, data, result)
+    return result
 
 
 def _complete_head(status: int, headers: list[tuple[bytes, bytes]], head_request: bool,
