@@ -65,7 +65,7 @@ class Connection(asyncio.Protocol):
 
     __slots__ = (
         "state", "negotiator", "transport", "handler", "client", "server",
-        "scheme_secure", "alpn", "closed", "_paused_reading", "__weakref__",
+        "scheme_secure", "alpn", "closed", "paused_reading", "__weakref__",
     )
 
     def __init__(self, state: ServerState, negotiator: Negotiator) -> None:
@@ -78,7 +78,9 @@ class Connection(asyncio.Protocol):
         self.scheme_secure = False
         self.alpn: str | None = None
         self.closed = False
-        self._paused_reading = False
+        #: True while the server holds the socket's reading back (back-pressure); a
+        #: plain attribute (handlers read it per request), set only here.
+        self.paused_reading = False
 
     # --- asyncio.Protocol -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -136,13 +138,13 @@ class Connection(asyncio.Protocol):
             self.transport.writelines(parts)  # type: ignore[union-attr]
 
     def pause_reading(self) -> None:
-        if not self._paused_reading and not self.closed:
-            self._paused_reading = True
+        if not self.paused_reading and not self.closed:
+            self.paused_reading = True
             self.transport.pause_reading()  # type: ignore[union-attr]
 
     def resume_reading(self) -> None:
-        if self._paused_reading and not self.closed:
-            self._paused_reading = False
+        if self.paused_reading and not self.closed:
+            self.paused_reading = False
             self.transport.resume_reading()  # type: ignore[union-attr]
 
     def close(self) -> None:
@@ -155,11 +157,6 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             self.closed = True
             self.transport.abort()
-
-    @property
-    def paused_reading(self) -> bool:
-        """True while the server holds the socket's reading back (back-pressure)."""
-        return self._paused_reading
 
     @property
     def scheme(self) -> str:

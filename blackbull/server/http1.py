@@ -261,7 +261,8 @@ class HTTP1Handler(ProtocolHandler):
         elif step is SWITCH:
             self._try_upgrade()
             return
-        self.body_consumed()
+        if self.conn.paused_reading or self._unparsed:
+            self.body_consumed()  # else nothing is held back: nothing to resume
         self._update_timer()
 
     # --- upgrades ----------------------------------------------------------------------
@@ -305,8 +306,12 @@ class HTTP1Handler(ProtocolHandler):
                 self._cancel_timer()
             if core.queue:
                 self._idle_since = -1.0  # busy: the app is answering
-            else:
-                self._mark_idle()
+                return
+            # Idle (the keep-alive wait): inline, as it follows every response.
+            if self._idle_since < 0:
+                self._idle_since = self.loop.time()
+            if self._idle_timer is None:
+                self._arm_idle_timer()
             return
         self._idle_since = -1.0
         if kind == self._timer_kind:
@@ -316,16 +321,13 @@ class HTTP1Handler(ProtocolHandler):
             self._timer_kind = kind
             self._timer = self.loop.call_later(delay, self._on_timeout, kind)
 
-    def _mark_idle(self) -> None:
+    def _arm_idle_timer(self) -> None:
         """The keep-alive timer is lazy: one timer stays armed across requests and, when
         it fires, closes only if the connection has been idle for the whole timeout
         (otherwise it re-arms for the rest), instead of one timer per request."""
-        if self._idle_since < 0:
-            self._idle_since = self.loop.time()
-        if self._idle_timer is None:
-            delay = self.settings.h1_keepalive_timeout
-            if delay > 0:
-                self._idle_timer = self.loop.call_later(delay, self._on_idle_check)
+        delay = self.settings.h1_keepalive_timeout
+        if delay > 0:
+            self._idle_timer = self.loop.call_later(delay, self._on_idle_check)
 
     def _on_idle_check(self) -> None:
         self._idle_timer = None

@@ -61,7 +61,8 @@ class RequestCycle(HTTPStream):
 
     def send_head(self, start: Message, body: bytes, end: bool) -> bool:
         handler = self.handler
-        if handler.conn.transport.is_closing():  # type: ignore[union-attr]
+        transport = handler.conn.transport
+        if transport.is_closing():  # type: ignore[union-attr]
             # A failed write closes the transport before connection_lost reaches us.
             raise ClientDisconnected("the HTTP/1.1 client is gone")
         request = self.request
@@ -76,8 +77,9 @@ class RequestCycle(HTTPStream):
                 start["status"], start.get("headers", ()), body,
                 head_request=request.method == "HEAD", version=request.http_version,
                 keep_alive=keep_alive, date=http_date())  # a ResponseError: room for a 500
-            if data:
-                handler.conn.write(data)
+            # Straight to the transport: one that is not closing belongs to an open
+            # connection (Connection.write would check that again).
+            transport.write(data)  # type: ignore[union-attr]
             handler.cycle_done(self)
             return False
         writer = ResponseWriter(

@@ -185,7 +185,8 @@ class HTTPStream:
                 self.started = True
             if not more:
                 self.response_complete = True
-                self._wake()
+                if self.waiter is not None:  # an app waiting in receive(): its disconnect
+                    self._wake()
             if wait and not self.disconnected:
                 await self.drain()
                 if self.disconnected:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import httptools
@@ -58,7 +59,7 @@ class RequestParser:
         "_parser", "_events", "_url", "_headers", "_header_bytes",
         "_body_size", "_max_line", "_max_header_bytes", "_max_headers", "_max_body",
         "in_message", "_line_seen", "_chunked", "_head_buffer", "stopped", "trailing_data",
-        "_current", "_body_only",
+        "_current", "_body_only", "_memo_head", "_memo_request",
     )
 
     def __init__(self, max_request_line: int = 8192, max_header_bytes: int = 65536,
@@ -72,6 +73,11 @@ class RequestParser:
         self.trailing_data = b""
         self._head_buffer = b""
         self._body_only = False
+        #: The last read that was exactly one whole bodiless keep-alive request, and
+        #: its event (see :meth:`_repeat`).
+        self._memo_head: bytes | None = None
+        self._memo_request: tuple[Any, ...] = ()
+        self._current: Request | None = None
         self.on_message_begin()
         self.in_message = False
         self._parser = self._new_parser()
@@ -89,6 +95,9 @@ class RequestParser:
         """Parse ``data``; return the events it completes (possibly several requests)."""
         if self.stopped:
             return []
+        idle = not self.in_message
+        if idle and data == self._memo_head:
+            return self._repeat()
         events = self._events = []
         if not self._line_seen:
             self._head_buffer += data[: self._max_line + 2]
@@ -116,6 +125,33 @@ class RequestParser:
                 self._fail(400, "not an HTTP request", respond=False)
             else:
                 self._fail(400, str(exc) or "malformed request")
+        if idle and len(events) == 2 and events[1] is _END and not self.in_message \
+                and len(data) <= _MEMO_MAX_OCTETS:
+            self._memorize(data, events[0])  # type: ignore[arg-type]
+        return events
+
+    def _memorize(self, data: bytes, request: Request) -> None:
+        """``data`` was one whole request from its first byte to its last: remembered
+        when it can simply repeat (keep-alive, no body, no upgrade)."""
+        if type(request) is Request and request.keep_alive and not request.has_body \
+                and request.upgrade is None and not self.stopped:
+            self._memo_head = data
+            # Its own copy of the fields: the app may change the request's list.
+            self._memo_request = (*request[:5], tuple(request[5]), *request[6:])
+
+    def _repeat(self) -> list[Event]:
+        """Keep-alive clients (load generators, pollers, API clients) often send the
+        same head again and again: a read equal to the last whole bodiless request,
+        arriving between two messages, is that request again. llhttp would go through
+        the same states back to where it is now (the start of a message) and produce
+        the same event, with the same checks passed; only the field list is made anew,
+        as the app may change its scope's."""
+        r = self._memo_request
+        request: Request = _new_tuple(Request, (
+            r[0], r[1], r[2], r[3], r[4], list(r[5]), r[6], r[7], r[8], r[9]))
+        self._current = request
+        events: list[Event] = [request, _END]
+        self._events = events
         return events
 
     def _looks_like_http(self) -> bool:
@@ -140,7 +176,7 @@ class RequestParser:
         self.in_message = True
         self._line_seen = False
         self._chunked = False
-        self._current: Request | None = None
+        self._current = None
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -181,6 +217,8 @@ class RequestParser:
             raw_path, query = _split_target(url, method)
         keep_alive, expect_continue, upgrade, has_body = self._check_fields(
             headers, version, parser.should_keep_alive())
+        if not keep_alive:
+            self._memo_head = None  # llhttp refuses what follows: no repeat either
         # tuple.__new__ is what Request(...) ends in, without its Python-level __new__:
         # one call less per request on the busiest path.
         request: Request = _new_tuple(Request, (
@@ -290,6 +328,10 @@ class RequestParser:
         events.extend(self.feed(b"POST / HTTP/1.1\r\n%s\r\n\r\n%s" % (framing, rest)))
         self._events = events
 
+
+#: The largest read remembered by :meth:`RequestParser._memorize` (held by an idle
+#: keep-alive connection until its next request).
+_MEMO_MAX_OCTETS = 2048
 
 #: ``%`` as an int: ``bytes.__contains__`` looks an int up directly, where a bytes needle
 #: first fails (and clears) an integer conversion, several times the cost per request.

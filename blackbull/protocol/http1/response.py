@@ -7,6 +7,7 @@ the whole body comes in one piece, else chunked (HTTP/1.1) or close-delimited (H
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any, NamedTuple
 
 from ..memo import remember
 
@@ -165,33 +166,88 @@ class ResponseWriter:
         return b"".join(lines)
 
 
+#: A whole response's head without its Date line: (status, head_request, version,
+#: keep_alive, *fields) → :class:`_Head`. The usual app answers every request with the
+#: same status and fields, so they are validated and encoded once, not per response.
+#: Bounded like the field cache.
+_HEAD_CACHE: dict[tuple[Any, ...], _Head] = {}
+_HEAD_CACHE_MAX = 256
+#: The Date line of the last date seen (the value changes once a second).
+_date_value: bytes | None = None
+_date_line = b""
+#: The last whole response: (head, date, body, (bytes, keep_alive)). An app answering
+#: the same body again within the second gets the same bytes again, without a join.
+_last_response: tuple[_Head | None, bytes | None, bytes | None, tuple[bytes, bool]] = (
+    None, None, None, (b"", False))
+
+
+class _Head(NamedTuple):
+    before_date: bytes           # status line and the app's fields
+    dated: bool                  # the app sent no Date: ours goes in (RFC 9110 §6.6.1)
+    add_length: bool             # no app Content-Length: the body's length goes in
+    after: bytes                 # the Connection line (if any) and the empty line
+    content_length: int | None   # the app's Content-Length
+    keep_alive: bool             # before a body that falls short of content_length
+    no_body: bool                # HEAD, 204, 304: no content is sent
+
+
 def complete_response(status: int, headers: list[tuple[bytes, bytes]], data: bytes, *,
                       head_request: bool, version: str, keep_alive: bool,
                       date: bytes | None = None) -> tuple[bytes, bool]:
     """A whole response whose body is ``data`` (the app's last body piece came with its
     start): the bytes ``ResponseWriter(...).body(data, False)`` returns and the writer's
     final ``keep_alive``, without building the writer (the usual response's path)."""
+    global _date_value, _date_line, _last_response
+    key: tuple[Any, ...] | None
+    try:
+        key = (status, head_request, version, keep_alive, *headers)
+        head = _HEAD_CACHE.get(key)
+    except TypeError:  # an ASGI header given as a list: not hashable
+        key = head = None
+    if head is None:
+        head = _complete_head(status, headers, head_request, version, keep_alive)
+        if key is not None:
+            remember(_HEAD_CACHE, key, head, _HEAD_CACHE_MAX)
+    last = _last_response
+    if head is last[0] and date is last[1] and data is last[2]:
+        return last[3]
+    before, dated, add_length, after, content_length, keep_alive, no_body = head
+    date_line = length_line = b""
+    if dated and date is not None:
+        if date is not _date_value:
+            _date_line = b"date: %s\r\n" % date
+            _date_value = date
+        date_line = _date_line
+    if add_length:
+        length_line = b"content-length: %d\r\n" % len(data)
+    elif content_length is not None and not no_body:
+        if len(data) > content_length:
+            raise ResponseError("body longer than Content-Length")
+        if len(data) < content_length:
+            keep_alive = False  # the body fell short: only closing can tell
+    if data and not no_body:
+        result = b"".join((before, date_line, length_line, after, data)), keep_alive
+    else:
+        result = b"".join((before, date_line, length_line, after)), keep_alive
+    if type(data) is bytes:  # immutable: the same object is the same body
+        _last_response = (head, date, data, result)
+    return result
+
+
+def _complete_head(status: int, headers: list[tuple[bytes, bytes]], head_request: bool,
+                   version: str, keep_alive: bool) -> _Head:
     if not 100 <= status <= 999 or 100 <= status < 200:
         raise ResponseError(f"invalid response status {status}")
-    lines, content_length, has_connection_close = _head_lines(status, headers, date)
+    lines, content_length, has_connection_close, app_date = _field_lines(status, headers)
     if has_connection_close:
         keep_alive = False
-    no_body = head_request or status == 204 or status == 304
-    if content_length is None and status != 204 and status != 304:
-        content_length = len(data)
-        lines.append(b"content-length: %d\r\n" % content_length)
-    _connection_line(lines, keep_alive, has_connection_close, version)
-    lines.append(b"\r\n")
-    if data and not no_body:
-        if content_length is not None and len(data) > content_length:
-            raise ResponseError("body longer than Content-Length")
-        lines.append(data)
-        sent = len(data)
-    else:
-        sent = 0
-    if content_length is not None and not no_body and sent < content_length:
-        keep_alive = False  # the body fell short: only closing can tell
-    return b"".join(lines), keep_alive
+    tail: list[bytes] = []
+    _connection_line(tail, keep_alive, has_connection_close, version)
+    tail.append(b"\r\n")
+    return _Head(b"".join(lines), not app_date,
+                 content_length is None and status != 204 and status != 304,
+                 b"".join(tail), content_length, keep_alive,
+                 head_request or status == 204 or status == 304)
 
 
 def _head_lines(status: int, headers: list[tuple[bytes, bytes]], date: bytes | None
@@ -199,11 +255,23 @@ def _head_lines(status: int, headers: list[tuple[bytes, bytes]], date: bytes | N
     """The status line and the app's fields, encoded (RFC 9112 §4, RFC 9110 §6.6.1
     ``Date`` unless the app sent one): the lines, the app's Content-Length (None if it
     gave none) and whether it asked for ``Connection: close``."""
+    lines, content_length, has_connection_close, app_date = _field_lines(status, headers)
+    if date is not None and not app_date:
+        lines.append(b"date: %s\r\n" % date)
+    return lines, content_length, has_connection_close
+
+
+def _field_lines(status: int, headers: list[tuple[bytes, bytes]]
+                 ) -> tuple[list[bytes], int | None, bool, bool]:
+    """The status line and the app's fields, encoded: the lines, the app's
+    Content-Length (None if it gave none), whether it asked for ``Connection: close``
+    and whether it sent its own ``Date``."""
     # RFC 9110 §6.2: the response says the highest version we conform to (1.1) even
     # to an HTTP/1.0 request; the request's version still decides the framing.
     lines = [status_line(status)]
     content_length: int | None = None
     has_connection_close = False
+    app_date = False
     cache = _FIELD_CACHE
     for field in headers:
         try:
@@ -225,13 +293,11 @@ def _head_lines(status: int, headers: list[tuple[bytes, bytes]], date: bytes | N
             has_connection_close = True
             lines.append(line)
         elif kind is _DATE:
-            date = None  # the app's own Date wins
+            app_date = True  # the app's own Date wins
             lines.append(line)
         # _FRAMING (transfer-encoding): we frame the body ourselves; an app-set
         # chunked would double-chunk, so the app's field is dropped.
-    if date is not None:
-        lines.append(b"date: %s\r\n" % date)
-    return lines, content_length, has_connection_close
+    return lines, content_length, has_connection_close, app_date
 
 
 def _connection_line(lines: list[bytes], keep_alive: bool, has_connection_close: bool,

@@ -57,3 +57,26 @@ def test_complete_response_refuses_what_http1_cannot_express():
     with pytest.raises(ResponseError):
         complete_response(200, [(b"x", b"a\r\nb")], b"", head_request=False,
                           version="1.1", keep_alive=True)
+
+
+def test_repeated_responses_frame_like_the_first() -> None:
+    """The encoded head and the last response are remembered: the same response again
+    gives the same bytes, and a changed body, date or keep-alive is framed anew (a
+    mutable body is never taken for the same body)."""
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"5")]
+
+    def frame(body, date=_DATE, keep=True):
+        return complete_response(200, headers, body, head_request=False, version="1.1",
+                                 keep_alive=keep, date=date)
+
+    body = b"hello"
+    first = frame(body)
+    assert frame(body) == first == _streaming(200, headers, body, False, "1.1", True)
+    later = b"Wed, 02 Dec 2026 06:00:01 GMT"
+    assert frame(body, later) == (first[0].replace(_DATE, later), True)
+    assert frame(body, keep=False) == _streaming(200, headers, body, False, "1.1", False)
+    mutable = bytearray(b"hello")
+    assert frame(mutable)[0].endswith(b"hello")
+    mutable[:] = b"world"
+    assert frame(mutable)[0].endswith(b"world")
+    assert frame(b"hel") == (first[0][:-5] + b"hel", False)  # short of its length
