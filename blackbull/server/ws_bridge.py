@@ -78,6 +78,9 @@ class WebSocketBridge:
         self.task: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._pacer = SendPacer()  # the carrier's writability, deflating in steps
+        #: The carrier's buffer is full (pause_writing): what the pacer's gate says,
+        #: as a plain attribute for the per-message check.
+        self._write_paused = False
         self._pending = bytearray()
         self._backlogged = False  # frames wait in the core for the next turn
         self._queue_full = False  # reading paused because the app is behind
@@ -213,6 +216,7 @@ class WebSocketBridge:
     def lost(self) -> None:
         """The carrier is gone (TCP closed, stream reset)."""
         self._cancel_timers()
+        self._write_paused = False
         self._pacer.writable.set()
         ws = self.ws
         if ws is not None and ws.failure is not None:
@@ -223,9 +227,11 @@ class WebSocketBridge:
             self._finish(CloseCode.ABNORMAL, "")  # §7.1.5: no Close frame was received
 
     def pause_writing(self) -> None:
+        self._write_paused = True
         self._pacer.writable.clear()
 
     def resume_writing(self) -> None:
+        self._write_paused = False
         self._pacer.writable.set()
 
     def shutdown(self) -> None:
@@ -287,41 +293,55 @@ class WebSocketBridge:
             self._send_handshake(kind, message)
             return
         ws = self.ws
-        if ws is None or self._closed_for_sending(ws):
+        # _closed_for_sending, written out: it runs for every message
+        if ws is None or self.phase is _CLOSED or ws.close_sent or self.carrier.closed:
             raise ClientDisconnected("the WebSocket is closed")
         if kind == "websocket.send":
-            text: str | None = message.get("text")
             data: bytes | None = message.get("bytes")
-            if data is None and text is None:
-                raise ValueError("websocket.send needs 'bytes' or 'text'")
-            pacer = self._pacer
-            lock = pacer.lock
-            if lock is not None and lock.locked():
-                async with lock:  # a large message is being compressed
-                    pass
-                if self._closed_for_sending(ws):
-                    raise ClientDisconnected("the WebSocket is closed")
-            step = self.settings.ws_bytes_per_turn
-            if data is not None:
-                if ws.deflate is not None and len(data) > step:
-                    await pacer.deflate_in_steps(ws, bytes(data), False, step,
-                                                 lambda: self._closed_for_sending(ws))
-                else:
-                    ws.send_bytes(data)
-            elif text is not None:
-                if ws.deflate is not None and len(text) > step:
-                    await pacer.deflate_in_steps(ws, text.encode("utf-8"), True, step,
-                                                 lambda: self._closed_for_sending(ws))
-                else:
-                    ws.send_text(text)
-            self._flush()
-            if not pacer.writable.is_set():
+            if data is not None and ws.deflate is None and self._pacer.lock is None:
+                ws.send_bytes(data)  # the common binary message: nothing to pace
+            else:
+                await self._send_message(ws, message.get("text"), data)
+            parts = ws.output_parts()  # _flush, written out
+            if len(parts) == 1:
+                self.carrier.write(parts[0])
+            elif parts:
+                self.carrier.writelines(parts)
+            if self._write_paused:
                 await self._wait_writable()  # the carrier's buffer is full: back-pressure
         elif kind == "websocket.close":
             self._start_close(message.get("code", CloseCode.NORMAL),
                               message.get("reason") or "")
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on an open WebSocket")
+
+    async def _send_message(self, ws: WebSocketConnection, text: str | None,
+                            data: bytes | None) -> None:
+        """Queue one ``websocket.send`` in the core: after a message being compressed
+        in steps (order is kept), itself in steps when long and compressed (RFC 7692
+        §7.2.1, :class:`~.ws_send.SendPacer`)."""
+        if data is None and text is None:
+            raise ValueError("websocket.send needs 'bytes' or 'text'")
+        pacer = self._pacer
+        lock = pacer.lock
+        if lock is not None and lock.locked():
+            async with lock:  # a large message is being compressed
+                pass
+            if self._closed_for_sending(ws):
+                raise ClientDisconnected("the WebSocket is closed")
+        step = self.settings.ws_bytes_per_turn
+        if data is not None:
+            if ws.deflate is not None and len(data) > step:
+                await pacer.deflate_in_steps(ws, bytes(data), False, step,
+                                             lambda: self._closed_for_sending(ws))
+            else:
+                ws.send_bytes(data)
+        elif text is not None:
+            if ws.deflate is not None and len(text) > step:
+                await pacer.deflate_in_steps(ws, text.encode("utf-8"), True, step,
+                                             lambda: self._closed_for_sending(ws))
+            else:
+                ws.send_text(text)
 
     async def _wait_writable(self) -> None:
         """Wait until the carrier takes more output, at most BB_WS_SEND_TIMEOUT: a peer
