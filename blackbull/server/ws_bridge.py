@@ -111,26 +111,23 @@ class WebSocketBridge:
 
     # --- fed by the carrier -----------------------------------------------------------
     def feed(self, data: bytes) -> None:
+        """Received bytes: kept until the app accepts (RFC 6455 §4.1: frames may follow
+        the handshake at once), then handed to the core, at most BB_WS_FRAMES_PER_TURN
+        frame pieces and BB_WS_BYTES_PER_TURN message bytes (inflated) per loop turn
+        (RFC 6455 §10.4, RFC 7692 §7.2.2): the rest of a read full of small frames, or
+        of a compressed message that inflates to megabytes, waits for the next turns
+        with reading paused, so one flooding peer cannot hold the loop. With no byte
+        budget left
+        (this WebSocket's while its app is behind, or the worker's) nothing is parsed
+        and reading stays paused until bytes are given back."""
         if self.phase is _HANDSHAKE:
-            # RFC 6455 §4.1: frames may follow the handshake at once; keep them
             self._pending += data
             if len(self._pending) > _PENDING_HIGH:
                 self.carrier.pause_reading()
             return
-        if self.ws is None:
-            return
-        self._parse(data)
-
-    def _parse(self, data: bytes) -> None:
-        """Hand bytes to the core, at most BB_WS_FRAMES_PER_TURN frame pieces and
-        BB_WS_BYTES_PER_TURN message bytes (inflated) per loop turn (RFC 6455 §10.4,
-        RFC 7692 §7.2.2): the rest of a read full of small frames, or of a compressed
-        message that inflates to megabytes, waits for the next turns with reading
-        paused, so one flooding peer cannot hold the loop. With no byte budget left
-        (this WebSocket's while its app is behind, or the worker's) nothing is parsed
-        and reading stays paused until bytes are given back."""
         ws = self.ws
-        assert ws is not None
+        if ws is None:
+            return
         inbound = self._inbound
         room = inbound.room()
         if room <= 0:
@@ -180,14 +177,14 @@ class WebSocketBridge:
         if self.ws is None or self.phase is Phase.CLOSED or self.carrier.closed:
             self._backlogged = False
             return
-        self._parse(b"")
+        self.feed(b"")
 
     # --- InboundHost (ws_budget.py) -------------------------------------------------
     def pause_for_room(self) -> None:
         self.carrier.pause_reading()
 
     def room_came_back(self) -> None:
-        self._backlogged = True  # resumed by _parse once the core's backlog is gone
+        self._backlogged = True  # resumed by feed once the core's backlog is gone
         self._loop.call_soon(self._continue_input)
 
     def stalled(self, idle: float) -> None:
@@ -249,11 +246,8 @@ class WebSocketBridge:
         inbound = self._inbound
         if self._app_holds:
             # the app is done with the message it took last: its bytes leave the budgets
-            inbound.queued -= self._app_holds
+            inbound.give_back(self._app_holds)
             self._app_holds = 0
-            inbound.report()
-            if inbound.starved:
-                inbound.feed_again()
         while not self.inbox:
             if self.disconnect is not None:
                 return self.disconnect
@@ -476,7 +470,9 @@ class WebSocketBridge:
         if len(self.inbox) >= self.settings.ws_queue_depth:
             self._queue_full = True
             self.carrier.pause_reading()  # back-pressure: the app is behind
-        self._wake()
+        waiter = self._waiter  # _wake, written out: once per message
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():

@@ -70,7 +70,7 @@ class InboundBudget:
         """A bridge now holds ``delta`` bytes more (or fewer, when negative)."""
         self.used += delta
         self._heap.held(self.used)
-        if delta < 0:
+        if delta < 0 and self._waiters:  # _wake's first test: a call less per message
             self._wake()
 
     def overdraw(self, waiter: BudgetWaiter) -> bool:
@@ -183,20 +183,37 @@ class InboundAccount:
         return room
 
     def report(self) -> None:
-        """Tell the worker's budget what this WebSocket holds now."""
+        """Tell the worker's budget what this WebSocket holds now. The host calls it
+        after every change of what its core holds (:meth:`give_back` relies on that)."""
         core = self.core
         partial = core.inbound_bytes if core is not None else 0
-        held = self.queued + partial
         if partial != self._partial:
             self._partial = partial
             if partial:
                 self._progress()
+        held = self.queued + partial
         budget = self.budget
         if held != self.reported:
             delta, self.reported = held - self.reported, held
             budget.change(delta)
         if budget.owner is self and (self._inbox or not held or core is None):
             budget.end_overdraw(self)  # its message is complete, or it ended
+
+    def give_back(self, size: int) -> None:
+        """The app is done with a message of ``size`` bytes (characters for text): they
+        leave the budgets, and a WebSocket that starved for them parses again. What the
+        core holds is as the last :meth:`report` found it, so it is not read again
+        (this runs once per message: the rest is :meth:`report`'s, written out)."""
+        self.queued -= size
+        held = self.queued + self._partial
+        budget = self.budget
+        if held != self.reported:
+            delta, self.reported = held - self.reported, held
+            budget.change(delta)
+        if budget.owner is self and (self._inbox or not held or self.core is None):
+            budget.end_overdraw(self)
+        if self.starved:
+            self.feed_again()
 
     def starve(self) -> None:
         """No room: stop reading until the app takes a message or the worker's budget

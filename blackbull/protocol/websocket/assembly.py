@@ -17,7 +17,7 @@ import struct
 from .deflate import PerMessageDeflate
 from .errors import CloseCode, WebSocketProtocolError
 from .events import BytesMessage, Event, TextMessage
-from .frames import FrameChunk, FrameHeader, Opcode, apply_mask
+from .frames import FrameChunk, FrameHeader, Opcode, unmask_payload
 
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 _U16 = struct.Struct("!H")
@@ -107,10 +107,10 @@ class MessageAssembler:
                 or n > self.max_message_size or self.max_fragments < 1:
             return None
         if n <= _SLICE_UNMASK:
-            payload = apply_mask(data[start:], data[start - 4:start])
+            payload = unmask_payload(data[start:], data[start - 4:start])
         else:
             with memoryview(data) as view:
-                payload = apply_mask(view[start:], view[start - 4:start].tobytes())
+                payload = unmask_payload(view[start:], view[start - 4:start].tobytes())
         if compressed:  # RFC 7692 §6.1: RSV1 on the one frame: a compressed message
             return self._whole_compressed(payload, b0 == 0xC1)
         if b0 == 0x82:

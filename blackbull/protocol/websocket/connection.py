@@ -159,7 +159,14 @@ class WebSocketConnection:
 
     def send_bytes(self, data: bytes) -> None:
         """Queue a binary message (§5.6)."""
-        self._message(_BINARY, data if type(data) is bytes else bytes(data))
+        if type(data) is not bytes:
+            data = bytes(data)
+        if len(data) < 126 and self.deflate is None and self.role is _SERVER \
+                and not self.close_sent:
+            # _message's small-message case, written out: the 64 B echo's send
+            self._out.append(_BINARY_HEADS[len(data)] + data)
+        else:
+            self._message(_BINARY, data)
 
     def send_message_in_steps(self, data: bytes, *, text: bool, step: int) -> Iterator[None]:
         """Queue a message as :meth:`send_bytes` / :meth:`send_text` (``data`` already
