@@ -117,13 +117,13 @@ class WebSocketBridge:
         (RFC 6455 §10.4, RFC 7692 §7.2.2): the rest of a read full of small frames, or
         of a compressed message that inflates to megabytes, waits for the next turns
         with reading paused, so one flooding peer cannot hold the loop. With no byte
-        budget left
-        (this WebSocket's while its app is behind, or the worker's) nothing is parsed
-        and reading stays paused until bytes are given back."""
+        budget left (this WebSocket's while its app is behind, or the worker's) nothing
+        is parsed and reading stays paused until bytes are given back.
+
+        This runs for every read: the per-message steps are written out here, the rare
+        ones are calls."""
         if self.phase is _HANDSHAKE:
-            self._pending += data
-            if len(self._pending) > _PENDING_HIGH:
-                self.carrier.pause_reading()
+            self._keep_pending(data)
             return
         ws = self.ws
         if ws is None:
@@ -137,13 +137,12 @@ class WebSocketBridge:
             inbound.starve()
             return
         answered = False  # the core queued output (a Pong): only then is there any
+        inbox = self.inbox
         for event in ws.receive_data(data, self.settings.ws_frames_per_turn, room):
             if isinstance(event, BytesMessage):
-                self._deliver({"type": "websocket.receive", "bytes": event.data},
-                              len(event.data))
+                message = {"type": "websocket.receive", "bytes": event.data}
             elif isinstance(event, TextMessage):
-                self._deliver({"type": "websocket.receive", "text": event.data},
-                              len(event.data))
+                message = {"type": "websocket.receive", "text": event.data}
             elif isinstance(event, CloseReceived | ConnectionFailed):
                 self._backlogged = False
                 self._flush()
@@ -152,9 +151,32 @@ class WebSocketBridge:
                 return
             else:
                 answered = True
+                continue
+            # queued for the app, its bytes (characters for text) counted
+            inbox.append(message)
+            inbound.queued += len(event.data)
+            if len(inbox) >= self.settings.ws_queue_depth:
+                self._queue_full = True
+                self.carrier.pause_reading()  # back-pressure: the app is behind
+            waiter = self._waiter  # _wake
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
         if answered:
             self._flush()
         inbound.report()
+        if ws.input_backlog or self._backlogged or inbound.budget.owner is inbound:
+            self._pace_input(ws)
+
+    def _keep_pending(self, data: bytes) -> None:
+        """Bytes before the accept wait for it; past _PENDING_HIGH we stop reading."""
+        self._pending += data
+        if len(self._pending) > _PENDING_HIGH:
+            self.carrier.pause_reading()
+
+    def _pace_input(self, ws: WebSocketConnection) -> None:
+        """After a turn's parsing: go on next turn with reading paused while the core
+        has a backlog, resume reading once it is gone."""
+        inbound = self._inbound
         budget = inbound.budget
         if not ws.input_backlog and budget.owner is inbound:
             # All it received is parsed: it waits for its peer now, and a peer that
@@ -463,17 +485,6 @@ class WebSocketBridge:
         self._wake()
 
     # --- plumbing ---------------------------------------------------------------------
-    def _deliver(self, message: dict[str, Any], size: int) -> None:
-        """Queue ``message`` (``size``: its bytes, characters for text) for the app."""
-        self.inbox.append(message)
-        self._inbound.queued += size
-        if len(self.inbox) >= self.settings.ws_queue_depth:
-            self._queue_full = True
-            self.carrier.pause_reading()  # back-pressure: the app is behind
-        waiter = self._waiter  # _wake, written out: once per message
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)

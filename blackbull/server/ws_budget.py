@@ -50,28 +50,23 @@ class BudgetWaiter(Protocol):
 class InboundBudget:
     """A counter of held bytes with a limit, and the bridges waiting for room."""
 
-    __slots__ = ("limit", "overdraft", "used", "owner", "_waiters", "_heap")
+    __slots__ = ("limit", "overdraft", "used", "owner", "heap", "waiting")
 
     def __init__(self, limit: int, overdraft: int,
                  loop: asyncio.AbstractEventLoop | None = None, pad: int = 0) -> None:
         self.limit = limit
         self.overdraft = overdraft
         self.used = 0
-        self._heap = HeapReleaser(loop, pad)
+        #: Told what the worker holds after every change of :attr:`used`.
+        self.heap = HeapReleaser(loop, pad)
         #: The one WebSocket allowed past the limit to finish its message.
         self.owner: BudgetWaiter | None = None
-        self._waiters: deque[BudgetWaiter] = deque()
+        #: The bridges waiting for room (:meth:`wait`), woken by :meth:`wake`.
+        self.waiting: deque[BudgetWaiter] = deque()
 
     @property
     def room(self) -> int:
         return self.limit - self.used
-
-    def change(self, delta: int) -> None:
-        """A bridge now holds ``delta`` bytes more (or fewer, when negative)."""
-        self.used += delta
-        self._heap.held(self.used)
-        if delta < 0 and self._waiters:  # _wake's first test: a call less per message
-            self._wake()
 
     def overdraw(self, waiter: BudgetWaiter) -> bool:
         """May ``waiter`` go on past the limit (to finish the message it assembles)?"""
@@ -83,22 +78,22 @@ class InboundBudget:
         """``waiter``'s message is complete (or it ended): another may take its turn."""
         if self.owner is waiter:
             self.owner = None
-            self._wake(force=True)
+            self.wake(force=True)
 
     def wait(self, waiter: BudgetWaiter) -> None:
-        if waiter not in self._waiters:
-            self._waiters.append(waiter)
+        if waiter not in self.waiting:
+            self.waiting.append(waiter)
 
     def forget(self, waiter: BudgetWaiter) -> None:
         try:
-            self._waiters.remove(waiter)
+            self.waiting.remove(waiter)
         except ValueError:
             pass
 
-    def _wake(self, force: bool = False) -> None:
+    def wake(self, force: bool = False) -> None:
         """Every waiter looks again (each takes its own slice, or waits again)."""
-        if self._waiters and (force or self.room > 0):
-            waiters, self._waiters = self._waiters, deque()
+        if self.waiting and (force or self.room > 0):
+            waiters, self.waiting = self.waiting, deque()
             for waiter in waiters:
                 waiter.budget_available()
 
@@ -194,8 +189,14 @@ class InboundAccount:
         held = self.queued + partial
         budget = self.budget
         if held != self.reported:
+            # The worker's budget learns the change (its heap too, and who waits for
+            # room when bytes came back), written out: this and give_back run once
+            # per message each.
             delta, self.reported = held - self.reported, held
-            budget.change(delta)
+            budget.used += delta
+            budget.heap.held(budget.used)
+            if delta < 0 and budget.waiting:
+                budget.wake()
         if budget.owner is self and (self._inbox or not held or core is None):
             budget.end_overdraw(self)  # its message is complete, or it ended
 
@@ -209,7 +210,10 @@ class InboundAccount:
         budget = self.budget
         if held != self.reported:
             delta, self.reported = held - self.reported, held
-            budget.change(delta)
+            budget.used += delta
+            budget.heap.held(budget.used)
+            if delta < 0 and budget.waiting:
+                budget.wake()
         if budget.owner is self and (self._inbox or not held or self.core is None):
             budget.end_overdraw(self)
         if self.starved:
