@@ -315,10 +315,11 @@ class WebSocketBridge:
         if kind == "websocket.send":
             data: bytes | None = message.get("bytes")
             if data is not None and ws.deflate is None and self._pacer.lock is None:
-                ws.send_bytes(data)  # the common binary message: nothing to pace
+                # the common binary message: nothing to pace (_flush, written out)
+                parts = ws.send_bytes_and_take(data)
             else:
                 await self._send_message(ws, message.get("text"), data)
-            parts = ws.output_parts()  # _flush, written out
+                parts = ws.output_parts()
             if len(parts) == 1:
                 self.carrier.write(parts[0])
             elif parts:
