@@ -129,7 +129,11 @@ class WebSocketBridge:
         if ws is None:
             return
         inbound = self._inbound
-        room = inbound.room()
+        inbox = self.inbox
+        budget = inbound.budget
+        room = self.settings.ws_bytes_per_turn
+        if inbox or budget.limit - budget.used < room:
+            room = inbound.room()  # else what room() would say: a turn's whole slice
         if room <= 0:
             if data:
                 ws.receive_data(data, max_bytes=0)  # kept, parsed once there is room
@@ -137,7 +141,6 @@ class WebSocketBridge:
             inbound.starve()
             return
         answered = False  # the core queued output (a Pong): only then is there any
-        inbox = self.inbox
         for event in ws.receive_data(data, self.settings.ws_frames_per_turn, room):
             if isinstance(event, BytesMessage):
                 message = {"type": "websocket.receive", "bytes": event.data}
@@ -164,7 +167,7 @@ class WebSocketBridge:
         if answered:
             self._flush()
         inbound.report()
-        if ws.input_backlog or self._backlogged or inbound.budget.owner is inbound:
+        if ws.input_backlog or self._backlogged or budget.owner is inbound:
             self._pace_input(ws)
 
     def _keep_pending(self, data: bytes) -> None:

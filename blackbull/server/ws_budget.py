@@ -39,7 +39,7 @@ from collections.abc import Sized
 from typing import Protocol
 
 from ..config import Settings
-from .heap import HeapReleaser
+from .heap import IDLE_RELEASE, HeapReleaser
 
 
 class BudgetWaiter(Protocol):
@@ -96,6 +96,15 @@ class InboundBudget:
             waiters, self.waiting = self.waiting, deque()
             for waiter in waiters:
                 waiter.budget_available()
+
+
+def needs_heap(heap: HeapReleaser, used: int) -> bool:
+    """Whether ``heap.held(used)`` could do anything: only a new peak, or a release of at
+    least IDLE_RELEASE (below that neither of its trims is due, RELEASE being larger).
+    :class:`InboundAccount` writes this test out to spare the call on the bytes of
+    every message; tests/unit/rfc6455/test_sec_10_4_budget_heap.py checks it against
+    :class:`~.heap.HeapReleaser` itself."""
+    return used > heap.peak or heap.peak - used >= IDLE_RELEASE
 
 
 class CoreBytes(Protocol):
@@ -193,8 +202,10 @@ class InboundAccount:
             # room when bytes came back), written out: this and give_back run once
             # per message each.
             delta, self.reported = held - self.reported, held
-            budget.used += delta
-            budget.heap.held(budget.used)
+            used = budget.used = budget.used + delta
+            heap = budget.heap
+            if used > heap.peak or heap.peak - used >= IDLE_RELEASE:
+                heap.held(used)  # else it would do nothing (see needs_heap)
             if delta < 0 and budget.waiting:
                 budget.wake()
         if budget.owner is self and (self._inbox or not held or core is None):
@@ -210,8 +221,10 @@ class InboundAccount:
         budget = self.budget
         if held != self.reported:
             delta, self.reported = held - self.reported, held
-            budget.used += delta
-            budget.heap.held(budget.used)
+            used = budget.used = budget.used + delta
+            heap = budget.heap
+            if used > heap.peak or heap.peak - used >= IDLE_RELEASE:
+                heap.held(used)
             if delta < 0 and budget.waiting:
                 budget.wake()
         if budget.owner is self and (self._inbox or not held or self.core is None):
