@@ -140,35 +140,49 @@ class WebSocketBridge:
             inbound.report()
             inbound.starve()
             return
-        answered = False  # the core queued output (a Pong): only then is there any
-        for event in ws.receive_data(data, self.settings.ws_frames_per_turn, room):
-            if isinstance(event, BytesMessage):
-                message = {"type": "websocket.receive", "bytes": event.data}
-            elif isinstance(event, TextMessage):
-                message = {"type": "websocket.receive", "text": event.data}
-            elif isinstance(event, CloseReceived | ConnectionFailed):
-                self._backlogged = False
-                self._flush()
-                inbound.report()
-                self._close_pending()
-                return
-            else:
-                answered = True
-                continue
-            # queued for the app, its bytes (characters for text) counted
-            inbox.append(message)
-            inbound.queued += len(event.data)
+        payload = ws.receive_message(data)  # the common case: one whole message
+        if payload is None:
+            if self._parse_events(ws, data, room):
+                return  # a Close, or a failure: input ends here
+        else:
+            # _deliver, written out: this runs for every message
+            inbox.append({"type": "websocket.receive", "bytes": payload}
+                         if type(payload) is bytes
+                         else {"type": "websocket.receive", "text": payload})
+            inbound.queued += len(payload)
             if len(inbox) >= self.settings.ws_queue_depth:
                 self._queue_full = True
                 self.carrier.pause_reading()  # back-pressure: the app is behind
             waiter = self._waiter  # _wake
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
-        if answered:
-            self._flush()
         inbound.report()
         if ws.input_backlog or self._backlogged or budget.owner is inbound:
             self._pace_input(ws)
+
+    def _parse_events(self, ws: WebSocketConnection, data: bytes, room: int) -> bool:
+        """The general way of :meth:`feed`: the core's events for ``data``, within the
+        turn's budgets. True when a Close or a failure ended the input (the closing
+        handshake is under way)."""
+        answered = False  # the core queued output (a Pong): only then is there any
+        for event in ws.receive_data(data, self.settings.ws_frames_per_turn, room):
+            if isinstance(event, BytesMessage):
+                self._deliver({"type": "websocket.receive", "bytes": event.data},
+                              len(event.data))
+            elif isinstance(event, TextMessage):
+                self._deliver({"type": "websocket.receive", "text": event.data},
+                              len(event.data))
+            elif isinstance(event, CloseReceived | ConnectionFailed):
+                self._backlogged = False
+                self._flush()
+                self._inbound.report()
+                self._close_pending()
+                return True
+            else:
+                answered = True
+        if answered:
+            self._flush()
+        return False
 
     def _keep_pending(self, data: bytes) -> None:
         """Bytes before the accept wait for it; past _PENDING_HIGH we stop reading."""
@@ -489,6 +503,15 @@ class WebSocketBridge:
         self._wake()
 
     # --- plumbing ---------------------------------------------------------------------
+    def _deliver(self, message: dict[str, Any], size: int) -> None:
+        """Queue ``message`` (``size``: its bytes, characters for text) for the app."""
+        self.inbox.append(message)
+        self._inbound.queued += size
+        if len(self.inbox) >= self.settings.ws_queue_depth:
+            self._queue_full = True
+            self.carrier.pause_reading()  # back-pressure: the app is behind
+        self._wake()
+
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)

@@ -243,6 +243,29 @@ class WebSocketConnection:
         """:attr:`inbound_bytes` after a call that may have changed it."""
         self.inbound_bytes = len(self._parser.buffer) + self._assembler.size
 
+    def receive_message(self, data: bytes) -> bytes | str | None:
+        """:meth:`receive_data`'s common case for a server, without its event list:
+        when ``data`` is exactly one whole uncompressed message frame
+        (:meth:`~.assembly.MessageAssembler.whole_payload`) and nothing is buffered or
+        being assembled, the message: bytes for binary, str for text. Else None, and
+        nothing was taken: give the same bytes to :meth:`receive_data`, which also
+        turns a broken rule (text that is not UTF-8, §8.1) into its failure.
+        tests/unit/rfc6455/test_sec_5_2_whole_frame_fast_path.py compares the two."""
+        parser = self._parser
+        assembler = self._assembler
+        if self.failure is not None or self.close_received is not None \
+                or self.state is _CLOSED or self.role is not _SERVER \
+                or assembler.opcode is not None or parser.header is not None \
+                or parser.buffer:
+            return None
+        try:
+            payload = assembler.whole_payload(data)
+        except WebSocketProtocolError:
+            return None  # receive_data fails the connection for it
+        if payload is not None:
+            self.input_backlog = False
+        return payload
+
     def receive_data(self, data: bytes, budget: int | None = None,
                      max_bytes: int | None = None) -> list[Event]:
         """Feed received bytes; return what they mean.
