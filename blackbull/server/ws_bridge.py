@@ -279,20 +279,20 @@ class WebSocketBridge:
 
     # --- ASGI receive/send ------------------------------------------------------------
     async def receive(self) -> dict[str, Any]:
-        if not self._connect_delivered:
-            self._connect_delivered = True
-            return {"type": "websocket.connect"}
         inbound = self._inbound
         if self._app_holds:
             # the app is done with the message it took last: its bytes leave the budgets
             inbound.give_back(self._app_holds)
             self._app_holds = 0
+        elif not self._connect_delivered:  # (a message taken: the connect came first)
+            self._connect_delivered = True
+            return {"type": "websocket.connect"}
         while not self.inbox:
             if self.disconnect is not None:
                 return self.disconnect
-            self._waiter = self._loop.create_future()
+            waiter = self._waiter = self._loop.create_future()
             try:
-                await self._waiter
+                await waiter
             finally:
                 self._waiter = None
         message = self.inbox.pop(0)
@@ -331,8 +331,9 @@ class WebSocketBridge:
             raise ClientDisconnected("the WebSocket is closed")
         if kind == "websocket.send":
             data: bytes | None = message.get("bytes")
-            if data is not None and ws.deflate is None and self._pacer.lock is None:
-                # the common binary message: nothing to pace (_flush, written out)
+            if data is not None and ws.deflate is None:
+                # the common binary message: nothing to pace (no deflate, so nothing is
+                # being compressed in steps either), _flush written out
                 parts = ws.send_bytes_and_take(data)
             else:
                 await self._send_message(ws, message.get("text"), data)

@@ -175,9 +175,9 @@ class WebSocketConnection:
     def send_bytes_and_take(self, data: bytes) -> list[bytes]:
         """:meth:`send_bytes`, then :meth:`output_parts`, in one call: a host that writes
         every message at once (the server's echo) spends no second call on it."""
-        if type(data) is bytes and len(data) < 126 and self.deflate is None \
+        if type(data) is bytes and (n := len(data)) < 126 and self.deflate is None \
                 and self.role is _SERVER and not self.close_sent and not self._out:
-            return [_BINARY_HEADS[len(data)] + data]  # _message's small-message case
+            return [_BINARY_HEADS[n] + data]  # _message's small-message case
         self.send_bytes(data)
         return self.output_parts()
 
