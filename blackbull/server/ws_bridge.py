@@ -144,19 +144,19 @@ class WebSocketBridge:
         if payload is None:
             if self._parse_events(ws, data, room):
                 return  # a Close, or a failure: input ends here
+            inbound.report()
         else:
             # _deliver, written out: this runs for every message
             inbox.append({"type": "websocket.receive", "bytes": payload}
                          if type(payload) is bytes
                          else {"type": "websocket.receive", "text": payload})
-            inbound.queued += len(payload)
+            inbound.took(len(payload))  # counted, and reported
             if len(inbox) >= self.settings.ws_queue_depth:
                 self._queue_full = True
                 self.carrier.pause_reading()  # back-pressure: the app is behind
             waiter = self._waiter  # _wake
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
-        inbound.report()
         if ws.input_backlog or self._backlogged or budget.owner is inbound:
             self._pace_input(ws)
 
