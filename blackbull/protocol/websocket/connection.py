@@ -163,14 +163,7 @@ class WebSocketConnection:
 
     def send_bytes(self, data: bytes) -> None:
         """Queue a binary message (§5.6)."""
-        if type(data) is not bytes:
-            data = bytes(data)
-        if len(data) < 126 and self.deflate is None and self.role is _SERVER \
-                and not self.close_sent:
-            # _message's small-message case, written out: the 64 B echo's send
-            self._out.append(_BINARY_HEADS[len(data)] + data)
-        else:
-            self._message(_BINARY, data)
+        self._message(_BINARY, data if type(data) is bytes else bytes(data))
 
     def send_bytes_and_take(self, data: bytes) -> list[bytes]:
         """:meth:`send_bytes`, then :meth:`output_parts`, in one call: a host that writes
