@@ -115,7 +115,9 @@ class WebSocketHandler(ProtocolHandler):
         self.conn.close()
 
     def write(self, data: bytes) -> None:
-        self.conn.write(data)
+        conn = self.conn  # Connection.write written out: once per message
+        if not conn.closed:
+            conn.transport.write(data)  # type: ignore[union-attr]
 
     def writelines(self, parts: list[bytes]) -> None:
         self.conn.writelines(parts)

@@ -78,6 +78,9 @@ class WebSocketBridge:
         self.task: asyncio.Task[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._pacer = SendPacer()  # the carrier's writability, deflating in steps
+        #: The carrier's buffer is full (pause_writing): what the pacer's gate says,
+        #: as a plain attribute for the per-message check.
+        self._write_paused = False
         self._pending = bytearray()
         self._backlogged = False  # frames wait in the core for the next turn
         self._queue_full = False  # reading paused because the app is behind
@@ -108,34 +111,59 @@ class WebSocketBridge:
 
     # --- fed by the carrier -----------------------------------------------------------
     def feed(self, data: bytes) -> None:
-        if self.phase is _HANDSHAKE:
-            # RFC 6455 §4.1: frames may follow the handshake at once; keep them
-            self._pending += data
-            if len(self._pending) > _PENDING_HIGH:
-                self.carrier.pause_reading()
-            return
-        if self.ws is None:
-            return
-        self._parse(data)
+        """Received bytes: kept until the app accepts (RFC 6455 §4.1: frames may follow
+        the handshake at once), then handed to the core, at most BB_WS_FRAMES_PER_TURN
+        frame pieces and BB_WS_BYTES_PER_TURN message bytes (inflated) per loop turn
+        (RFC 6455 §10.4, RFC 7692 §7.2.2): the rest of a read full of small frames, or
+        of a compressed message that inflates to megabytes, waits for the next turns
+        with reading paused, so one flooding peer cannot hold the loop. With no byte
+        budget left (this WebSocket's while its app is behind, or the worker's) nothing
+        is parsed and reading stays paused until bytes are given back.
 
-    def _parse(self, data: bytes) -> None:
-        """Hand bytes to the core, at most BB_WS_FRAMES_PER_TURN frame pieces and
-        BB_WS_BYTES_PER_TURN message bytes (inflated) per loop turn (RFC 6455 §10.4,
-        RFC 7692 §7.2.2): the rest of a read full of small frames, or of a compressed
-        message that inflates to megabytes, waits for the next turns with reading
-        paused, so one flooding peer cannot hold the loop. With no byte budget left
-        (this WebSocket's while its app is behind, or the worker's) nothing is parsed
-        and reading stays paused until bytes are given back."""
+        This runs for every read: the per-message steps are written out here, the rare
+        ones are calls."""
+        if self.phase is _HANDSHAKE:
+            self._keep_pending(data)
+            return
         ws = self.ws
-        assert ws is not None
+        if ws is None:
+            return
         inbound = self._inbound
-        room = inbound.room()
+        inbox = self.inbox
+        budget = inbound.budget
+        room = self.settings.ws_bytes_per_turn
+        if inbox or budget.limit - budget.used < room:
+            room = inbound.room()  # else what room() would say: a turn's whole slice
         if room <= 0:
             if data:
                 ws.receive_data(data, max_bytes=0)  # kept, parsed once there is room
             inbound.report()
             inbound.starve()
             return
+        payload = ws.receive_message(data)  # the common case: one whole message
+        if payload is None:
+            if self._parse_events(ws, data, room):
+                return  # a Close, or a failure: input ends here
+            inbound.report()
+        else:
+            # _deliver, written out: this runs for every message
+            inbox.append({"type": "websocket.receive", "bytes": payload}
+                         if type(payload) is bytes
+                         else {"type": "websocket.receive", "text": payload})
+            inbound.took(len(payload))  # counted, and reported
+            if len(inbox) >= self.settings.ws_queue_depth:
+                self._queue_full = True
+                self.carrier.pause_reading()  # back-pressure: the app is behind
+            waiter = self._waiter  # _wake
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        if ws.input_backlog or self._backlogged or budget.owner is inbound:
+            self._pace_input(ws)
+
+    def _parse_events(self, ws: WebSocketConnection, data: bytes, room: int) -> bool:
+        """The general way of :meth:`feed`: the core's events for ``data``, within the
+        turn's budgets. True when a Close or a failure ended the input (the closing
+        handshake is under way)."""
         answered = False  # the core queued output (a Pong): only then is there any
         for event in ws.receive_data(data, self.settings.ws_frames_per_turn, room):
             if isinstance(event, BytesMessage):
@@ -147,14 +175,25 @@ class WebSocketBridge:
             elif isinstance(event, CloseReceived | ConnectionFailed):
                 self._backlogged = False
                 self._flush()
-                inbound.report()
+                self._inbound.report()
                 self._close_pending()
-                return
+                return True
             else:
                 answered = True
         if answered:
             self._flush()
-        inbound.report()
+        return False
+
+    def _keep_pending(self, data: bytes) -> None:
+        """Bytes before the accept wait for it; past _PENDING_HIGH we stop reading."""
+        self._pending += data
+        if len(self._pending) > _PENDING_HIGH:
+            self.carrier.pause_reading()
+
+    def _pace_input(self, ws: WebSocketConnection) -> None:
+        """After a turn's parsing: go on next turn with reading paused while the core
+        has a backlog, resume reading once it is gone."""
+        inbound = self._inbound
         budget = inbound.budget
         if not ws.input_backlog and budget.owner is inbound:
             # All it received is parsed: it waits for its peer now, and a peer that
@@ -177,14 +216,14 @@ class WebSocketBridge:
         if self.ws is None or self.phase is Phase.CLOSED or self.carrier.closed:
             self._backlogged = False
             return
-        self._parse(b"")
+        self.feed(b"")
 
     # --- InboundHost (ws_budget.py) -------------------------------------------------
     def pause_for_room(self) -> None:
         self.carrier.pause_reading()
 
     def room_came_back(self) -> None:
-        self._backlogged = True  # resumed by _parse once the core's backlog is gone
+        self._backlogged = True  # resumed by feed once the core's backlog is gone
         self._loop.call_soon(self._continue_input)
 
     def stalled(self, idle: float) -> None:
@@ -213,6 +252,7 @@ class WebSocketBridge:
     def lost(self) -> None:
         """The carrier is gone (TCP closed, stream reset)."""
         self._cancel_timers()
+        self._write_paused = False
         self._pacer.writable.set()
         ws = self.ws
         if ws is not None and ws.failure is not None:
@@ -223,9 +263,11 @@ class WebSocketBridge:
             self._finish(CloseCode.ABNORMAL, "")  # §7.1.5: no Close frame was received
 
     def pause_writing(self) -> None:
+        self._write_paused = True
         self._pacer.writable.clear()
 
     def resume_writing(self) -> None:
+        self._write_paused = False
         self._pacer.writable.set()
 
     def shutdown(self) -> None:
@@ -237,23 +279,20 @@ class WebSocketBridge:
 
     # --- ASGI receive/send ------------------------------------------------------------
     async def receive(self) -> dict[str, Any]:
-        if not self._connect_delivered:
-            self._connect_delivered = True
-            return {"type": "websocket.connect"}
         inbound = self._inbound
         if self._app_holds:
             # the app is done with the message it took last: its bytes leave the budgets
-            inbound.queued -= self._app_holds
+            inbound.give_back(self._app_holds)
             self._app_holds = 0
-            inbound.report()
-            if inbound.starved:
-                inbound.feed_again()
+        elif not self._connect_delivered:  # (a message taken: the connect came first)
+            self._connect_delivered = True
+            return {"type": "websocket.connect"}
         while not self.inbox:
             if self.disconnect is not None:
                 return self.disconnect
-            self._waiter = self._loop.create_future()
+            waiter = self._waiter = self._loop.create_future()
             try:
-                await self._waiter
+                await waiter
             finally:
                 self._waiter = None
         message = self.inbox.pop(0)
@@ -287,41 +326,57 @@ class WebSocketBridge:
             self._send_handshake(kind, message)
             return
         ws = self.ws
-        if ws is None or self._closed_for_sending(ws):
+        # _closed_for_sending, written out: it runs for every message
+        if ws is None or self.phase is _CLOSED or ws.close_sent or self.carrier.closed:
             raise ClientDisconnected("the WebSocket is closed")
         if kind == "websocket.send":
-            text: str | None = message.get("text")
             data: bytes | None = message.get("bytes")
-            if data is None and text is None:
-                raise ValueError("websocket.send needs 'bytes' or 'text'")
-            pacer = self._pacer
-            lock = pacer.lock
-            if lock is not None and lock.locked():
-                async with lock:  # a large message is being compressed
-                    pass
-                if self._closed_for_sending(ws):
-                    raise ClientDisconnected("the WebSocket is closed")
-            step = self.settings.ws_bytes_per_turn
-            if data is not None:
-                if ws.deflate is not None and len(data) > step:
-                    await pacer.deflate_in_steps(ws, bytes(data), False, step,
-                                                 lambda: self._closed_for_sending(ws))
-                else:
-                    ws.send_bytes(data)
-            elif text is not None:
-                if ws.deflate is not None and len(text) > step:
-                    await pacer.deflate_in_steps(ws, text.encode("utf-8"), True, step,
-                                                 lambda: self._closed_for_sending(ws))
-                else:
-                    ws.send_text(text)
-            self._flush()
-            if not pacer.writable.is_set():
+            if data is not None and ws.deflate is None:
+                # the common binary message: nothing to pace (no deflate, so nothing is
+                # being compressed in steps either), _flush written out
+                parts = ws.send_bytes_and_take(data)
+            else:
+                await self._send_message(ws, message.get("text"), data)
+                parts = ws.output_parts()
+            if len(parts) == 1:
+                self.carrier.write(parts[0])
+            elif parts:
+                self.carrier.writelines(parts)
+            if self._write_paused:
                 await self._wait_writable()  # the carrier's buffer is full: back-pressure
         elif kind == "websocket.close":
             self._start_close(message.get("code", CloseCode.NORMAL),
                               message.get("reason") or "")
         else:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on an open WebSocket")
+
+    async def _send_message(self, ws: WebSocketConnection, text: str | None,
+                            data: bytes | None) -> None:
+        """Queue one ``websocket.send`` in the core: after a message being compressed
+        in steps (order is kept), itself in steps when long and compressed (RFC 7692
+        §7.2.1, :class:`~.ws_send.SendPacer`)."""
+        if data is None and text is None:
+            raise ValueError("websocket.send needs 'bytes' or 'text'")
+        pacer = self._pacer
+        lock = pacer.lock
+        if lock is not None and lock.locked():
+            async with lock:  # a large message is being compressed
+                pass
+            if self._closed_for_sending(ws):
+                raise ClientDisconnected("the WebSocket is closed")
+        step = self.settings.ws_bytes_per_turn
+        if data is not None:
+            if ws.deflate is not None and len(data) > step:
+                await pacer.deflate_in_steps(ws, bytes(data), False, step,
+                                             lambda: self._closed_for_sending(ws))
+            else:
+                ws.send_bytes(data)
+        elif text is not None:
+            if ws.deflate is not None and len(text) > step:
+                await pacer.deflate_in_steps(ws, text.encode("utf-8"), True, step,
+                                             lambda: self._closed_for_sending(ws))
+            else:
+                ws.send_text(text)
 
     async def _wait_writable(self) -> None:
         """Wait until the carrier takes more output, at most BB_WS_SEND_TIMEOUT: a peer

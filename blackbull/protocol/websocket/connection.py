@@ -101,6 +101,10 @@ class WebSocketConnection:
         self._out: list[bytes] = []
         #: True after a receive_data call whose budget ran out (more may be buffered).
         self.input_backlog = False
+        #: Received bytes this connection holds: frame bytes buffered in the parser plus
+        #: the (inflated) bytes of the message being assembled (§5.4). Kept up to date
+        #: by every call that changes them, so a host reads it for free once per read.
+        self.inbound_bytes = 0
         # the message being assembled (§5.4)
         self._assembler = MessageAssembler(deflate, max_frame_size=max_frame_size,
                                            max_message_size=max_message_size,
@@ -161,6 +165,15 @@ class WebSocketConnection:
         """Queue a binary message (§5.6)."""
         self._message(_BINARY, data if type(data) is bytes else bytes(data))
 
+    def send_bytes_and_take(self, data: bytes) -> list[bytes]:
+        """:meth:`send_bytes`, then :meth:`output_parts`, in one call: a host that writes
+        every message at once (the server's echo) spends no second call on it."""
+        if type(data) is bytes and (n := len(data)) < 126 and self.deflate is None \
+                and self.role is _SERVER and not self.close_sent and not self._out:
+            return [_BINARY_HEADS[n] + data]  # _message's small-message case
+        self.send_bytes(data)
+        return self.output_parts()
+
     def send_message_in_steps(self, data: bytes, *, text: bool, step: int) -> Iterator[None]:
         """Queue a message as :meth:`send_bytes` / :meth:`send_text` (``data`` already
         UTF-8 for text) would, compressing ``step`` input octets per iteration (RFC 7692
@@ -219,11 +232,32 @@ class WebSocketConnection:
         return out
 
     # --- receiving --------------------------------------------------------------------
-    @property
-    def inbound_bytes(self) -> int:
-        """Received bytes this connection holds: frame bytes buffered in the parser plus
-        the (inflated) bytes of the message being assembled (§5.4)."""
-        return len(self._parser.buffer) + self._assembler.size
+    def _count_inbound(self) -> None:
+        """:attr:`inbound_bytes` after a call that may have changed it."""
+        self.inbound_bytes = len(self._parser.buffer) + self._assembler.size
+
+    def receive_message(self, data: bytes) -> bytes | str | None:
+        """:meth:`receive_data`'s common case for a server, without its event list:
+        when ``data`` is exactly one whole uncompressed message frame
+        (:meth:`~.assembly.MessageAssembler.whole_payload`) and nothing is buffered or
+        being assembled, the message: bytes for binary, str for text. Else None, and
+        nothing was taken: give the same bytes to :meth:`receive_data`, which also
+        turns a broken rule (text that is not UTF-8, §8.1) into its failure.
+        tests/unit/rfc6455/test_sec_5_2_whole_frame_fast_path.py compares the two."""
+        parser = self._parser
+        assembler = self._assembler
+        if self.failure is not None or self.close_received is not None \
+                or self.state is _CLOSED or self.role is not _SERVER \
+                or assembler.opcode is not None or parser.header is not None \
+                or parser.buffer:
+            return None
+        try:
+            payload = assembler.whole_payload(data)
+        except WebSocketProtocolError:
+            return None  # receive_data fails the connection for it
+        if payload is not None:
+            self.input_backlog = False
+        return payload
 
     def receive_data(self, data: bytes, budget: int | None = None,
                      max_bytes: int | None = None) -> list[Event]:
@@ -250,6 +284,7 @@ class WebSocketConnection:
         if max_bytes is not None and max_bytes <= 0:
             if data:
                 self._parser.feed(data)
+                self._count_inbound()
             self.input_backlog = True
             return []
         assembler = self._assembler
@@ -264,10 +299,19 @@ class WebSocketConnection:
             except WebSocketProtocolError as exc:
                 return [self._fail(exc.code, exc.reason)]
             if whole is not None:
-                return [whole]
+                return [whole]  # nothing was held before it, nothing is now
             if assembler.inflate_ends is not None:  # taken whole, stopped by max_bytes
                 self.input_backlog = True
+                self._count_inbound()
                 return []
+        events = self._receive_pieces(data, budget)
+        self._count_inbound()
+        return events
+
+    def _receive_pieces(self, data: bytes, budget: int | None) -> list[Event]:
+        """:meth:`receive_data` in general: ``data`` buffered, then frame pieces parsed
+        until the budgets run out."""
+        assembler = self._assembler
         events: list[Event] = []
         if data:
             self._parser.feed(data)
@@ -311,6 +355,7 @@ class WebSocketConnection:
     def _fail(self, code: int, reason: str) -> ConnectionFailed:
         self.failure = ConnectionFailed(code, reason)
         self._assembler.discard()
+        self._count_inbound()
         if self.auto_close:
             self.answer_close()
         return self.failure

@@ -91,6 +91,12 @@ def apply_mask(data: bytes | bytearray | memoryview, mask: bytes, offset: int = 
     return b"".join(out)
 
 
+#: Unmasks a whole payload of one byte or more (offset 0): the compiled function
+#: itself when there is one, so the one-frame message skips :func:`apply_mask`'s call.
+unmask_payload: Callable[[bytes | bytearray | memoryview, bytes], bytes] = _c_apply_mask \
+    if _c_apply_mask is not None else apply_mask
+
+
 def encode_frame(
     opcode: Opcode,
     payload: bytes,

@@ -174,3 +174,37 @@ def test_compressed_messages_in_a_row_agree(takeover: bool) -> None:
         split = _outcome(general.receive_data(frame[:3]) + general.receive_data(frame[3:]))
         assert one == split
         assert one[0][0] in ("TextMessage", "BytesMessage")
+
+
+def _receive_message(frame: bytes, **kw) -> list:
+    """The server bridge's way: receive_message, and receive_data when it says None."""
+    ws = WebSocketConnection(Role.SERVER, **kw)
+    message = ws.receive_message(frame)
+    if message is None:
+        return _outcome(ws.receive_data(frame))
+    kind = "BytesMessage" if isinstance(message, bytes) else "TextMessage"
+    return [(kind, message, None)]
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_receive_message_means_what_receive_data_says(name: str) -> None:
+    """RFC 6455 §5.2/§5.3/§8.1: the event-less one-step path gives the same message, and
+    leaves every other read (and every failure) to receive_data untouched."""
+    frame = FRAMES[name]
+    assert _receive_message(frame) == _whole(frame) == _byte_by_byte(frame)
+
+
+@pytest.mark.parametrize("kw", [{"max_frame_size": 99}, {"max_message_size": 99},
+                                {"max_fragments": 0}])
+def test_receive_message_keeps_the_limits(kw: dict) -> None:
+    """RFC 6455 §10.4: over a limit it takes nothing; receive_data fails with 1009."""
+    frame = client_frame(Opcode.BINARY, b"x" * 100)
+    assert _receive_message(frame, **kw) == _whole(frame, **kw)
+
+
+def test_receive_message_takes_nothing_while_a_message_is_assembled() -> None:
+    """RFC 6455 §5.4: between the fragments of a message a whole frame is not a message
+    of its own (receive_data fails it: a new data frame inside a fragmented message)."""
+    ws = WebSocketConnection(Role.SERVER)
+    ws.receive_data(client_frame(Opcode.TEXT, b"part", fin=False))
+    assert ws.receive_message(client_frame(Opcode.BINARY, b"x")) is None
