@@ -234,7 +234,7 @@ class Settings:
         "connections that progressed least (then holding most) are closed, GOAWAY "
         "ENHANCE_YOUR_CALM. 0 disables the bound.")
     h2_streams_per_turn: int = _setting(
-        8, "BB_H2_STREAMS_PER_TURN",
+        16, "BB_H2_STREAMS_PER_TURN",
         "Requests of one HTTP/2 connection whose app tasks start per event-loop turn; the "
         "others wait for later turns (fairness between connections).")
 

@@ -3,7 +3,11 @@
 A connection multiplexing 100 requests in one read must not have all of their first
 steps run in the next event-loop turn while every other connection waits: streams opened
 by a read start their app tasks at most ``BB_H2_STREAMS_PER_TURN`` per turn, the rest in
-later turns. A stream reset before its turn came (Rapid Reset, CVE-2023-44487: HEADERS
+later turns. The default (16) lets a browser-sized burst (h2load ``-m10``, a page's
+first requests) start in one turn and leave in one write: at 8, a read of 10 requests
+took two turns and two writes (strace, 20 000 requests: 4291 writes at 8, 2019 at 16;
+at ``-m100`` 2508 and 1262), and the same-run A/B was 5-22 % more requests per second on
+every HTTP/2 hello row. A stream reset before its turn came (Rapid Reset, CVE-2023-44487: HEADERS
 + RST_STREAM back to back) never costs an app task.
 
 The turn in which the new tasks take their first steps ends with ``turn_end`` (queued
