@@ -196,12 +196,32 @@ class InboundAccount:
             self._partial = partial
             if partial:
                 self._progress()
-        held = self.queued + partial
+        self._settle(self.queued + partial)
+
+    def took(self, size: int) -> None:
+        """A message of ``size`` bytes (characters for text) that the core took whole from
+        one read was queued for the app: what the core holds did not change (nothing
+        before, nothing after), so this is :meth:`report` without reading it."""
+        self.queued += size
+        self._settle(self.queued + self._partial)
+
+    def give_back(self, size: int) -> None:
+        """The app is done with a message of ``size`` bytes (characters for text): they
+        leave the budgets, and a WebSocket that starved for them parses again. What the
+        core holds is as the last :meth:`report` found it, so it is not read again.
+        (This and :meth:`took` run once per message each; one method for both, with a
+        sign, measured 0.3k instructions more per message.)"""
+        self.queued -= size
+        self._settle(self.queued + self._partial)
+        if self.starved:
+            self.feed_again()
+
+    def _settle(self, held: int) -> None:
+        """``held`` bytes are what this WebSocket holds now: the worker's budget learns the
+        change (its heap too, and who waits for room when bytes came back), and an
+        overdraw ends once its message is complete or the WebSocket ended."""
         budget = self.budget
         if held != self.reported:
-            # The worker's budget learns the change (its heap too, and who waits for
-            # room when bytes came back), written out: this, took or give_back runs
-            # for every message.
             delta, self.reported = held - self.reported, held
             used = budget.used = budget.used + delta
             heap = budget.heap
@@ -209,49 +229,8 @@ class InboundAccount:
                 heap.held(used)  # else it would do nothing (see needs_heap)
             if delta < 0 and budget.waiting:
                 budget.wake()
-        if budget.owner is self and (self._inbox or not held or core is None):
-            budget.end_overdraw(self)  # its message is complete, or it ended
-
-    def took(self, size: int) -> None:
-        """A message of ``size`` bytes (characters for text) that the core took whole from
-        one read was queued for the app: what the core holds did not change (nothing
-        before, nothing after), so this is :meth:`report` without reading it."""
-        self.queued += size
-        held = self.queued + self._partial
-        budget = self.budget
-        if held != self.reported:
-            delta, self.reported = held - self.reported, held
-            used = budget.used = budget.used + delta
-            heap = budget.heap
-            if used > heap.peak or heap.peak - used >= IDLE_RELEASE:
-                heap.held(used)
-            if delta < 0 and budget.waiting:
-                budget.wake()
         if budget.owner is self and (self._inbox or not held or self.core is None):
             budget.end_overdraw(self)
-
-    def give_back(self, size: int) -> None:
-        """The app is done with a message of ``size`` bytes (characters for text): they
-        leave the budgets, and a WebSocket that starved for them parses again. What the
-        core holds is as the last :meth:`report` found it, so it is not read again.
-        (This and :meth:`took` run once per message each: :meth:`report`'s steps are
-        written out in both; one method for both, with a sign, measured 0.3k
-        instructions more per message.)"""
-        self.queued -= size
-        held = self.queued + self._partial
-        budget = self.budget
-        if held != self.reported:
-            delta, self.reported = held - self.reported, held
-            used = budget.used = budget.used + delta
-            heap = budget.heap
-            if used > heap.peak or heap.peak - used >= IDLE_RELEASE:
-                heap.held(used)
-            if delta < 0 and budget.waiting:
-                budget.wake()
-        if budget.owner is self and (self._inbox or not held or self.core is None):
-            budget.end_overdraw(self)
-        if self.starved:
-            self.feed_again()
 
     def starve(self) -> None:
         """No room: stop reading until the app takes a message or the worker's budget

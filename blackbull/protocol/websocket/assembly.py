@@ -92,32 +92,13 @@ class MessageAssembler:
             if isinstance(payload, bytes):
                 return BytesMessage(payload)
             return TextMessage(payload)
-        b1 = data[1]
         # RFC 7692 §6.1: RSV1 on the one frame: a compressed message. The frame is read
         # as whole_payload reads an uncompressed one.
-        if (b0 != 0xC1 and b0 != 0xC2) or b1 < 0x80 or self.deflate is None:
+        if (b0 != 0xC1 and b0 != 0xC2) or self.deflate is None:
             return None
-        n = b1 & 0x7F
-        if n < 126:
-            start = 6
-        elif n == 126:
-            start = 8
-            if size < start:
-                return None
-            n = _U16.unpack_from(data, 2)[0]
-        else:
-            start = 14
-            if size < start:
-                return None
-            n = _U64.unpack_from(data, 2)[0]  # ≥ 2^63 never equals a read's size
-        if n == 0 or size != start + n or n > self.max_frame_size \
-                or n > self.max_message_size or self.max_fragments < 1:
+        payload = self._single_frame(data, size)
+        if payload is None:
             return None
-        if n <= _SLICE_UNMASK:
-            payload = unmask_payload(data[start:], data[start - 4:start])
-        else:
-            with memoryview(data) as view:
-                payload = unmask_payload(view[start:], view[start - 4:start].tobytes())
         return self._whole_compressed(payload, b0 == 0xC1)
 
     def whole_payload(self, data: bytes) -> bytes | str | None:
@@ -131,8 +112,25 @@ class MessageAssembler:
         if size < 6:
             return None
         b0 = data[0]
+        if b0 != 0x82 and b0 != 0x81:
+            return None
+        payload = self._single_frame(data, size)
+        if payload is None:
+            return None
+        if b0 == 0x82:
+            return payload
+        try:
+            return payload.decode("utf-8")  # strict: surrogates fail (§8.1)
+        except UnicodeDecodeError:
+            raise WebSocketProtocolError(CloseCode.INVALID_PAYLOAD,
+                                         "text message is not UTF-8 (§8.1)") from None
+
+    def _single_frame(self, data: bytes, size: int) -> bytes | None:
+        """The unmasked payload of ``data`` (``size`` octets, at least 6) when it is
+        exactly one masked frame (§5.3) of 1 byte or more within the frame, message and
+        fragment limits; else None. Its first octet is the caller's to check."""
         b1 = data[1]
-        if (b0 != 0x82 and b0 != 0x81) or b1 < 0x80:
+        if b1 < 0x80:
             return None
         n = b1 & 0x7F
         if n < 126:
@@ -155,13 +153,7 @@ class MessageAssembler:
         else:
             with memoryview(data) as view:
                 payload = unmask_payload(view[start:], view[start - 4:start].tobytes())
-        if b0 == 0x82:
-            return payload
-        try:
-            return payload.decode("utf-8")  # strict: surrogates fail (§8.1)
-        except UnicodeDecodeError:
-            raise WebSocketProtocolError(CloseCode.INVALID_PAYLOAD,
-                                         "text message is not UTF-8 (§8.1)") from None
+        return payload
 
     def _whole_compressed(self, payload: bytes, text: bool) -> Event | None:
         """RFC 7692 §7.2.2 for a message in one frame. A binary one has nothing to check
