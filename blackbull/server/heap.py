@@ -82,10 +82,13 @@ class HeapReleaser:
     burst of large buffers held: once what it holds fell RELEASE bytes below its peak,
     and once it holds nothing after giving back at least IDLE_RELEASE bytes, so the tail
     of a burst is returned too. One trim at a time, ``delay`` seconds after the release
-    (the tasks that held the buffers let go of them by then). The WebSocket inbound
-    budget and the HTTP/2 response budget report what they hold to one each."""
+    (the tasks that held the buffers let go of them by then). A release that qualifies
+    while a trim is pending is trimmed again ``delay`` seconds after that trim ran: the
+    pending one may run before the tasks let go of the later release's buffers, and
+    nothing else would come back for them. The WebSocket inbound budget and the HTTP/2
+    response budget report what they hold to one each."""
 
-    __slots__ = ("_loop", "_pad", "_delay", "peak", "_pending")
+    __slots__ = ("_loop", "_pad", "_delay", "peak", "_pending", "_again")
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None, pad: int = 0,
                  delay: float = 0.25) -> None:
@@ -95,6 +98,8 @@ class HeapReleaser:
         #: the most held since the last trim was scheduled
         self.peak = 0
         self._pending: asyncio.TimerHandle | None = None
+        #: a release qualified while a trim was pending: trim once more after it
+        self._again = False
 
     def held(self, total: int) -> None:
         """The owner now holds ``total`` bytes."""
@@ -102,14 +107,20 @@ class HeapReleaser:
             self.peak = total
             return
         released = self.peak - total
-        if self._loop is None or self._pending is not None:
+        if self._loop is None:
             return
         if released >= RELEASE or (total <= 0 and released >= IDLE_RELEASE):
             self.peak = total
-            self._pending = self._loop.call_later(self._delay, self._trim)
+            if self._pending is None:
+                self._pending = self._loop.call_later(self._delay, self._trim)
+            else:
+                self._again = True  # one trim at a time: the next follows this one
 
     def _trim(self) -> None:
         self._pending = None
         assert self._loop is not None
         # a trim walks the whole heap (~50 ms after 128 MB); ctypes drops the GIL meanwhile
         self._loop.run_in_executor(None, trim_heap, self._pad)
+        if self._again:
+            self._again = False
+            self._pending = self._loop.call_later(self._delay, self._trim)

@@ -105,3 +105,37 @@ def test_small_messages_do_not_trim_the_heap() -> None:
     heap.held(IDLE_RELEASE)
     heap.held(0)
     assert len(loop.timers) == 1
+
+
+class _RunningLoop(_Loop):
+    """A stand-in that also records the trims handed to the executor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trims = 0
+
+    def run_in_executor(self, executor: object, func: object, *args: object) -> None:
+        self.trims += 1
+
+
+def test_release_while_a_trim_is_pending_is_trimmed_after_it() -> None:
+    """RFC 6455 §10.4 / RFC 9113 §10.5 (resource limits): the rest of a burst given back
+    while a trim is pending gets a trim of its own, ``delay`` after that one ran. The
+    pending trim may run before the tasks let go of those buffers, and no later report
+    comes to trim them (the deflate-bomb memory test once kept 15 MB resident for 5 s:
+    the worker went from 16 MiB held to nothing 0.1 s after a trim was scheduled)."""
+    from blackbull.server.heap import RELEASE, HeapReleaser
+
+    loop = _RunningLoop()
+    heap = HeapReleaser(loop, delay=0.25)  # type: ignore[arg-type]
+    MiB = 1024 * 1024
+    heap.held(32 * MiB)
+    heap.held(32 * MiB - RELEASE)
+    assert len(loop.timers) == 1
+    heap.held(0)  # the tail, while the first trim is pending
+    assert len(loop.timers) == 1  # still one trim at a time
+    delay, first = loop.timers[0]
+    first()  # type: ignore[operator]
+    assert loop.trims == 1 and len(loop.timers) == 2 and loop.timers[1][0] == 0.25
+    loop.timers[1][1]()  # type: ignore[operator]
+    assert loop.trims == 2 and len(loop.timers) == 2  # nothing more was given back: done
